@@ -1,0 +1,2 @@
+/** @wider/averaging — work in progress. */
+export const packageName = "@wider/averaging";

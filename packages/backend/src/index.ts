@@ -1,0 +1,2 @@
+/** @wider/backend — work in progress. */
+export const packageName = "@wider/backend";

@@ -1,0 +1,2 @@
+/** @wider/data — work in progress. */
+export const packageName = "@wider/data";

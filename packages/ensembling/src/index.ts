@@ -1,0 +1,2 @@
+/** @wider/ensembling — work in progress. */
+export const packageName = "@wider/ensembling";

@@ -1,0 +1,2 @@
+/** @wider/geometry — work in progress. */
+export const packageName = "@wider/geometry";

@@ -1,0 +1,2 @@
+/** @wider/schedules — work in progress. */
+export const packageName = "@wider/schedules";

@@ -1,0 +1,2 @@
+/** @wider/weights — work in progress. */
+export const packageName = "@wider/weights";
