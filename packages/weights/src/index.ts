@@ -1,2 +1,9 @@
-/** @wider/weights — work in progress. */
-export const packageName = "@wider/weights";
+/**
+ * `@wider/weights`: weight-space arithmetic over TensorFlow.js models.
+ *
+ * @packageDocumentation
+ */
+export * from "./arithmetic.js";
+export * from "./flatten.js";
+export * from "./model.js";
+export * from "./types.js";

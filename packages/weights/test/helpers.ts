@@ -1,0 +1,21 @@
+import * as tf from "@tensorflow/tfjs";
+import { expect } from "vitest";
+
+/** Runs `f`, then disposes what it returned via `dispose`, and checks numTensors is unchanged. */
+export const expectNoLeak = <A>(f: () => A, dispose: (a: A) => void): A => {
+  const before = tf.memory().numTensors;
+  const a = f();
+  dispose(a);
+  expect(tf.memory().numTensors).toBe(before);
+  return a;
+};
+
+/** A small weight set with deterministic values. */
+export const sample = (offset = 0): Record<string, tf.Tensor> => ({
+  "d1/kernel": tf.tensor2d([1 + offset, 2, 3, 4, 5, 6], [2, 3]),
+  "d1/bias": tf.tensor1d([0.5, -0.5 - offset, 2]),
+  "c/kernel": tf.tensor4d(
+    Array.from({ length: 8 }, (_, i) => i * 0.25 - offset),
+    [1, 2, 2, 2],
+  ),
+});
