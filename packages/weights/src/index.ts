@@ -6,4 +6,5 @@
 export * from "./arithmetic.js";
 export * from "./flatten.js";
 export * from "./model.js";
+export * from "./persistence.js";
 export * from "./types.js";
