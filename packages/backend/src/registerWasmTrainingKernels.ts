@@ -1,0 +1,133 @@
+/**
+ * Registers the training kernels on the `wasm` backend of @tensorflow/tfjs-backend-wasm
+ * 4.22.0 (pinned exactly: the kernels use the backend's internals `dataIdMap`,
+ * `makeOutput` and `typedArrayFromHeap`).
+ */
+import "@tensorflow/tfjs-backend-wasm";
+import {
+  getKernel,
+  type KernelConfig,
+  registerKernel,
+  unregisterKernel,
+} from "@tensorflow/tfjs-core";
+import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig } from "./conv2dGrad.js";
+import {
+  depthwiseConv2dNativeBackpropFilterConfig,
+  depthwiseConv2dNativeBackpropInputConfig,
+} from "./depthwiseConv2dGrad.js";
+import { maxPoolGradConfig } from "./maxPoolGrad.js";
+import { untransposedMatMul } from "./transposedMatMul.js";
+import { unsortedSegmentSumConfig } from "./unsortedSegmentSum.js";
+import { rememberOriginal } from "./wasmKernelCall.js";
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/** Whether a kernel is new on wasm or replaces the wasm package's own, and why. */
+export interface TrainingKernel {
+  readonly kernelName: string;
+  readonly change: "added" | "replaced";
+  readonly why: string;
+}
+
+/** The kernels `registerWasmTrainingKernels` adds or replaces on `wasm`, with the reason. */
+export const wasmTrainingKernels: ReadonlyArray<TrainingKernel> = [
+  {
+    kernelName: "Conv2DBackpropFilter",
+    change: "added",
+    why: "missing (conv2d weight gradient); forward XNNPACK Conv2D on transposed tensors, dilation = stride",
+  },
+  {
+    kernelName: "Conv2DBackpropInput",
+    change: "replaced",
+    why: "naive loop; zero-insertion + reversed filter + forward XNNPACK Conv2D",
+  },
+  {
+    kernelName: "DepthwiseConv2dNativeBackpropInput",
+    change: "added",
+    why: "missing; zero-insertion + reversed filter + forward depthwise conv + sum over multiplier",
+  },
+  {
+    kernelName: "DepthwiseConv2dNativeBackpropFilter",
+    change: "added",
+    why: "missing; forward depthwise conv of the batch-as-channels input with dy as filter, sum over batch",
+  },
+  {
+    kernelName: "UnsortedSegmentSum",
+    change: "added",
+    why: "missing (gradient of gather / embedding); loop over the wasm heap",
+  },
+  {
+    kernelName: "MaxPoolGrad",
+    change: "replaced",
+    why: "slow, ties to the last maximum, wrong for even pools with same padding on odd inputs; loop over the heap, first maximum",
+  },
+  {
+    kernelName: "BatchMatMul",
+    change: "replaced",
+    why: "transposeA/B fall off XNNPACK onto a scalar loop; explicit XNNPACK Transpose first",
+  },
+  {
+    kernelName: "_FusedMatMul",
+    change: "replaced",
+    why: "transposeA/B fall off XNNPACK onto a scalar loop; explicit XNNPACK Transpose first",
+  },
+];
+
+// -------------------------------------------------------------------------------------
+// constructors
+// -------------------------------------------------------------------------------------
+
+const ownConfigs: ReadonlyArray<KernelConfig> = [
+  conv2DBackpropFilterConfig,
+  conv2DBackpropInputConfig,
+  depthwiseConv2dNativeBackpropInputConfig,
+  depthwiseConv2dNativeBackpropFilterConfig,
+  unsortedSegmentSumConfig,
+  maxPoolGradConfig,
+];
+
+/** Replaces `config`'s kernel on wasm (registering it when absent). */
+function replace(config: KernelConfig): void {
+  if (getKernel(config.kernelName, "wasm") !== undefined) {
+    unregisterKernel(config.kernelName, "wasm");
+  }
+  registerKernel(config);
+}
+
+/** Wraps a wasm matmul kernel so transposes go through XNNPACK's Transpose. */
+function replaceMatMul(name: "BatchMatMul" | "_FusedMatMul"): void {
+  const original = getKernel(name, "wasm");
+  if (original === undefined) {
+    throw new Error(`@wider/backend: tfjs-backend-wasm has no '${name}' kernel; version mismatch?`);
+  }
+  rememberOriginal(name, original.kernelFunc);
+  const config: KernelConfig = {
+    kernelName: name,
+    backendName: "wasm",
+    kernelFunc: untransposedMatMul(name),
+  };
+  // The original's setup (binding the C++ function) must still run at backend init.
+  if (original.setupFunc !== undefined) config.setupFunc = original.setupFunc;
+  replace(config);
+}
+
+let registered = false;
+
+/**
+ * Registers (or replaces) the training kernels listed in `wasmTrainingKernels` on the
+ * `wasm` backend. Idempotent; call it before `tf.setBackend("wasm")`.
+ *
+ * @example
+ * registerWasmTrainingKernels();
+ * await tf.setBackend("wasm");
+ * await model.fit(xs, ys); // conv2d, depthwise, pooling, embedding all train
+ */
+export function registerWasmTrainingKernels(): void {
+  if (registered) return;
+  replaceMatMul("BatchMatMul");
+  replaceMatMul("_FusedMatMul");
+  for (const config of ownConfigs) replace(config);
+  registered = true;
+}

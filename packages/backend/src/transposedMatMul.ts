@@ -1,0 +1,126 @@
+/**
+ * `BatchMatMul` and `_FusedMatMul` with `transposeA`/`transposeB` on the wasm backend:
+ * tfjs-backend-wasm 4.22.0 runs transposed operands through a scalar loop instead of
+ * XNNPACK, and every backward matmul transposes. We transpose explicitly with the
+ * XNNPACK `Transpose` kernel and call the original kernel without transposes.
+ * The original `_FusedMatMul` also returns wrong values when the batch is larger than 1;
+ * there we compose `BatchMatMul`, `Add` (bias) and the activation kernel instead.
+ */
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import type {
+  KernelFunc,
+  NamedAttrMap,
+  NamedTensorInfoMap,
+  TensorInfo,
+} from "@tensorflow/tfjs-core";
+import { callWasm, free, need, transposeInfo } from "./wasmKernelCall.js";
+
+/** Swaps the last two axes of `x` (any rank >= 2). */
+function swapLastTwo(backend: BackendWasm, x: TensorInfo): TensorInfo {
+  const rank = x.shape.length;
+  const perm = x.shape.map((_, i) => i);
+  perm[rank - 2] = rank - 1;
+  perm[rank - 1] = rank - 2;
+  return transposeInfo(backend, x, perm);
+}
+
+/**
+ * Wraps a matmul kernel (`BatchMatMul` or `_FusedMatMul`) so that transposed operands are
+ * transposed first and the original kernel always runs untransposed.
+ */
+export function untransposedMatMul(name: "BatchMatMul" | "_FusedMatMul"): KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const wasm = backend as BackendWasm;
+    const a = need(inputs, "a");
+    const b = need(inputs, "b");
+    const { transposeA, transposeB } = (attrs ?? {}) as {
+      transposeA?: boolean;
+      transposeB?: boolean;
+    };
+    if (
+      !transposeA &&
+      !transposeB &&
+      (name === "BatchMatMul" || (batchOf(a) === 1 && batchOf(b) === 1))
+    ) {
+      return callWasm(wasm, name, inputs, attrs ?? {}, true);
+    }
+    const owned: TensorInfo[] = [];
+    const a2 = transposeA ? swapLastTwo(wasm, a) : a;
+    const b2 = transposeB ? swapLastTwo(wasm, b) : b;
+    if (transposeA) owned.push(a2);
+    if (transposeB) owned.push(b2);
+    const newInputs: NamedTensorInfoMap = { ...inputs, a: a2, b: b2 };
+    const newAttrs: NamedAttrMap = { ...(attrs ?? {}), transposeA: false, transposeB: false };
+    try {
+      return name === "_FusedMatMul" && (batchOf(a2) > 1 || batchOf(b2) > 1)
+        ? callFusedBatched(wasm, newInputs, newAttrs)
+        : callWasm(wasm, name, newInputs, newAttrs, true);
+    } finally {
+      free(wasm, ...owned);
+    }
+  };
+}
+
+/** The product of the batch (all but the last two) dimensions. */
+function batchOf(x: TensorInfo): number {
+  return x.shape.slice(0, -2).reduce((p, q) => p * q, 1);
+}
+
+/** Activation kernels of `_FusedMatMul`'s `activation` attribute. */
+function activate(
+  backend: BackendWasm,
+  x: TensorInfo,
+  activation: string,
+  inputs: NamedTensorInfoMap,
+  attrs: NamedAttrMap,
+): TensorInfo {
+  switch (activation) {
+    case "linear":
+      return callWasm(backend, "Identity", { x });
+    case "relu":
+      return callWasm(backend, "Relu", { x });
+    case "relu6":
+      return callWasm(backend, "Relu6", { x });
+    case "sigmoid":
+      return callWasm(backend, "Sigmoid", { x });
+    case "elu":
+      return callWasm(backend, "Elu", { x });
+    case "leakyrelu":
+      return callWasm(
+        backend,
+        "LeakyRelu",
+        { x },
+        { alpha: (attrs.leakyreluAlpha as number) ?? 0.2 },
+      );
+    case "prelu":
+      return callWasm(backend, "Prelu", { x, alpha: need(inputs, "preluActivationWeights") });
+    default:
+      throw new Error(
+        `@wider/backend: _FusedMatMul activation '${activation}' is not supported on wasm.`,
+      );
+  }
+}
+
+/** `_FusedMatMul` for batched operands, untransposed: BatchMatMul, bias Add, activation. */
+function callFusedBatched(
+  backend: BackendWasm,
+  inputs: NamedTensorInfoMap,
+  attrs: NamedAttrMap,
+): TensorInfo {
+  const product = callWasm(
+    backend,
+    "BatchMatMul",
+    { a: need(inputs, "a"), b: need(inputs, "b") },
+    { transposeA: false, transposeB: false },
+    true,
+  );
+  const bias = inputs.bias;
+  let biased = product;
+  if (bias !== undefined && bias !== null) {
+    biased = callWasm(backend, "Add", { a: product, b: bias });
+    free(backend, product);
+  }
+  const out = activate(backend, biased, String(attrs.activation ?? "linear"), inputs, attrs);
+  free(backend, biased);
+  return out;
+}

@@ -1,0 +1,106 @@
+/** Shared test helpers: seeded randomness and cross-backend comparison. */
+import * as tf from "@tensorflow/tfjs";
+import { expect } from "vitest";
+
+/** A seeded uniform [0, 1) generator (mulberry32). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** An integer in [lo, hi]. */
+export function int(r: () => number, lo: number, hi: number): number {
+  return lo + Math.floor(r() * (hi - lo + 1));
+}
+
+/** One of `xs`. */
+export function pick<A>(r: () => number, xs: ReadonlyArray<A>): A {
+  return xs[Math.floor(r() * xs.length)] as A;
+}
+
+/** `n` standard-normal-ish float32 values. */
+export function normals(r: () => number, n: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = (r() + r() + r() + r() - 2) * 1.7;
+  return out;
+}
+
+/** A plain value a kernel input is rebuilt from on each backend. */
+export interface HostTensor {
+  readonly values: Float32Array | Int32Array;
+  readonly shape: number[];
+  readonly dtype: "float32" | "int32";
+}
+
+/** A float32 host tensor of the given shape with seeded normal values. */
+export function hostNormal(r: () => number, shape: number[]): HostTensor {
+  return {
+    values: normals(
+      r,
+      shape.reduce((a, b) => a * b, 1),
+    ),
+    shape,
+    dtype: "float32",
+  };
+}
+
+/** Runs kernel `name` on `backend` with host inputs, returns the output values and shape. */
+export function runOn(
+  backend: string,
+  name: string,
+  inputs: Record<string, HostTensor>,
+  attrs: Record<string, unknown>,
+): { values: Float32Array | Int32Array; shape: number[] } {
+  tf.setBackend(backend);
+  return tf.tidy(() => {
+    const ins: Record<string, tf.Tensor> = {};
+    for (const [k, v] of Object.entries(inputs)) ins[k] = tf.tensor(v.values, v.shape, v.dtype);
+    // runKernel's attrs type is NamedAttrMap; our attrs are plain JSON-like values.
+    const out = tf
+      .engine()
+      .runKernel(
+        name,
+        ins,
+        attrs as Parameters<ReturnType<typeof tf.engine>["runKernel"]>[2],
+      ) as tf.Tensor;
+    return { values: out.dataSync() as Float32Array | Int32Array, shape: out.shape };
+  });
+}
+
+/**
+ * Tolerance used for float32 comparisons: |got - want| <= rtol * max|want| + atol, element-wise,
+ * i.e. relative to the scale of the reference output.
+ */
+export const RTOL = 1e-4;
+/** Absolute slack for outputs that are all near zero. */
+export const ATOL = 1e-5;
+
+/** Asserts shapes equal and values within RTOL/ATOL of the reference. */
+export function expectClose(
+  got: { values: ArrayLike<number>; shape: number[] },
+  want: { values: ArrayLike<number>; shape: number[] },
+  label: string,
+  rtol = RTOL,
+): void {
+  expect(got.shape, label).toEqual(want.shape);
+  let scale = 0;
+  for (let i = 0; i < want.values.length; i++)
+    scale = Math.max(scale, Math.abs(want.values[i] as number));
+  const tol = rtol * scale + ATOL;
+  let worst = 0;
+  let at = -1;
+  for (let i = 0; i < want.values.length; i++) {
+    const d = Math.abs((got.values[i] as number) - (want.values[i] as number));
+    if (!(d <= worst)) {
+      worst = d;
+      at = i;
+    }
+  }
+  expect(worst, `${label}: worst |diff| ${worst} at ${at} (tol ${tol})`).toBeLessThanOrEqual(tol);
+}
