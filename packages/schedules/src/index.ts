@@ -1,2 +1,26 @@
-/** @wider/schedules — work in progress. */
-export const packageName = "@wider/schedules";
+/**
+ * @wider/schedules: pure learning-rate schedules for SWA and FGE. A schedule is a function from the
+ * 0-based step to the rate; constructors validate once and return it.
+ */
+export { constant } from "./constant.js";
+export { type CosineOptions, cosine } from "./cosine.js";
+export { cycleIndex, isCycleEnd, isCycleMidpoint } from "./cycles.js";
+export { type CycleOptions, cyclical } from "./cyclical.js";
+export { type ExponentialOptions, exponential } from "./exponential.js";
+export { join } from "./join.js";
+export { type LinearOptions, linear } from "./linear.js";
+export { type PiecewiseConstantOptions, piecewiseConstant } from "./piecewiseConstant.js";
+export type { Schedule } from "./Schedule.js";
+export { ScheduleError } from "./ScheduleError.js";
+export { fromSpec, type JoinSpec, ScheduleSpec, scheduleTypes } from "./spec.js";
+export { type SvgOptions, toSvg } from "./svg.js";
+export { type SwalrOptions, swalr } from "./swalr.js";
+export {
+  type SwaReferenceOptions,
+  type SwaReferenceSgdOptions,
+  type SwaReferenceSwaOptions,
+  swaReference,
+} from "./swaReference.js";
+export { triangular } from "./triangular.js";
+export { values } from "./values.js";
+export { type WarmupOptions, warmup } from "./warmup.js";

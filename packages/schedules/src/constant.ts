@@ -1,0 +1,16 @@
+import type { Schedule } from "./Schedule.js";
+import { checkRate, checkStep } from "./ScheduleError.js";
+
+/**
+ * The same rate at every step: `lr(s) = lr`.
+ *
+ * @example
+ * constant(0.05)(1000) // 0.05
+ */
+export const constant = (lr: number): Schedule => {
+  checkRate("constant", "lr", lr);
+  return (step) => {
+    checkStep("constant", step);
+    return lr;
+  };
+};

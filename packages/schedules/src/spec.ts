@@ -1,0 +1,268 @@
+/**
+ * JSON schedule specs: an io-ts codec for their shape and `fromSpec`, which also checks their
+ * values and builds the schedule, returning errors as values.
+ */
+import { type Either, left, right } from "fp-ts/lib/Either.js";
+import * as t from "io-ts";
+import { constant } from "./constant.js";
+import { cosine } from "./cosine.js";
+import { cyclical } from "./cyclical.js";
+import { exponential } from "./exponential.js";
+import { join } from "./join.js";
+import { linear } from "./linear.js";
+import { piecewiseConstant } from "./piecewiseConstant.js";
+import type { Schedule } from "./Schedule.js";
+import { ScheduleError } from "./ScheduleError.js";
+import { swalr } from "./swalr.js";
+import { type SwaReferenceOptions, swaReference } from "./swaReference.js";
+import { triangular } from "./triangular.js";
+import { warmup } from "./warmup.js";
+
+// -------------------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------------------
+
+const n = t.number;
+const lit = <L extends string>(l: L) => t.literal(l);
+
+/** The codecs of the leaf (non-`join`) specs, by `type` tag. */
+const leafCodecs = {
+  constant: t.type({ type: lit("constant"), value: n }),
+  linear: t.type({ type: lit("linear"), from: n, to: n, steps: n }),
+  cosine: t.type({ type: lit("cosine"), from: n, to: n, steps: n }),
+  exponential: t.intersection([
+    t.type({ type: lit("exponential"), from: n, decay: n, steps: n }),
+    t.partial({ staircase: t.boolean }),
+  ]),
+  piecewiseConstant: t.type({
+    type: lit("piecewiseConstant"),
+    boundaries: t.array(n),
+    values: t.array(n),
+  }),
+  warmup: t.type({ type: lit("warmup"), steps: n, to: n }),
+  cyclical: t.type({ type: lit("cyclical"), high: n, low: n, cycle: n }),
+  triangular: t.type({ type: lit("triangular"), high: n, low: n, cycle: n }),
+  swaReference: t.intersection([
+    t.type({ type: lit("swaReference"), lrInit: n, stepsPerEpoch: n }),
+    t.partial({ swaLr: n, swaStart: n, epochs: n }),
+  ]),
+  swalr: t.intersection([
+    t.type({ type: lit("swalr"), from: n, to: n, annealSteps: n }),
+    t.partial({ strategy: t.union([lit("cos"), lit("linear")]) }),
+  ]),
+};
+
+type LeafSpec = {
+  [K in keyof typeof leafCodecs]: t.TypeOf<(typeof leafCodecs)[K]>;
+}[keyof typeof leafCodecs];
+
+/** A `join` spec: pieces and the steps where each piece after the first starts. */
+export interface JoinSpec {
+  readonly type: "join";
+  readonly schedules: readonly ScheduleSpec[];
+  readonly boundaries: readonly number[];
+}
+
+/**
+ * A JSON schedule spec: `{ "type": <constructor name>, ...its options }`, `join` nesting others,
+ * e.g. `{ "type": "cyclical", "high": 0.05, "low": 0.001, "cycle": 390 }`. `constant` takes
+ * `{ "value": lr }`.
+ */
+export type ScheduleSpec = LeafSpec | JoinSpec;
+
+const joinCodec = (self: t.Type<ScheduleSpec>) =>
+  t.type({
+    type: lit("join"),
+    schedules: t.readonlyArray(self),
+    boundaries: t.readonlyArray(n),
+  });
+
+/**
+ * io-ts codec of {@link ScheduleSpec}: `ScheduleSpec.decode(json)` checks the shape only (field
+ * names and JSON types); {@link fromSpec} also checks the values and builds the schedule.
+ */
+export const ScheduleSpec: t.Type<ScheduleSpec> = t.recursion("ScheduleSpec", (self) =>
+  t.union([
+    leafCodecs.constant,
+    leafCodecs.linear,
+    leafCodecs.cosine,
+    leafCodecs.exponential,
+    leafCodecs.piecewiseConstant,
+    leafCodecs.warmup,
+    leafCodecs.cyclical,
+    leafCodecs.triangular,
+    leafCodecs.swaReference,
+    leafCodecs.swalr,
+    joinCodec(self),
+  ]),
+);
+
+/** The `type` tags a spec may have. */
+export const scheduleTypes = [...Object.keys(leafCodecs), "join"] as readonly string[];
+
+// -------------------------------------------------------------------------------------------------
+// destructors
+// -------------------------------------------------------------------------------------------------
+
+const shallowJoin = t.type({
+  type: lit("join"),
+  schedules: t.array(t.unknown),
+  boundaries: t.array(n),
+});
+
+/** Field names each type accepts (to reject typos such as `hihg`). */
+const fieldsOf = (codec: t.Mixed): string[] => {
+  if (codec instanceof t.InterfaceType || codec instanceof t.PartialType)
+    return Object.keys(codec.props as object);
+  if (codec instanceof t.IntersectionType)
+    return (codec.types as t.Mixed[]).flatMap((c) => fieldsOf(c));
+  return [];
+};
+
+const describe = (type: t.Decoder<unknown, unknown>): string => {
+  switch (type.name) {
+    case "number":
+      return "a number";
+    case "boolean":
+      return "true or false";
+    case "Array<number>":
+    case "ReadonlyArray<number>":
+      return "an array of numbers";
+    case "Array<unknown>":
+      return "an array of schedule specs";
+    default:
+      return type.name;
+  }
+};
+
+/** Turns the first io-ts error into a ScheduleError whose path names the field. */
+const fromIoTsErrors = (errors: t.Errors, path: string, where: string): ScheduleError => {
+  const e = errors[0];
+  if (e === undefined) return new ScheduleError(path, undefined, "a valid spec", where);
+  let p = path;
+  const ctx = e.context;
+  for (let i = 1; i < ctx.length; i++) {
+    const parent = ctx[i - 1]?.type;
+    const entry = ctx[i];
+    if (entry === undefined) continue;
+    if (parent instanceof t.InterfaceType || parent instanceof t.PartialType)
+      p = `${p}.${entry.key}`;
+    else if (parent instanceof t.ArrayType || parent instanceof t.ReadonlyArrayType)
+      p = `${p}[${entry.key}]`;
+  }
+  const last = ctx[ctx.length - 1];
+  return new ScheduleError(
+    p,
+    e.value,
+    last === undefined ? "a valid spec" : describe(last.type),
+    where,
+  );
+};
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Builds a schedule from a spec at `path`, throwing a ScheduleError whose path starts at `path`. */
+const build = (json: unknown, path: string): Schedule => {
+  if (!isRecord(json))
+    throw new ScheduleError(path, json, `a schedule spec object with a "type" field`);
+  const type = json.type;
+  if (typeof type !== "string" || !scheduleTypes.includes(type))
+    throw new ScheduleError(
+      `${path}.type`,
+      type,
+      `one of ${scheduleTypes.map((s) => `"${s}"`).join(", ")}`,
+    );
+  const codec = type === "join" ? shallowJoin : leafCodecs[type as keyof typeof leafCodecs];
+  const allowed = fieldsOf(codec);
+  for (const key of Object.keys(json))
+    if (!allowed.includes(key))
+      throw new ScheduleError(
+        `${path}.${key}`,
+        json[key],
+        `no such field; a "${type}" spec has the fields ${allowed.join(", ")}`,
+        type,
+      );
+  const decoded = (codec as t.Mixed).decode(json);
+  if (decoded._tag === "Left") throw fromIoTsErrors(decoded.left, path, type);
+  const spec = decoded.right as LeafSpec | t.TypeOf<typeof shallowJoin>;
+  try {
+    return construct(spec, path);
+  } catch (e) {
+    if (e instanceof ScheduleError && !e.path.startsWith(path)) throw e.under(path);
+    throw e;
+  }
+};
+
+const construct = (spec: LeafSpec | t.TypeOf<typeof shallowJoin>, path: string): Schedule => {
+  switch (spec.type) {
+    case "constant":
+      try {
+        return constant(spec.value);
+      } catch (e) {
+        // constant(lr) names its argument `lr`; the spec field is `value`.
+        if (e instanceof ScheduleError)
+          throw new ScheduleError(`${path}.value`, e.value, e.allowed, e.where);
+        throw e;
+      }
+    case "linear":
+      return linear(spec);
+    case "cosine":
+      return cosine(spec);
+    case "exponential":
+      return exponential({
+        from: spec.from,
+        decay: spec.decay,
+        steps: spec.steps,
+        ...(spec.staircase === undefined ? {} : { staircase: spec.staircase }),
+      });
+    case "piecewiseConstant":
+      return piecewiseConstant(spec);
+    case "warmup":
+      return warmup(spec);
+    case "cyclical":
+      return cyclical(spec);
+    case "triangular":
+      return triangular(spec);
+    case "swaReference": {
+      const { lrInit, stepsPerEpoch, swaLr, swaStart, epochs } = spec;
+      const opts = {
+        lrInit,
+        stepsPerEpoch,
+        ...(swaLr === undefined ? {} : { swaLr }),
+        ...(swaStart === undefined ? {} : { swaStart }),
+        ...(epochs === undefined ? {} : { epochs }),
+      };
+      // The union is checked at run time by swaReference (missing swaStart / epochs).
+      return swaReference(opts as SwaReferenceOptions);
+    }
+    case "swalr":
+      return swalr({
+        from: spec.from,
+        to: spec.to,
+        annealSteps: spec.annealSteps,
+        ...(spec.strategy === undefined ? {} : { strategy: spec.strategy }),
+      });
+    case "join": {
+      const pieces = spec.schedules.map((s, i) => build(s, `${path}.schedules[${i}]`));
+      return join(pieces, spec.boundaries);
+    }
+  }
+};
+
+/**
+ * Builds a schedule from a JSON spec (user input): `Right(schedule)`, or `Left(ScheduleError)`
+ * whose message names the field path (from `$`), the value given and what is allowed.
+ *
+ * @example
+ * fromSpec({ type: "cyclical", high: 0.05, low: 0.001, cycle: 0 })
+ * // Left: "cyclical: $.cycle is 0; expected a positive integer (the cycle length in steps)"
+ */
+export const fromSpec = (json: unknown): Either<ScheduleError, Schedule> => {
+  try {
+    return right(build(json, "$"));
+  } catch (e) {
+    if (e instanceof ScheduleError) return left(e);
+    throw e;
+  }
+};
