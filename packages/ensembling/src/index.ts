@@ -10,5 +10,7 @@ export * from "./ensemblePredict.js";
 export * from "./ensembleVsSwa.js";
 export * from "./errors.js";
 export * from "./metrics.js";
+export * from "./modelEnsemble.js";
 export * from "./predictionSet.js";
 export * from "./probabilitySum.js";
+export * from "./snapshots.js";
