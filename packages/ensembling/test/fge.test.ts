@@ -1,0 +1,85 @@
+import * as tf from "@tensorflow/tfjs";
+import { isCycleEnd, isCycleMidpoint, triangular } from "@wider/schedules";
+import { disposeWeights, fromModel } from "@wider/weights";
+import * as E from "fp-ts/lib/Either.js";
+import { describe, expect, it } from "vitest";
+import {
+  collectAt,
+  disposeSnapshots,
+  ensembleProbabilities,
+  predictionMetrics,
+  type SnapshotPolicy,
+} from "../src/index.js";
+import { blobs, CLASSES, FEATURES } from "./fixture.js";
+
+const right = <A>(e: E.Either<{ message: string }, A>): A => {
+  if (E.isLeft(e)) throw new Error(`expected Right, got Left: ${e.left.message}`);
+  return e.right;
+};
+
+/** A short FGE-style run: SGD with a triangular learning rate, snapshots where `policy` says. */
+const run = async (policy: SnapshotPolicy) => {
+  const train = blobs(192, 21);
+  const test = blobs(60, 22);
+  const optimizer = tf.train.sgd(0.1);
+  const model = tf.sequential({
+    layers: [
+      tf.layers.dense({
+        name: "h",
+        inputShape: [FEATURES],
+        units: 12,
+        activation: "tanh",
+        kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }),
+      }),
+      tf.layers.dense({
+        name: "o",
+        units: CLASSES,
+        activation: "softmax",
+        kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }),
+      }),
+    ],
+  });
+  model.compile({ optimizer, loss: "categoricalCrossentropy" });
+  const lr = triangular({ high: 0.2, low: 0.02, cycle: 4 });
+  const collector = right(collectAt(policy, { maxCount: 5, store: "memory" }));
+  let state = collector.init();
+  const lrAtSnapshots: number[] = [];
+  for (let step = 0; step < 12; step++) {
+    optimizer.setLearningRate(lr(step));
+    const start = (step * 16) % 192;
+    const xb = train.x.slice(start, 16);
+    const yb = train.y.slice(start, 16);
+    await model.trainOnBatch(xb, yb);
+    tf.dispose([xb, yb]);
+    const w = fromModel(model, { include: "all" });
+    const next = right(await collector.update(state, step, w));
+    if (next !== state) lrAtSnapshots.push(lr(step));
+    state = next;
+    disposeWeights(w);
+  }
+  const ens = right(await ensembleProbabilities(model, state, { test: test.x }));
+  const metrics = right(predictionMetrics(ens.test, test.labels));
+  ens.test.dispose();
+  const steps = state.snapshots.map((s) => s.step);
+  await disposeSnapshots(state);
+  model.dispose();
+  optimizer.dispose();
+  tf.dispose([train.x, train.y, test.x, test.y]);
+  return { steps, lrAtSnapshots, metrics };
+};
+
+describe("collectAt with @wider/schedules policies", () => {
+  it("isCycleMidpoint collects FGE's snapshots where the triangular rate is lowest", async () => {
+    const before = tf.memory().numTensors;
+    const r = await run(isCycleMidpoint(4));
+    expect(r.steps).toEqual([2, 6, 10]);
+    expect(r.lrAtSnapshots).toEqual([0.02, 0.02, 0.02]);
+    expect(r.metrics.count).toBe(60);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("isCycleEnd collects at the last step of each cycle (the sawtooth's low point)", async () => {
+    const r = await run(isCycleEnd(4));
+    expect(r.steps).toEqual([3, 7, 11]);
+  });
+});
