@@ -1,0 +1,209 @@
+/**
+ * The `wider` command: flags and an optional JSON config file over the embedded defaults, then
+ * one run. A user's mistake prints one line on stderr and exits non-zero (2: usage or config,
+ * 1: data or run); Ctrl-C stops after the current step (exit 130) with the last checkpoint intact.
+ *
+ * @module
+ */
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import * as E from "fp-ts/lib/Either.js";
+import { AppError, Interrupted } from "./AppError.js";
+import {
+  type Config,
+  type ConfigFile,
+  configFields,
+  decodePartial,
+  defaultConfig,
+  flagOf,
+  resolveConfig,
+} from "./config.js";
+import { makeProgress } from "./progress.js";
+import { checkpointDir, runExperiment } from "./run.js";
+import { loadCheckpoint } from "./training.js";
+
+const numericFields = new Set<string>(
+  configFields.filter((f) => typeof defaultConfig()[f] === "number"),
+);
+const jsonFields = new Set<string>(["pretrainSchedule", "swaSchedule"]);
+
+/** The help text, generated from the config fields. */
+export const helpText = (): string => {
+  const d = defaultConfig(new Date(0));
+  const lines = configFields.map((f) => {
+    const v = f === "out" ? "runs/wider-<time>" : JSON.stringify(d[f]);
+    return `  ${flagOf(f).padEnd(22)} (default ${v})`;
+  });
+  return [
+    "wider: SGD vs SWA vs FGE on real data, geometry of the solutions, and an HTML report.",
+    "",
+    "Usage: wider [--config file.json] [flags]",
+    "",
+    "  --config FILE          JSON object with any of the fields below (camelCase names)",
+    "  --force                overwrite the run in an existing --out directory",
+    "  --resume               continue the interrupted run in --out from its last checkpoint",
+    "  --quiet                no progress, only summary lines",
+    "  --help                 this text",
+    "",
+    "Fields (flag = kebab-case of the field; schedule specs are JSON, see @wider/schedules):",
+    ...lines,
+  ].join("\n");
+};
+
+const flagValue = (field: string, raw: string): unknown => {
+  if (jsonFields.has(field)) {
+    try {
+      return JSON.parse(raw);
+    } catch {
+      throw new AppError(
+        `flag ${flagOf(field)}: ${raw} is not valid JSON; expected a schedule spec object`,
+      );
+    }
+  }
+  if (field === "dataDir") return raw;
+  if (numericFields.has(field) && /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(raw))
+    return Number(raw);
+  return raw;
+};
+
+/** Parsed command line: the layers of config and the run mode. */
+export interface Cli {
+  readonly help: boolean;
+  readonly force: boolean;
+  readonly resume: boolean;
+  readonly quiet: boolean;
+  readonly file: ConfigFile;
+  readonly flags: ConfigFile;
+}
+
+/** Parses argv (without `node` and the script); user mistakes throw {@link AppError}. */
+export const parseCli = (argv: readonly string[]): Cli => {
+  const options: Record<string, { type: "string" | "boolean" }> = {
+    config: { type: "string" },
+    force: { type: "boolean" },
+    resume: { type: "boolean" },
+    quiet: { type: "boolean" },
+    help: { type: "boolean" },
+  };
+  for (const f of configFields) options[flagOf(f).slice(2)] = { type: "string" };
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
+  } catch (e) {
+    const msg = e instanceof Error ? (e.message.split("\n")[0] ?? "") : String(e);
+    throw new AppError(`${msg.replace(/\.? ?To specify.*$/, "")}; see wider --help`);
+  }
+  const v = parsed.values as Record<string, string | boolean | undefined>;
+  const flags: Record<string, unknown> = {};
+  for (const f of configFields) {
+    const raw = v[flagOf(f).slice(2)];
+    if (typeof raw === "string") flags[f] = flagValue(f, raw);
+  }
+  const decodedFlags = decodePartial(flags, { kind: "flags" });
+  if (E.isLeft(decodedFlags)) throw decodedFlags.left;
+  let file: ConfigFile = {};
+  const path = v.config;
+  if (typeof path === "string") {
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch {
+      throw new AppError(`--config: cannot read ${path}; check the path`);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (e) {
+      throw new AppError(
+        `--config: ${path} is not valid JSON (${e instanceof Error ? e.message : String(e)})`,
+      );
+    }
+    const decoded = decodePartial(json, { kind: "file", path });
+    if (E.isLeft(decoded)) throw decoded.left;
+    file = decoded.right;
+  }
+  return {
+    help: v.help === true,
+    force: v.force === true,
+    resume: v.resume === true,
+    quiet: v.quiet === true,
+    file,
+    flags: decodedFlags.right,
+  };
+};
+
+/** Resolves the run's config: defaults (or the checkpoint's config on resume), file, flags. */
+export const configOf = async (cli: Cli): Promise<Config> => {
+  if (cli.resume && cli.force)
+    throw new AppError("--resume and --force contradict each other; pass one of them");
+  let base = defaultConfig();
+  if (cli.resume) {
+    const out = cli.flags.out ?? cli.file.out;
+    if (out === undefined)
+      throw new AppError("--resume needs --out DIR naming the run to continue");
+    const { state, groups } = await loadCheckpoint(checkpointDir(out)).catch((e: unknown) => {
+      throw e instanceof AppError
+        ? e
+        : new AppError(`--resume: cannot read the checkpoint in ${out}`, 1);
+    });
+    for (const g of Object.values(groups)) for (const t of Object.values(g)) t.dispose();
+    base = state.config;
+  }
+  const r = resolveConfig(base, cli.file, cli.flags);
+  if (E.isLeft(r)) throw r.left;
+  return r.right;
+};
+
+const fmt = (x: number): string => `${(100 * x).toFixed(2)}%`;
+
+/** The CLI's main: returns the process exit code. */
+export const main = async (argv: readonly string[]): Promise<number> => {
+  const signal = { aborted: false };
+  const onSigint = () => {
+    if (signal.aborted) process.exit(130);
+    signal.aborted = true;
+    process.stderr.write(
+      "\nwider: stopping after the current step (Ctrl-C again to quit at once)\n",
+    );
+  };
+  try {
+    const cli = parseCli(argv);
+    if (cli.help) {
+      process.stdout.write(`${helpText()}\n`);
+      return 0;
+    }
+    const config = await configOf(cli);
+    process.on("SIGINT", onSigint);
+    const progress = makeProgress(process.stdout, cli.quiet);
+    const t0 = Date.now();
+    const report = await runExperiment(config, {
+      resume: cli.resume,
+      force: cli.force,
+      progress,
+      signal,
+    });
+    const r = report.results;
+    progress.log(
+      [
+        `done in ${((Date.now() - t0) / 1000).toFixed(1)}s on ${report.backend.name}; test accuracy (NLL, ECE):`,
+        `  SGD ${fmt(r.sgd.accuracy)} (${r.sgd.nll.toFixed(4)}, ${r.sgd.ece.toFixed(4)})`,
+        `  SWA ${fmt(r.swa.accuracy)} (${r.swa.nll.toFixed(4)}, ${r.swa.ece.toFixed(4)}), ${report.swaAveraged} models averaged`,
+        `  FGE ${fmt(r.fge.accuracy)} (${r.fge.nll.toFixed(4)}, ${r.fge.ece.toFixed(4)}), ${r.fge.members} snapshots`,
+        `report: ${config.out}/report.html and report.json`,
+      ].join("\n"),
+    );
+    return 0;
+  } catch (e) {
+    if (e instanceof Interrupted) {
+      process.stderr.write(`wider: ${e.message}; continue with --resume --out <dir>\n`);
+      return 130;
+    }
+    if (e instanceof AppError) {
+      process.stderr.write(`wider: ${e.message}\n`);
+      return e.exitCode;
+    }
+    throw e;
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+};

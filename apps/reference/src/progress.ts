@@ -1,0 +1,120 @@
+/**
+ * Terminal progress per phase and per epoch (step, loss, rate, time left) through `cli-progress`
+ * on a TTY, and plain lines (one per epoch) otherwise.
+ *
+ * @module
+ */
+import cliProgress from "cli-progress";
+
+/** What a phase reports after each step. */
+export interface StepInfo {
+  readonly epoch: number;
+  readonly epochs: number;
+  readonly loss: number;
+  readonly lr: number;
+}
+
+/** The progress sink the pipeline writes to. */
+export interface Progress {
+  /** A new phase of `total` steps. */
+  phase(name: string, total: number, done: number): void;
+  /** After a step; `done` is the number of steps finished in the phase. */
+  step(done: number, info: StepInfo): void;
+  /** At an epoch's end. */
+  epochEnd(info: StepInfo & { readonly seconds: number; readonly extra?: string }): void;
+  /** A line of text (between bars). */
+  log(line: string): void;
+  /** Ends the current bar. */
+  stop(): void;
+}
+
+const fmtTime = (s: number): string =>
+  !Number.isFinite(s)
+    ? "?"
+    : s < 90
+      ? `${Math.round(s)}s`
+      : `${Math.floor(s / 60)}m${Math.round(s % 60)}s`;
+
+/** Progress on a terminal: one `cli-progress` bar per phase. */
+const barProgress = (stream: NodeJS.WriteStream): Progress => {
+  let bar: cliProgress.SingleBar | null = null;
+  const stop = () => {
+    bar?.stop();
+    bar = null;
+  };
+  return {
+    phase(name, total, done) {
+      stop();
+      bar = new cliProgress.SingleBar(
+        {
+          stream,
+          format: `${name.padEnd(8)} |{bar}| {percentage}% step {value}/{total} epoch {epoch}/{epochs} loss {loss} lr {lr} eta {eta_formatted}`,
+          hideCursor: true,
+          etaBuffer: 50,
+        },
+        cliProgress.Presets.shades_classic,
+      );
+      bar.start(total, done, { epoch: "-", epochs: "-", loss: "-", lr: "-" });
+    },
+    step(done, info) {
+      bar?.update(done, {
+        epoch: info.epoch + 1,
+        epochs: info.epochs,
+        loss: info.loss.toFixed(4),
+        lr: info.lr.toPrecision(3),
+      });
+    },
+    epochEnd() {},
+    log(line) {
+      if (bar !== null) {
+        stream.write("\n");
+      }
+      stream.write(`${line}\n`);
+    },
+    stop,
+  };
+};
+
+/** Progress as plain lines, for pipes and logs. */
+const lineProgress = (write: (line: string) => void): Progress => {
+  let name = "";
+  let total = 0;
+  let start = Date.now();
+  let startDone = 0;
+  let done = 0;
+  return {
+    phase(n, t, d) {
+      name = n;
+      total = t;
+      done = d;
+      startDone = d;
+      start = Date.now();
+      write(`${name}: ${total} steps${d > 0 ? ` (resuming at step ${d})` : ""}`);
+    },
+    step(d) {
+      done = d;
+    },
+    epochEnd(info) {
+      const elapsed = (Date.now() - start) / 1000;
+      const rate = (done - startDone) / Math.max(elapsed, 1e-9);
+      const left = (total - done) / rate;
+      write(
+        `${name}: epoch ${info.epoch + 1}/${info.epochs} step ${done}/${total} loss ${info.loss.toFixed(4)} lr ${info.lr.toPrecision(3)} ${info.seconds.toFixed(1)}s/epoch, ${fmtTime(left)} left${info.extra === undefined ? "" : ` ${info.extra}`}`,
+      );
+    },
+    log: write,
+    stop() {},
+  };
+};
+
+/** Bars on a TTY, lines otherwise; `quiet` prints nothing but `log` lines. */
+export const makeProgress = (
+  stream: NodeJS.WriteStream = process.stdout,
+  quiet = false,
+): Progress => {
+  if (quiet) {
+    const p = lineProgress(() => {});
+    return { ...p, log: (l) => stream.write(`${l}\n`) };
+  }
+  return stream.isTTY === true ? barProgress(stream) : lineProgress((l) => stream.write(`${l}\n`));
+};

@@ -1,0 +1,363 @@
+/**
+ * The run's report: `report.json` (every number and the full config) and `report.html`, a
+ * self-contained page (inline CSS, inline SVG plots rendered by Vega-Lite in Node; no script, no
+ * server, no network) with training curves, learning-rate schedules, the SGD/SWA/FGE table,
+ * rays, the segment and the plane. Both are written atomically (temp file + rename).
+ *
+ * @module
+ */
+import { rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { PredictionMetrics } from "@wider/ensembling";
+import type { TopLevelSpec } from "vega-lite";
+import type { Config } from "./config.js";
+import type { Evaluation } from "./evaluate.js";
+import type { GeometryResult } from "./geometry.js";
+import { renderVegaLiteToSvg } from "./local/vegaSvg.js";
+import type { EpochRecord, ScheduleSet } from "./training.js";
+
+/** Everything `report.json` holds. */
+export interface Report {
+  readonly tool: "wider";
+  readonly version: 1;
+  readonly createdAt: string;
+  readonly config: Config;
+  readonly backend: { readonly name: string; readonly reason: string };
+  readonly dataset: {
+    readonly name: string;
+    readonly source: string;
+    readonly trainUsed: number;
+    readonly trainTotal: number;
+    readonly testUsed: number;
+    readonly imageShape: readonly number[];
+  };
+  readonly model: {
+    readonly name: string;
+    readonly parameters: number;
+    readonly batchNorm: boolean;
+  };
+  readonly optimizer: string;
+  readonly stepsPerEpoch: number;
+  readonly swaCycleSteps: number;
+  readonly fgeCycleSteps: number;
+  readonly swaAveraged: number;
+  readonly fgeSnapshots: number;
+  readonly history: readonly EpochRecord[];
+  readonly schedules: {
+    readonly sgd: ReadonlyArray<readonly [number, number]>;
+    readonly swa: ReadonlyArray<readonly [number, number]>;
+    readonly fge: ReadonlyArray<readonly [number, number]>;
+  };
+  readonly results: Evaluation;
+  readonly geometry: GeometryResult;
+  readonly seconds: Readonly<Record<string, number>>;
+  readonly notes: readonly string[];
+}
+
+/** `[step, lr]` pairs of a schedule over `[from, to)`, thinned to at most `max` points. */
+export const sampleSchedule = (
+  s: (step: number) => number,
+  from: number,
+  to: number,
+  offset: number,
+  max = 400,
+): Array<[number, number]> => {
+  const n = to - from;
+  const stride = Math.max(1, Math.ceil(n / max));
+  const out: Array<[number, number]> = [];
+  for (let k = 0; k < n; k += stride) out.push([from + k + offset, s(from + k)]);
+  if (n > 0 && (n - 1) % stride !== 0) out.push([to - 1 + offset, s(to - 1)]);
+  return out;
+};
+
+/** The schedules as plotted: SGD over the budget, SWA and FGE from `swaStart`. */
+export const scheduleSamples = (config: Config, s: ScheduleSet): Report["schedules"] => {
+  const spe = s.stepsPerEpoch;
+  const start = config.swaStart * spe;
+  const end = config.epochs * spe;
+  return {
+    sgd: sampleSchedule(s.sgd, 0, end, 0),
+    swa: sampleSchedule(s.swa, 0, end - start, start),
+    fge: sampleSchedule(s.fge, 0, end - start, start),
+  };
+};
+
+// -------------------------------------------------------------------------------------------------
+// plots (Vega-Lite specs)
+// -------------------------------------------------------------------------------------------------
+
+const W = 520;
+const H = 260;
+
+const curvesSpec = (history: readonly EpochRecord[]): TopLevelSpec =>
+  ({
+    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+    width: W,
+    height: H,
+    title: "Training curves",
+    data: {
+      values: history.flatMap((h) => [
+        { epoch: h.epoch + 1, phase: h.phase, metric: "train loss", value: h.trainLoss },
+        { epoch: h.epoch + 1, phase: h.phase, metric: "test error", value: h.testError },
+        ...(h.swaTestError === undefined
+          ? []
+          : [
+              {
+                epoch: h.epoch + 1,
+                phase: "swa average",
+                metric: "test error",
+                value: h.swaTestError,
+              },
+            ]),
+      ]),
+    },
+    mark: { type: "line", point: true },
+    encoding: {
+      x: { field: "epoch", type: "quantitative", title: "epoch" },
+      y: { field: "value", type: "quantitative", title: null },
+      color: { field: "phase", type: "nominal" },
+      row: { field: "metric", type: "nominal", title: null },
+    },
+    resolve: { scale: { y: "independent" } },
+  }) as TopLevelSpec;
+
+const scheduleSpec = (s: Report["schedules"]): TopLevelSpec => ({
+  $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+  width: W,
+  height: H,
+  title: "Learning-rate schedules",
+  data: {
+    values: [
+      ...s.sgd.map(([step, lr]) => ({ step, lr, schedule: "SGD (pretrain + baseline)" })),
+      ...s.swa.map(([step, lr]) => ({ step, lr, schedule: "SWA" })),
+      ...s.fge.map(([step, lr]) => ({ step, lr, schedule: "FGE" })),
+    ],
+  },
+  mark: { type: "line" },
+  encoding: {
+    x: { field: "step", type: "quantitative", title: "step (iteration)" },
+    y: { field: "lr", type: "quantitative", title: "learning rate" },
+    color: { field: "schedule", type: "nominal" },
+  },
+});
+
+const comparisonSpec = (r: Evaluation): TopLevelSpec => ({
+  $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+  width: W / 2,
+  height: 140,
+  title: "Test error by method",
+  data: {
+    values: (["pretrained", "sgd", "swa", "fge"] as const).map((m) => ({
+      method: m.toUpperCase(),
+      error: 100 * (1 - r[m].accuracy),
+    })),
+  },
+  mark: { type: "bar" },
+  encoding: {
+    y: { field: "method", type: "nominal", sort: null, title: null },
+    x: { field: "error", type: "quantitative", title: "test error (%)" },
+    color: { field: "method", type: "nominal", legend: null },
+  },
+});
+
+const raysSpec = (g: GeometryResult): TopLevelSpec =>
+  ({
+    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+    width: W,
+    height: H,
+    title: "Random rays from the SGD and SWA solutions",
+    data: {
+      values: (["sgd", "swa"] as const).flatMap((c) =>
+        g.rays[c].flatMap((ray, r) =>
+          ray.points.flatMap((p, i) => [
+            {
+              center: c.toUpperCase(),
+              ray: `${c}-${r}`,
+              distance: ray.distances[i],
+              metric: "train loss",
+              value: p.trainLoss,
+            },
+            {
+              center: c.toUpperCase(),
+              ray: `${c}-${r}`,
+              distance: ray.distances[i],
+              metric: "test error",
+              value: p.testError,
+            },
+          ]),
+        ),
+      ),
+    },
+    mark: { type: "line", opacity: 0.8 },
+    encoding: {
+      x: { field: "distance", type: "quantitative", title: "distance from the solution" },
+      y: { field: "value", type: "quantitative", title: null },
+      color: { field: "center", type: "nominal", title: "center" },
+      detail: { field: "ray", type: "nominal" },
+      row: { field: "metric", type: "nominal", title: null },
+    },
+    resolve: { scale: { y: "independent" } },
+  }) as TopLevelSpec;
+
+const segmentSpec = (g: GeometryResult): TopLevelSpec | null =>
+  g.segment === null
+    ? null
+    : ({
+        $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+        width: W,
+        height: H,
+        title: `Segment from SWA (0) to SGD (${g.segment.length.toFixed(2)})`,
+        data: {
+          values: g.segment.points.flatMap((p, i) => [
+            { distance: g.segment?.distances[i], metric: "train loss", value: p.trainLoss },
+            { distance: g.segment?.distances[i], metric: "test error", value: p.testError },
+          ]),
+        },
+        mark: { type: "line", point: true },
+        encoding: {
+          x: { field: "distance", type: "quantitative", title: "signed distance from SWA" },
+          y: { field: "value", type: "quantitative", title: null },
+          color: { field: "metric", type: "nominal" },
+          row: { field: "metric", type: "nominal", title: null },
+        },
+        resolve: { scale: { y: "independent" } },
+      } as TopLevelSpec);
+
+const planeSpec = (g: GeometryResult): TopLevelSpec | null => {
+  const p = g.plane;
+  if (p === null) return null;
+  const dx = ((p.xs[1] ?? 1) - (p.xs[0] ?? 0)) / 2;
+  const dy = ((p.ys[1] ?? 1) - (p.ys[0] ?? 0)) / 2;
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+    width: 360,
+    height: 360,
+    title: "Train loss on the plane through SWA, SGD and the pretrained point (log scale)",
+    layer: [
+      {
+        data: {
+          values: p.points.map((q) => ({
+            x: q.x - dx,
+            x2: q.x + dx,
+            y: q.y - dy,
+            y2: q.y + dy,
+            loss: Math.min(Math.max(q.trainLoss, 1e-4), 5),
+          })),
+        },
+        mark: { type: "rect" },
+        encoding: {
+          x: { field: "x", type: "quantitative", title: "u", scale: { zero: false, nice: false } },
+          x2: { field: "x2" },
+          y: { field: "y", type: "quantitative", title: "v", scale: { zero: false, nice: false } },
+          y2: { field: "y2" },
+          color: {
+            field: "loss",
+            type: "quantitative",
+            scale: { type: "log", scheme: "viridis" },
+            title: "train loss",
+          },
+        },
+      },
+      {
+        data: { values: p.anchors.map((a) => ({ ...a })) },
+        mark: { type: "point", filled: true, color: "white", stroke: "black", size: 80 },
+        encoding: {
+          x: { field: "x", type: "quantitative" },
+          y: { field: "y", type: "quantitative" },
+        },
+      },
+      {
+        data: { values: p.anchors.map((a) => ({ ...a })) },
+        mark: { type: "text", dy: -12, color: "white", fontWeight: "bold" },
+        encoding: {
+          x: { field: "x", type: "quantitative" },
+          y: { field: "y", type: "quantitative" },
+          text: { field: "name", type: "nominal" },
+        },
+      },
+    ],
+  } as TopLevelSpec;
+};
+
+// -------------------------------------------------------------------------------------------------
+// html
+// -------------------------------------------------------------------------------------------------
+
+const esc = (s: string): string =>
+  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+
+const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
+
+const row = (name: string, m: PredictionMetrics, extra = ""): string =>
+  `<tr><th>${esc(name)}</th><td>${pct(m.accuracy)}</td><td>${pct(1 - m.accuracy)}</td><td>${m.nll.toFixed(4)}</td><td>${m.ece.toFixed(4)}</td><td>${m.brier.toFixed(4)}</td><td>${esc(extra)}</td></tr>`;
+
+const fmtWidth = (w: GeometryResult["rays"]["widthSgd"]): string =>
+  w === null
+    ? "-"
+    : `${w.median.toFixed(2)} (IQR ${w.q1.toFixed(2)}-${w.q3.toFixed(2)}${w.censored > 0 ? `, ${w.censored} rays never crossed` : ""})`;
+
+/** Renders `report.html` from the report (plots inline as SVG). */
+export const renderHtml = async (r: Report): Promise<string> => {
+  const specs: Array<[string, TopLevelSpec | null]> = [
+    ["curves", curvesSpec(r.history)],
+    ["schedules", scheduleSpec(r.schedules)],
+    ["comparison", comparisonSpec(r.results)],
+    ["rays", r.geometry.rays.sgd.length > 0 ? raysSpec(r.geometry) : null],
+    ["segment", segmentSpec(r.geometry)],
+    ["plane", planeSpec(r.geometry)],
+  ];
+  const svgs: Record<string, string> = {};
+  for (const [name, spec] of specs) {
+    if (spec !== null) svgs[name] = await renderVegaLiteToSvg(spec);
+  }
+  const fig = (name: string, caption: string): string =>
+    svgs[name] === undefined
+      ? `<p class="skip">${esc(caption)}: not computed in this run.</p>`
+      : `<figure id="fig-${name}">${svgs[name]}<figcaption>${esc(caption)}</figcaption></figure>`;
+  const res = r.results;
+  const c = r.config;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Wider report: ${esc(c.model)} on ${esc(r.dataset.name)}</title>
+<style>
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:4px 10px;text-align:right}
+th{background:#f4f4f4}td:last-child{text-align:left}figure{margin:1.5em 0}figcaption{color:#555;font-size:90%}
+pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:85%}.skip{color:#888}
+</style></head><body>
+<h1>Wider: SGD vs SWA vs FGE</h1>
+<p>${esc(c.model)} (${r.model.parameters.toLocaleString("en")} parameters${r.model.batchNorm ? ", BatchNorm" : ""}) on ${esc(r.dataset.name)}: ${r.dataset.trainUsed} of ${r.dataset.trainTotal} training images, ${r.dataset.testUsed} test images; budget ${c.epochs} epochs, pretraining ${c.swaStart}; backend <b>${esc(r.backend.name)}</b> (${esc(r.backend.reason)}). Created ${esc(r.createdAt)}.</p>
+<h2>Results on the test set</h2>
+<table id="comparison"><tr><th>method</th><th>accuracy</th><th>error</th><th>NLL</th><th>ECE (15 bins)</th><th>Brier</th><th></th></tr>
+${row("pretrained", res.pretrained, `epoch ${c.swaStart}`)}
+${row("SGD", res.sgd, `continued to epoch ${c.epochs}`)}
+${row("SWA", res.swa, `${r.swaAveraged} models averaged${r.model.batchNorm ? ", BN re-estimated" : ""}`)}
+${row("FGE", res.fge, `${res.fge.members} snapshots`)}
+</table>
+${fig("comparison", "Test error of each method")}
+<h2>Training</h2>
+${fig("curves", "Mean train loss per epoch and test error at each epoch's end (curve subset)")}
+${fig("schedules", "Learning rate per step: SGD over the whole budget; SWA and FGE from the pretrained point")}
+<p>Optimizer: ${esc(r.optimizer)}</p>
+<h2>Geometry</h2>
+<p>Width (distance at which train loss rises by ${c.widthThreshold}): SGD ${esc(fmtWidth(r.geometry.rays.widthSgd))}; SWA ${esc(fmtWidth(r.geometry.rays.widthSwa))}. ${r.geometry.points} points evaluated on ${c.geometrySubset} train and test images each.</p>
+${fig("rays", "Train loss and test error along random directions from each solution (same directions for both)")}
+${fig("segment", "Along the line through SWA (0) and SGD")}
+${fig("plane", "Plane through three solutions")}
+<h2>Notes</h2><ul>${r.notes.map((n) => `<li>${esc(n)}</li>`).join("")}</ul>
+<h2>Configuration</h2><pre>${esc(JSON.stringify(c, null, 2))}</pre>
+</body></html>
+`;
+};
+
+const writeAtomic = async (file: string, text: string): Promise<void> => {
+  const tmp = `${file}.tmp-${process.pid}`;
+  await writeFile(tmp, text);
+  await rename(tmp, file);
+};
+
+/** Writes `report.json` and `report.html` into `dir`, each atomically. */
+export const writeReport = async (dir: string, report: Report): Promise<void> => {
+  const html = await renderHtml(report);
+  await writeAtomic(join(dir, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
+  await writeAtomic(join(dir, "report.html"), html);
+};

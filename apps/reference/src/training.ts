@@ -1,0 +1,482 @@
+/**
+ * The training phases of the experiment, resumable at epoch boundaries:
+ *
+ *   pretrain (SGD, epochs [0, swaStart))  ->  from the pretrained point:
+ *     sgd  (the same SGD schedule continued to the budget, epochs [swaStart, epochs))
+ *     swa  (SWA schedule, averaging at cycle ends, then BatchNorm re-estimation)
+ *     fge  (triangular schedule, a snapshot at each cycle's midpoint)
+ *
+ * Every phase runs the same hand-written loop (`sgdStep` per batch, the rate from a `Schedule`
+ * per step). The data order of epoch `e` is a permutation seeded by `(dataSeed, e)`, so it needs
+ * no RNG state and the three branches see the same batches. After each epoch the whole state
+ * (weights, momentum buffers, averager, snapshots, history) goes into one checkpoint, written
+ * atomically by `@wider/weights` `saveBundle`; `--resume` reloads it and continues to the same
+ * result as an uninterrupted run.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import type * as tfl from "@tensorflow/tfjs-layers";
+import {
+  cyclical,
+  fromSpec,
+  isCycleEnd,
+  isCycleMidpoint,
+  type Schedule,
+  swaReference,
+  triangular,
+} from "@wider/schedules";
+import {
+  assignToModel,
+  clone,
+  disposeWeights,
+  fromModel,
+  loadBundle,
+  saveBundle,
+  type Weights,
+} from "@wider/weights";
+import * as E from "fp-ts/lib/Either.js";
+import { AppError, Interrupted } from "./AppError.js";
+import type { Config } from "./config.js";
+import { type AppDataset, epochBatches, stepsPerEpoch, toTensors } from "./dataset.js";
+import { type SwaState, swaInit, swaUpdate, updateBatchNorm } from "./local/averaging.js";
+import type { Progress } from "./progress.js";
+import { mixSeed } from "./rng.js";
+import { disposeVelocity, sgdStep, type Velocity, zeroVelocity } from "./sgd.js";
+
+// -------------------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------------------
+
+/** The training phases, in the order they run. */
+export const phases = ["pretrain", "sgd", "swa", "fge"] as const;
+/** A training phase. */
+export type Phase = (typeof phases)[number];
+
+/** One epoch of one phase, as recorded in the report. */
+export interface EpochRecord {
+  readonly phase: Phase;
+  /** Global epoch index (0-based). */
+  readonly epoch: number;
+  /** Mean training loss over the epoch's batches (training mode, before each step). */
+  readonly trainLoss: number;
+  /** Test error of the iterate at the epoch's end, on the curve subset. */
+  readonly testError: number;
+  /** Test error of the running SWA average (phase `swa` only, models without BatchNorm). */
+  readonly swaTestError?: number;
+  /** Rate of the epoch's first and last step. */
+  readonly lrFirst: number;
+  readonly lrLast: number;
+  readonly seconds: number;
+}
+
+/** The JSON half of a checkpoint (the tensors are the bundle's groups). */
+export interface TrainState {
+  readonly version: 1;
+  /** The config the run was started with (resume refuses a different one). */
+  readonly config: Config;
+  /** The phase to run next (`done` when all four are finished). */
+  readonly phase: Phase | "done";
+  /** Next global epoch to run within `phase`. */
+  readonly epoch: number;
+  readonly history: readonly EpochRecord[];
+  /** Models averaged so far in the SWA phase. */
+  readonly swaCount: number;
+  /** Steps (within the phase) at which FGE snapshots were taken. */
+  readonly fgeSteps: readonly number[];
+  /** Steps (within the phase) at which the SWA average was updated. */
+  readonly swaSteps: readonly number[];
+  /** Seconds spent in each phase so far. */
+  readonly seconds: Readonly<Record<string, number>>;
+}
+
+/** The tensors of a run (all owned by the holder of the `Trained` value). */
+export interface Trained {
+  readonly state: TrainState;
+  readonly pretrained: Weights;
+  readonly sgd: Weights;
+  readonly swa: Weights;
+  readonly fge: readonly Weights[];
+  readonly schedules: ScheduleSet;
+}
+
+/** The three schedules of a run, with the numbers the report plots. */
+export interface ScheduleSet {
+  /** SGD: pretraining and the baseline, over global steps `[0, epochs * spe)`. */
+  readonly sgd: Schedule;
+  /** SWA phase, steps from the phase start. */
+  readonly swa: Schedule;
+  /** FGE phase, steps from the phase start. */
+  readonly fge: Schedule;
+  readonly stepsPerEpoch: number;
+  /** SWA averages at the end of each cycle of this many steps. */
+  readonly swaCycle: number;
+  /** FGE cycle length in steps (even; a snapshot at step `cycle/2` of each). */
+  readonly fgeCycle: number;
+}
+
+// -------------------------------------------------------------------------------------------------
+// schedules
+// -------------------------------------------------------------------------------------------------
+
+const specSchedule = (spec: Record<string, unknown>, field: string): Schedule => {
+  const s = fromSpec(spec);
+  if (E.isLeft(s)) throw new AppError(`${field}: ${s.left.message}`);
+  return s.right;
+};
+
+/**
+ * The run's schedules. Defaults: SGD is the authors' reference schedule over the budget
+ * (`swaReference`, flat for half, linear to 1% by 90%); SWA is the paper's cyclical sawtooth from
+ * the SGD rate at `swaStart` down to `swaLr`, one cycle per `swaEvery` epochs; FGE is triangular
+ * between `fgeLrMax` and `fgeLrMin` with cycles of `fgeCycle` epochs rounded to an even number of
+ * steps.
+ */
+export const makeSchedules = (config: Config, spe: number): ScheduleSet => {
+  const sgd =
+    config.pretrainSchedule === null
+      ? swaReference({ lrInit: config.lr, epochs: config.epochs, stepsPerEpoch: spe })
+      : specSchedule(config.pretrainSchedule, "pretrainSchedule");
+  const swaCycle = config.swaEvery * spe;
+  const high = sgd(config.swaStart * spe);
+  const swa =
+    config.swaSchedule === null
+      ? cyclical({ high: Math.max(high, config.swaLr), low: config.swaLr, cycle: swaCycle })
+      : specSchedule(config.swaSchedule, "swaSchedule");
+  const fgeCycle = Math.max(2, 2 * Math.floor((config.fgeCycle * spe) / 2));
+  const fge = triangular({ high: config.fgeLrMax, low: config.fgeLrMin, cycle: fgeCycle });
+  return { sgd, swa, fge, stepsPerEpoch: spe, swaCycle, fgeCycle };
+};
+
+// -------------------------------------------------------------------------------------------------
+// checkpoint
+// -------------------------------------------------------------------------------------------------
+
+type Groups = Record<string, Weights>;
+
+const saveCheckpoint = async (dir: string, state: TrainState, groups: Groups): Promise<void> => {
+  const r = await saveBundle(dir, {
+    groups,
+    metadata: JSON.parse(JSON.stringify(state)),
+  });
+  if (E.isLeft(r)) throw new AppError(`checkpoint ${dir}: ${r.left.message}`, 1);
+};
+
+/** Loads a checkpoint written by a run; the caller owns the groups' tensors. */
+export const loadCheckpoint = async (
+  dir: string,
+): Promise<{ state: TrainState; groups: Groups }> => {
+  const r = await loadBundle(dir);
+  if (E.isLeft(r))
+    throw new AppError(`--resume: cannot read the checkpoint in ${dir}: ${r.left.message}`, 1);
+  const state = r.right.metadata as unknown as TrainState | undefined;
+  if (state === undefined || state.version !== 1)
+    throw new AppError(`--resume: ${dir} holds no Wider run state (version 1)`, 1);
+  return { state, groups: r.right.groups };
+};
+
+// -------------------------------------------------------------------------------------------------
+// evaluation helpers
+// -------------------------------------------------------------------------------------------------
+
+/** Test error of the model in inference mode on `indices` of the test split. */
+export const testError = async (
+  model: tfl.LayersModel,
+  data: AppDataset,
+  indices: Uint32Array,
+  batch = 500,
+): Promise<number> => {
+  let wrong = 0;
+  for (let i = 0; i < indices.length; i += batch) {
+    const idx = indices.subarray(i, Math.min(i + batch, indices.length));
+    const { x, y } = toTensors(data, data.test, idx);
+    const w = tf.tidy(() =>
+      tf.sum(tf.notEqual(tf.argMax(model.apply(x, { training: false }) as tf.Tensor, 1), y)),
+    );
+    wrong += (await w.data())[0] as number;
+    tf.dispose([x, y, w]);
+  }
+  return wrong / indices.length;
+};
+
+/** Train batches (as image tensors) for BatchNorm re-estimation: one pass in the order of `epoch`. */
+export function* bnBatches(
+  data: AppDataset,
+  trainIdx: Uint32Array,
+  config: Config,
+  epoch: number,
+): Generator<tf.Tensor> {
+  for (const b of epochBatches(trainIdx, config.batchSize, mixSeed(config.dataSeed, epoch))) {
+    const { x, y } = toTensors(data, data.train, b);
+    y.dispose();
+    yield x;
+  }
+}
+
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+// -------------------------------------------------------------------------------------------------
+// the loop
+// -------------------------------------------------------------------------------------------------
+
+/** Everything the training phases need. */
+export interface TrainContext {
+  readonly config: Config;
+  readonly data: AppDataset;
+  readonly model: tfl.LayersModel;
+  /** Indices of the training images used (the subset). */
+  readonly trainIdx: Uint32Array;
+  /** Test indices for the per-epoch curve. */
+  readonly curveIdx: Uint32Array;
+  readonly checkpointDir: string;
+  readonly progress: Progress;
+  /** Set by the SIGINT handler; checked after every step. */
+  readonly signal: { aborted: boolean };
+}
+
+const phaseRange = (config: Config, phase: Phase): [number, number] =>
+  phase === "pretrain" ? [0, config.swaStart] : [config.swaStart, config.epochs];
+
+/**
+ * Runs (or resumes) all training phases and returns the trained weights; the caller owns them.
+ * Throws {@link Interrupted} when `signal.aborted` is set, after the current step, leaving the
+ * last epoch's checkpoint as it was.
+ */
+export const train = async (ctx: TrainContext, resume: boolean): Promise<Trained> => {
+  const { config, data, model, progress } = ctx;
+  const spe = stepsPerEpoch(ctx.trainIdx.length, config.batchSize, true);
+  if (spe === 0)
+    throw new AppError(
+      `batchSize: ${config.batchSize} is larger than the ${ctx.trainIdx.length} training images; lower --batch-size or raise --train-subset`,
+    );
+  const schedules = makeSchedules(config, spe);
+
+  // ---- state ---------------------------------------------------------------------------------
+  let state: TrainState;
+  const groups: Groups = {};
+  if (resume) {
+    const loaded = await loadCheckpoint(ctx.checkpointDir);
+    if (JSON.stringify(loaded.state.config) !== JSON.stringify(config)) {
+      for (const g of Object.values(loaded.groups)) disposeWeights(g);
+      throw new AppError(
+        `--resume: the run in ${config.out} was started with a different configuration; resume it without changing flags or config`,
+      );
+    }
+    state = loaded.state;
+    Object.assign(groups, loaded.groups);
+  } else {
+    state = {
+      version: 1,
+      config,
+      phase: "pretrain",
+      epoch: 0,
+      history: [],
+      swaCount: 0,
+      fgeSteps: [],
+      swaSteps: [],
+      seconds: {},
+    };
+  }
+  const setGroup = (name: string, w: Weights) => {
+    const old = groups[name];
+    groups[name] = w;
+    if (old !== undefined) disposeWeights(old);
+  };
+  const assign = (w: Weights) => {
+    const r = assignToModel(model, w);
+    if (E.isLeft(r)) throw new Error(`internal: ${r.left.message}`);
+  };
+
+  let velocity: Velocity = zeroVelocity(model);
+  const restoreVelocity = (w: Weights | undefined) => {
+    if (w === undefined) return;
+    disposeVelocity(velocity);
+    velocity = clone(w);
+  };
+  let swa: SwaState = swaInit();
+  if (groups.swaMean !== undefined) swa = { n: state.swaCount, mean: clone(groups.swaMean) };
+
+  try {
+    // The model and momentum of a run in progress.
+    if (groups.model !== undefined) assign(groups.model);
+    restoreVelocity(groups.velocity);
+
+    for (const phase of phases) {
+      const order = phases.indexOf(phase);
+      if (state.phase === "done" || phases.indexOf(state.phase) > order) continue;
+      const [first, end] = phaseRange(config, phase);
+      if (state.epoch === first && phase !== "pretrain") {
+        // A branch starts from the pretrained point, with its momentum.
+        const start = groups.pretrained;
+        if (start === undefined) throw new Error("internal: no pretrained point in the state");
+        assign(start);
+        restoreVelocity(groups.pretrainedVelocity);
+      }
+      const total = (end - first) * spe;
+      progress.phase(phase, total, (state.epoch - first) * spe);
+      const schedule =
+        phase === "swa" ? schedules.swa : phase === "fge" ? schedules.fge : schedules.sgd;
+      const swaNow = isCycleEnd(schedules.swaCycle);
+      const fgeNow = isCycleMidpoint(schedules.fgeCycle);
+
+      for (let epoch = state.epoch; epoch < end; epoch++) {
+        const t0 = Date.now();
+        const batches = epochBatches(
+          ctx.trainIdx,
+          config.batchSize,
+          mixSeed(config.dataSeed, epoch),
+        );
+        let lossSum = 0;
+        let lrFirst = 0;
+        let lrLast = 0;
+        const swaSteps = [...state.swaSteps];
+        const fgeSteps = [...state.fgeSteps];
+        const fgeNew: Weights[] = [];
+        for (let i = 0; i < spe; i++) {
+          const idx = batches[i] as Uint32Array;
+          const phaseStep = (epoch - first) * spe + i;
+          const scheduleStep =
+            phase === "pretrain" || phase === "sgd" ? epoch * spe + i : phaseStep;
+          const lr = schedule(scheduleStep);
+          if (i === 0) lrFirst = lr;
+          lrLast = lr;
+          const { x, y } = toTensors(data, data.train, idx);
+          const r = sgdStep(model, velocity, x, y, lr, config);
+          velocity = r.velocity;
+          const loss = (await r.loss.data())[0] as number;
+          tf.dispose([x, y, r.loss]);
+          if (!Number.isFinite(loss))
+            throw new AppError(
+              `${phase}: the training loss is ${loss} at epoch ${epoch + 1} step ${i + 1}; lower --lr or the schedule's rates`,
+              1,
+            );
+          lossSum += loss;
+          if (phase === "swa" && swaNow(phaseStep)) {
+            const w = fromModel(model, { include: "all" });
+            swa = swaUpdate(swa, w);
+            disposeWeights(w);
+            swaSteps.push(phaseStep);
+          }
+          if (phase === "fge" && fgeNow(phaseStep)) {
+            fgeNew.push(fromModel(model, { include: "all" }));
+            fgeSteps.push(phaseStep);
+          }
+          progress.step(phaseStep + 1, { epoch, epochs: config.epochs, loss, lr });
+          await tick();
+          if (ctx.signal.aborted) {
+            for (const w of fgeNew) disposeWeights(w);
+            throw new Interrupted(
+              `in ${phase} at epoch ${epoch + 1} step ${i + 1}; the last checkpoint (${state.phase} epoch ${state.epoch}) is intact`,
+            );
+          }
+        }
+
+        // ---- epoch end: curves, phase results, checkpoint -------------------------------------
+        const err = await testError(model, data, ctx.curveIdx);
+        let swaErr: number | undefined;
+        if (phase === "swa" && swa.mean !== null && !hasBn(model)) {
+          const live = fromModel(model, { include: "all" });
+          assign(swa.mean);
+          swaErr = await testError(model, data, ctx.curveIdx);
+          assign(live);
+          disposeWeights(live);
+        }
+        fgeNew.forEach((w, k) => {
+          setGroup(`fge${state.fgeSteps.length + k}`, w);
+        });
+        const seconds = (Date.now() - t0) / 1000;
+        const record: EpochRecord = {
+          phase,
+          epoch,
+          trainLoss: lossSum / spe,
+          testError: err,
+          ...(swaErr === undefined ? {} : { swaTestError: swaErr }),
+          lrFirst,
+          lrLast,
+          seconds,
+        };
+        const last = epoch + 1 === end;
+        const nextPhase: Phase | "done" = last ? (phases[order + 1] ?? "done") : phase;
+        if (last) await finishPhase(phase, fgeSteps.length);
+        state = {
+          ...state,
+          phase: nextPhase,
+          epoch: last ? config.swaStart : epoch + 1,
+          history: [...state.history, record],
+          swaCount: swa.n,
+          swaSteps,
+          fgeSteps,
+          seconds: { ...state.seconds, [phase]: (state.seconds[phase] ?? 0) + seconds },
+        };
+        setGroup("model", fromModel(model, { include: "all" }));
+        setGroup("velocity", clone(velocity));
+        if (swa.mean !== null) setGroup("swaMean", clone(swa.mean));
+        await saveCheckpoint(ctx.checkpointDir, state, groups);
+        progress.step((epoch - first + 1) * spe, {
+          epoch,
+          epochs: config.epochs,
+          loss: record.trainLoss,
+          lr: lrLast,
+        });
+        progress.epochEnd({
+          epoch,
+          epochs: config.epochs,
+          loss: record.trainLoss,
+          lr: lrLast,
+          seconds,
+          extra: `test error ${(err * 100).toFixed(2)}%${swaErr === undefined ? "" : ` (SWA ${(swaErr * 100).toFixed(2)}%)`}`,
+        });
+      }
+      progress.stop();
+    }
+  } finally {
+    disposeVelocity(velocity);
+    if (swa.mean !== null) disposeWeights(swa.mean);
+  }
+
+  const take = (name: string): Weights => {
+    const w = groups[name];
+    if (w === undefined) throw new Error(`internal: checkpoint lacks ${name}`);
+    delete groups[name];
+    return w;
+  };
+  const fge = state.fgeSteps.map((_, k) => take(`fge${k}`));
+  const out: Trained = {
+    state,
+    pretrained: take("pretrained"),
+    sgd: take("sgdFinal"),
+    swa: take("swaFinal"),
+    fge,
+    schedules,
+  };
+  for (const g of Object.values(groups)) disposeWeights(g);
+  return out;
+
+  /** Stores the phase's result in the groups: pretrained point, SGD final, SWA final. */
+  async function finishPhase(phase: Phase, fgeCount: number): Promise<void> {
+    if (phase === "pretrain") {
+      setGroup("pretrained", fromModel(model, { include: "all" }));
+      setGroup("pretrainedVelocity", clone(velocity));
+    } else if (phase === "sgd") {
+      setGroup("sgdFinal", fromModel(model, { include: "all" }));
+    } else if (phase === "swa") {
+      if (swa.mean === null)
+        throw new AppError(
+          "swa: no model was averaged; the SWA phase must contain at least one cycle end (lower --swa-every)",
+        );
+      const live = fromModel(model, { include: "all" });
+      assign(swa.mean);
+      await updateBatchNorm(model, bnBatches(data, ctx.trainIdx, config, config.epochs));
+      setGroup("swaFinal", fromModel(model, { include: "all" }));
+      assign(live);
+      disposeWeights(live);
+    } else if (phase === "fge" && fgeCount === 0) {
+      throw new AppError(
+        "fge: no snapshot was taken; the FGE phase must contain at least half a cycle (lower --fge-cycle)",
+      );
+    }
+  }
+};
+
+const hasBn = (model: tfl.LayersModel): boolean =>
+  model.layers.some((l) => l.getClassName() === "BatchNormalization");
