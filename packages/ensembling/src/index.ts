@@ -13,4 +13,5 @@ export * from "./metrics.js";
 export * from "./modelEnsemble.js";
 export * from "./predictionSet.js";
 export * from "./probabilitySum.js";
+export * from "./snapshotCallback.js";
 export * from "./snapshots.js";

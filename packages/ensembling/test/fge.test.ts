@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { isCycleEnd, isCycleMidpoint, triangular } from "@wider/schedules";
 import { disposeWeights, fromModel } from "@wider/weights";
@@ -9,6 +12,7 @@ import {
   ensembleProbabilities,
   predictionMetrics,
   type SnapshotPolicy,
+  snapshotCallback,
 } from "../src/index.js";
 import { blobs, CLASSES, FEATURES } from "./fixture.js";
 
@@ -81,5 +85,66 @@ describe("collectAt with @wider/schedules policies", () => {
   it("isCycleEnd collects at the last step of each cycle (the sawtooth's low point)", async () => {
     const r = await run(isCycleEnd(4));
     expect(r.steps).toEqual([3, 7, 11]);
+  });
+});
+
+describe("snapshotCallback with model.fit", () => {
+  const fitModel = () => {
+    const model = tf.sequential({
+      layers: [
+        tf.layers.dense({ name: "h", inputShape: [FEATURES], units: 6, activation: "relu" }),
+        tf.layers.dense({ name: "o", units: CLASSES, activation: "softmax" }),
+      ],
+    });
+    model.compile({ optimizer: "sgd", loss: "categoricalCrossentropy" });
+    return model;
+  };
+
+  it("collects at global batch steps across epochs, keeping the last maxCount", async () => {
+    const data = blobs(96, 31);
+    const model = fitModel();
+    const collector = right(collectAt(isCycleEnd(4), { maxCount: 3, store: "memory" }));
+    const cb = snapshotCallback({ collector });
+    // 96 samples / 16 = 6 batches per epoch, 3 epochs = steps 0..17 -> ends 3, 7, 11, 15
+    await model.fit(data.x, data.y, {
+      epochs: 3,
+      batchSize: 16,
+      shuffle: false,
+      callbacks: [cb],
+      verbose: 0,
+    });
+    expect(cb.step).toBe(18);
+    expect(cb.state.snapshots.map((s) => s.step)).toEqual([7, 11, 15]);
+    expect(cb.state.evicted).toBe(1);
+    const last = cb.state.snapshots[2];
+    const now = fromModel(model, { include: "all" });
+    // step 15 is not the last batch, so the final weights differ from the last snapshot
+    expect(last?.kind === "memory" && last.weights["o/bias"]?.dataSync()).not.toEqual(
+      now["o/bias"]?.dataSync(),
+    );
+    disposeWeights(now);
+    await disposeSnapshots(cb.state);
+    model.dispose();
+    tf.dispose([data.x, data.y]);
+  });
+
+  it("a snapshot that cannot be saved makes fit reject with the collector's message", async () => {
+    const root = await mkdtemp(join(tmpdir(), "wider-ensembling-cb-"));
+    const blocker = join(root, "file");
+    await writeFile(blocker, "not a directory");
+    const data = blobs(32, 32);
+    const model = fitModel();
+    const collector = right(collectAt(() => true, { maxCount: 2, store: { dir: blocker } }));
+    await expect(
+      model.fit(data.x, data.y, {
+        epochs: 1,
+        batchSize: 16,
+        callbacks: [snapshotCallback({ collector })],
+        verbose: 0,
+      }),
+    ).rejects.toThrow(/SnapshotCallback at step 0: could not save the snapshot of step 0/);
+    model.dispose();
+    tf.dispose([data.x, data.y]);
+    await rm(root, { recursive: true, force: true });
   });
 });
