@@ -11,7 +11,7 @@ export interface CosineOptions {
 
 /**
  * Cosine decay (optax `cosine_decay_schedule` with `alpha = to/from`):
- * `lr(s) = to + (from - to) * (1 + cos(pi * min(s, steps) / steps)) / 2`.
+ * `c = (1 + cos(pi * min(s, steps) / steps)) / 2`, `lr(s) = from * c + to * (1 - c)`.
  *
  * @example
  * cosine({ from: 0.1, to: 0.0, steps: 10 })(5) // 0.05
@@ -23,6 +23,8 @@ export const cosine = ({ from, to, steps }: CosineOptions): Schedule => {
   return (step) => {
     checkStep("cosine", step);
     if (step >= steps) return to;
-    return to + ((from - to) * (1 + Math.cos((Math.PI * step) / steps))) / 2;
+    const c = (1 + Math.cos((Math.PI * step) / steps)) / 2;
+    // Weighted form: exactly `from` at step 0 (c = 1).
+    return from * c + to * (1 - c);
   };
 };
