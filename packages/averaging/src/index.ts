@@ -1,2 +1,17 @@
-/** @wider/averaging — work in progress. */
-export const packageName = "@wider/averaging";
+/**
+ * `@wider/averaging`: SWA, EMA and BatchNorm re-estimation for TensorFlow.js, matching PyTorch
+ * `torch.optim.swa_utils`.
+ *
+ * @packageDocumentation
+ */
+export * from "./Averager.js";
+export * from "./batches.js";
+export * from "./batchNorm.js";
+export * from "./callback.js";
+export * from "./custom.js";
+export * from "./ema.js";
+export * from "./learningRate.js";
+export * from "./persistence.js";
+export * from "./policy.js";
+export * from "./swa.js";
+export * from "./withWeights.js";

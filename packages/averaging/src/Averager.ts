@@ -1,0 +1,163 @@
+/**
+ * The averager model, optax style: a pair of pure functions `init()` and
+ * `update(state, weights) -> state`, with the state passed explicitly.
+ *
+ * Memory rule (one rule for every averager): `update(state, w)` CONSUMES `state`: on success it
+ * disposes `state.mean` and returns a new state whose `mean` the caller owns; the last state is
+ * freed with {@link disposeState}. `update` never disposes `w`. If `update` throws (a programmer
+ * mistake such as a key mismatch), `state` is left intact.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import type * as tfl from "@tensorflow/tfjs-layers";
+import { disposeWeights, type Weights } from "@wider/weights";
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/** `n`: how many weight sets have been averaged (PyTorch `n_averaged`); `mean`: null before the first. */
+export interface AveragerState {
+  readonly n: number;
+  readonly mean: Weights | null;
+}
+
+/** A running average over weight sets: `init()` then `update(state, w)` per collected model. */
+export interface Averager {
+  readonly init: () => AveragerState;
+  readonly update: (state: AveragerState, weights: Weights) => AveragerState;
+}
+
+/**
+ * The per-tensor averaging rule, as PyTorch's `avg_fn(averaged, current, num_averaged)`:
+ * `mean` and `w` are float32, `n >= 1` is the number already averaged; return the new mean.
+ * Called inside `tf.tidy`, so intermediates are freed; return a tensor shaped like `mean`.
+ */
+export type AvgFn = (mean: tf.Tensor, w: tf.Tensor, n: number, key: string) => tf.Tensor;
+
+/** What to do with buffers (non-trainable weights such as BatchNorm moving statistics). */
+export type BufferMode = "average" | "copy";
+
+/** Options shared by every averager. */
+export interface AveragerOptions {
+  /**
+   * For buffers present in the weights given to `update` (take them with
+   * `fromModel(model, { include: "all" })`): `"average"` (default) averages them like parameters
+   * (PyTorch `use_buffers=True`); `"copy"` keeps the latest weights' buffers (PyTorch >= 2.0
+   * `use_buffers=False`, which keeps buffers in sync with the source model).
+   */
+  readonly buffers?: BufferMode;
+  /**
+   * Which keys are buffers. Default: names ending in `/moving_mean` or `/moving_variance`
+   * (tfjs `BatchNormalization`). Use `isBufferOf(model)` for other non-trainable weights.
+   */
+  readonly isBuffer?: (key: string) => boolean;
+}
+
+/** A thrown error for an invalid averager configuration (a programmer's mistake in code). */
+export class AveragingConfigError extends Error {
+  override readonly name = "AveragingConfigError";
+}
+
+// -------------------------------------------------------------------------------------
+// constructors
+// -------------------------------------------------------------------------------------
+
+/** The default buffer test: tfjs BatchNormalization moving statistics. */
+export const isBatchNormBuffer = (key: string): boolean =>
+  key.endsWith("/moving_mean") || key.endsWith("/moving_variance");
+
+/**
+ * A buffer test from a model: its non-trainable weights (by `originalName`, the key `fromModel`
+ * uses).
+ *
+ * @example
+ * const avg = swa({ buffers: "copy", isBuffer: isBufferOf(model) });
+ */
+export const isBufferOf = (model: tfl.LayersModel): ((key: string) => boolean) => {
+  const names = new Set(model.nonTrainableWeights.map((v) => v.originalName));
+  return (key) => names.has(key);
+};
+
+/** The empty state every averager starts from. */
+export const emptyState = (): AveragerState => ({ n: 0, mean: null });
+
+const toFloat32 = (t: tf.Tensor): tf.Tensor => (t.dtype === "float32" ? t : tf.cast(t, "float32"));
+
+const checkKeys = (mean: Weights, w: Weights): void => {
+  const km = Object.keys(mean);
+  const kw = Object.keys(w);
+  const missing = km.filter((k) => !(k in w));
+  const extra = kw.filter((k) => !(k in mean));
+  if (missing.length > 0 || extra.length > 0) {
+    throw new Error(
+      `update: the weights do not match the running mean (missing: [${missing.slice(0, 4).join(", ")}], ` +
+        `unexpected: [${extra.slice(0, 4).join(", ")}]); pass weights of the same model and include`,
+    );
+  }
+  for (const k of km) {
+    const a = mean[k]!.shape;
+    const b = w[k]!.shape;
+    if (a.length !== b.length || a.some((d, i) => d !== b[i])) {
+      throw new Error(`update: "${k}" has shape [${b}] but the running mean has [${a}]`);
+    }
+  }
+};
+
+/**
+ * Builds an averager from a per-tensor rule: the first update copies (cast to float32), later
+ * updates apply `rule(mean, w, n, key)` to parameters and, per `options.buffers`, to buffers.
+ * The running mean is float32 whatever the dtype of the weights.
+ */
+export const fromRule = (rule: AvgFn, options: AveragerOptions = {}): Averager => {
+  const copyBuffers = (options.buffers ?? "average") === "copy";
+  if (
+    options.buffers !== undefined &&
+    options.buffers !== "average" &&
+    options.buffers !== "copy"
+  ) {
+    throw new AveragingConfigError(
+      `buffers is ${JSON.stringify(options.buffers)}; use "average" or "copy"`,
+    );
+  }
+  const isBuffer = options.isBuffer ?? isBatchNormBuffer;
+  const update = (state: AveragerState, w: Weights): AveragerState => {
+    const old = state.mean;
+    if (old !== null) checkKeys(old, w);
+    const out: Record<string, tf.Tensor> = {};
+    try {
+      for (const [k, t] of Object.entries(w)) {
+        out[k] = tf.tidy(() => {
+          const x = toFloat32(t);
+          if (old === null || (copyBuffers && isBuffer(k))) return x === t ? t.clone() : x;
+          const m = old[k]!;
+          const r = rule(m, x, state.n, k);
+          if (r.shape.length !== m.shape.length || r.shape.some((d, i) => d !== m.shape[i])) {
+            throw new Error(
+              `update: the rule returned shape [${r.shape}] for "${k}", expected [${m.shape}]`,
+            );
+          }
+          // Never hand back a tensor the caller (or the old state) owns.
+          const own = r === m || r === t ? r.clone() : r;
+          return toFloat32(own);
+        });
+      }
+    } catch (e) {
+      disposeWeights(out);
+      throw e;
+    }
+    if (old !== null) disposeWeights(old);
+    return { n: state.n + 1, mean: out };
+  };
+  return { init: emptyState, update };
+};
+
+// -------------------------------------------------------------------------------------
+// destructors
+// -------------------------------------------------------------------------------------
+
+/** Frees the tensors of a state (the last one; earlier states were consumed by `update`). */
+export const disposeState = (state: AveragerState): void => {
+  if (state.mean !== null) disposeWeights(state.mean);
+};

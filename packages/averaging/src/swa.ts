@@ -1,0 +1,19 @@
+/**
+ * Stochastic Weight Averaging: the equal-weight running mean of the collected weights.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { type Averager, type AveragerOptions, fromRule } from "./Averager.js";
+
+/**
+ * The SWA running mean `mean + (w - mean) / (n + 1)` (PyTorch `AveragedModel` default avg_fn);
+ * the first update copies.
+ *
+ * @example
+ * const avg = swa();
+ * let s = avg.init();
+ * s = avg.update(s, w1); s = avg.update(s, w2); // s.mean = (w1 + w2) / 2, s.n = 2
+ */
+export const swa = (options: AveragerOptions = {}): Averager =>
+  fromRule((mean, w, n) => tf.add(mean, tf.div(tf.sub(w, mean), n + 1)), options);
