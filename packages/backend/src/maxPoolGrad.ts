@@ -42,7 +42,9 @@ export const maxPoolGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   const padLeft = info.padInfo.left;
   const rowStride = inWidth * inChannels;
   const imageStride = inHeight * rowStride;
-  let o = 0;
+  // Channels innermost: the heap is read contiguously; `best`/`at` hold one window per channel.
+  const best = new Float32Array(inChannels);
+  const at = new Int32Array(inChannels);
   for (let b = 0; b < batchSize; ++b) {
     const imageBase = b * imageStride;
     for (let yr = 0; yr < outHeight; ++yr) {
@@ -53,20 +55,25 @@ export const maxPoolGrad: KernelFunc = ({ inputs, backend, attrs }) => {
         const c0 = yc * strideWidth - padLeft;
         const cMin = Math.max(0, c0);
         const cMax = Math.min(inWidth, c0 + effectiveFilterWidth);
-        for (let d = 0; d < inChannels; ++d, ++o) {
-          let best = Number.NEGATIVE_INFINITY;
-          let at = -1;
-          for (let r = rMin; r < rMax; ++r) {
-            let p = imageBase + r * rowStride + cMin * inChannels + d;
-            for (let c = cMin; c < cMax; ++c, p += inChannels) {
-              const v = x[p] as number;
-              if (v > best) {
-                best = v;
-                at = p;
+        best.fill(Number.NEGATIVE_INFINITY);
+        at.fill(-1);
+        // Row-major window order with a strict '>' keeps the first maximum.
+        for (let r = rMin; r < rMax; ++r) {
+          for (let c = cMin; c < cMax; ++c) {
+            const p = imageBase + r * rowStride + c * inChannels;
+            for (let d = 0; d < inChannels; ++d) {
+              const v = x[p + d] as number;
+              if (v > (best[d] as number)) {
+                best[d] = v;
+                at[d] = p + d;
               }
             }
           }
-          if (at >= 0) dx[at] = (dx[at] as number) + (g[o] as number);
+        }
+        const o = ((b * outHeight + yr) * outWidth + yc) * inChannels;
+        for (let d = 0; d < inChannels; ++d) {
+          const q = at[d] as number;
+          if (q >= 0) dx[q] = (dx[q] as number) + (g[o + d] as number);
         }
       }
     }

@@ -11,10 +11,12 @@ import {
   unregisterKernel,
 } from "@tensorflow/tfjs-core";
 import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig } from "./conv2dGrad.js";
+import { castConfig, identityConfig } from "./dataSharing.js";
 import {
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
 } from "./depthwiseConv2dGrad.js";
+import { sumConfig } from "./leadingSum.js";
 import { maxPoolGradConfig } from "./maxPoolGrad.js";
 import { untransposedMatMul } from "./transposedMatMul.js";
 import { unsortedSegmentSumConfig } from "./unsortedSegmentSum.js";
@@ -71,7 +73,22 @@ export const wasmTrainingKernels: ReadonlyArray<TrainingKernel> = [
   {
     kernelName: "_FusedMatMul",
     change: "replaced",
-    why: "transposeA/B fall off XNNPACK onto a scalar loop; explicit XNNPACK Transpose first",
+    why: "transposeA/B fall off XNNPACK onto a scalar loop; explicit XNNPACK Transpose first; batch > 1 composed (the original returns wrong values)",
+  },
+  {
+    kernelName: "Sum",
+    change: "replaced",
+    why: "sums over leading axes (bias gradients) transposed the whole tensor first; loop over the heap, float64 accumulators",
+  },
+  {
+    kernelName: "Identity",
+    change: "replaced",
+    why: "copied the whole buffer; shares it (reference-counted) like the cpu backend",
+  },
+  {
+    kernelName: "Cast",
+    change: "replaced",
+    why: "same-dtype casts (relu gradients) copied the whole buffer; shares it",
   },
 ];
 
@@ -96,18 +113,14 @@ function replace(config: KernelConfig): void {
   registerKernel(config);
 }
 
-/** Wraps a wasm matmul kernel so transposes go through XNNPACK's Transpose. */
-function replaceMatMul(name: "BatchMatMul" | "_FusedMatMul"): void {
+/** Replaces the wasm package's kernel `name` by `kernelFunc`, which may call the original. */
+function wrapOriginal(name: string, kernelFunc: KernelConfig["kernelFunc"]): void {
   const original = getKernel(name, "wasm");
   if (original === undefined) {
     throw new Error(`@wider/backend: tfjs-backend-wasm has no '${name}' kernel; version mismatch?`);
   }
   rememberOriginal(name, original.kernelFunc);
-  const config: KernelConfig = {
-    kernelName: name,
-    backendName: "wasm",
-    kernelFunc: untransposedMatMul(name),
-  };
+  const config: KernelConfig = { kernelName: name, backendName: "wasm", kernelFunc };
   // The original's setup (binding the C++ function) must still run at backend init.
   if (original.setupFunc !== undefined) config.setupFunc = original.setupFunc;
   replace(config);
@@ -126,8 +139,11 @@ let registered = false;
  */
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
-  replaceMatMul("BatchMatMul");
-  replaceMatMul("_FusedMatMul");
+  wrapOriginal("BatchMatMul", untransposedMatMul("BatchMatMul"));
+  wrapOriginal("_FusedMatMul", untransposedMatMul("_FusedMatMul"));
+  for (const config of [sumConfig, identityConfig, castConfig]) {
+    wrapOriginal(config.kernelName, config.kernelFunc);
+  }
   for (const config of ownConfigs) replace(config);
   registered = true;
 }

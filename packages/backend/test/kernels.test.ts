@@ -381,3 +381,41 @@ describe("no leaks inside the kernels", () => {
     tf.dispose([x, f, df]);
   });
 });
+
+describe("Sum (leading axes by a heap loop, others delegated) vs cpu", () => {
+  const r = rng(71);
+  it.each([
+    [[6, 5], [0], false],
+    [[4, 3, 5, 2], [0, 1, 2], false],
+    [[4, 3, 5, 2], [-4, -3], true],
+    [[3, 7], [1], false],
+    [[2, 3, 4], [0, 2], true],
+    [[1, 9], [0], false],
+    [[5], [0], false],
+  ] as const)("x%j axis %j keepDims %s", (shape, axis, keepDims) => {
+    const x = hostNormal(r, [...shape]);
+    both("Sum", { x }, { axis: [...axis], keepDims }, `${shape}`);
+  });
+});
+
+describe("Identity and same-dtype Cast share data safely", () => {
+  it("a clone outlives its source; casts to another dtype still convert", () => {
+    tf.setBackend("wasm");
+    const before = tf.memory().numTensors;
+    const a = tf.tensor1d([1.5, -2.25, 3]);
+    const b = tf.clone(a);
+    const c = tf.cast(a, "float32");
+    const d = tf.cast(a, "int32");
+    a.dispose();
+    expect(Array.from(b.dataSync())).toEqual([1.5, -2.25, 3]);
+    expect(Array.from(c.dataSync())).toEqual([1.5, -2.25, 3]);
+    expect(Array.from(d.dataSync())).toEqual([1, -2, 3]);
+    const v = tf.variable(b);
+    const e = tf.tensor1d([7, 8, 9]);
+    v.assign(e);
+    expect(Array.from(b.dataSync())).toEqual([1.5, -2.25, 3]);
+    expect(Array.from(v.dataSync())).toEqual([7, 8, 9]);
+    tf.dispose([b, c, d, e, v]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

@@ -1,0 +1,117 @@
+/**
+ * Training samples/s of an MLP (784-512-256-10) and a CNN (conv32-pool-conv64-pool-dense128-
+ * dense10, 28x28x1), batch 128, SGD, on TensorFlow.js `cpu` and `wasm` (with the
+ * @wider/backend training kernels), against PyTorch 1.13 (2 threads) run in the same bench
+ * from bench/torch_train.py. Prints ratios wasm/PyTorch. Not part of the tests.
+ *
+ * Usage: pnpm bench  (env BENCH_SECONDS, default 8, per timed run)
+ */
+import { spawnSync } from "node:child_process";
+import { loadavg } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as tf from "@tensorflow/tfjs";
+import { initWasmTraining } from "../src/index.js";
+
+type Kind = "mlp" | "cnn";
+const BATCH = 128;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? "8");
+
+function build(kind: Kind): tf.Sequential {
+  if (kind === "mlp") {
+    return tf.sequential({
+      layers: [
+        tf.layers.flatten({ inputShape: [28, 28, 1] }),
+        tf.layers.dense({ units: 512, activation: "relu" }),
+        tf.layers.dense({ units: 256, activation: "relu" }),
+        tf.layers.dense({ units: 10 }),
+      ],
+    });
+  }
+  return tf.sequential({
+    layers: [
+      tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: "relu" }),
+      tf.layers.maxPooling2d({ poolSize: 2 }),
+      tf.layers.conv2d({ filters: 64, kernelSize: 3, activation: "relu" }),
+      tf.layers.maxPooling2d({ poolSize: 2 }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 128, activation: "relu" }),
+      tf.layers.dense({ units: 10 }),
+    ],
+  });
+}
+
+/** Samples/s of SGD steps (softmax cross-entropy on logits) on the active backend. */
+function measure(kind: Kind, seconds: number, maxSteps: number): { rate: number; steps: number } {
+  const model = build(kind);
+  const optimizer = tf.train.sgd(0.01);
+  const x = tf.randomNormal([BATCH, 28, 28, 1]);
+  const y = tf.oneHot(tf.randomUniform([BATCH], 0, 10, "int32"), 10);
+  const step = () => {
+    const loss = optimizer.minimize(
+      () => tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor) as tf.Scalar,
+      true,
+    );
+    loss?.dataSync();
+    loss?.dispose();
+  };
+  const warmup = Math.min(2, maxSteps);
+  for (let i = 0; i < warmup; i++) step();
+  let steps = 0;
+  const start = performance.now();
+  while (steps < maxSteps && (performance.now() - start) / 1000 < seconds) {
+    step();
+    steps++;
+  }
+  const elapsed = (performance.now() - start) / 1000;
+  tf.dispose([x, y]);
+  model.dispose();
+  optimizer.dispose();
+  return { rate: (steps * BATCH) / elapsed, steps };
+}
+
+function torch(kind: Kind): number | string {
+  const script = join(dirname(fileURLToPath(import.meta.url)), "torch_train.py");
+  const run = spawnSync("/usr/bin/python3", [script, kind, String(SECONDS), String(BATCH)], {
+    encoding: "utf8",
+    timeout: (SECONDS + 120) * 1000,
+  });
+  if (run.error !== undefined || run.status !== 0) {
+    const why = run.error?.message ?? run.stderr.trim().split("\n").pop() ?? `exit ${run.status}`;
+    return `PyTorch not available (${why})`;
+  }
+  const line = run.stdout.trim().split("\n").pop() ?? "";
+  return (JSON.parse(line) as { samples_per_s: number }).samples_per_s;
+}
+
+const fmt = (n: number) => n.toFixed(n < 10 ? 2 : 0).padStart(8);
+
+async function main(): Promise<void> {
+  console.log(`@wider/backend bench: batch ${BATCH}, SGD, ${SECONDS}s per timed run`);
+  console.log(
+    `load average at start: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")} (cores shared)`,
+  );
+  for (const kind of ["mlp", "cnn"] as const) {
+    const pt = torch(kind);
+    if (typeof pt === "number") console.log(`${kind}  pytorch  ${fmt(pt)} samples/s`);
+    else console.log(`${kind}  pytorch  ${pt}`);
+    await initWasmTraining();
+    const wasm = measure(kind, SECONDS, 10_000);
+    const ratio = typeof pt === "number" ? `  wasm/PyTorch ${(wasm.rate / pt).toFixed(2)}x` : "";
+    console.log(`${kind}  wasm     ${fmt(wasm.rate)} samples/s (${wasm.steps} steps)${ratio}`);
+    await tf.setBackend("cpu");
+    // The cpu backend trains the CNN at a few samples/s: time a single step only.
+    const cpu = measure(kind, SECONDS, kind === "cnn" ? 1 : 10_000);
+    const cpuRatio = typeof pt === "number" ? `  cpu/PyTorch ${(cpu.rate / pt).toFixed(3)}x` : "";
+    console.log(`${kind}  cpu      ${fmt(cpu.rate)} samples/s (${cpu.steps} steps)${cpuRatio}`);
+  }
+  console.log(
+    `load average at end: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
+  );
+}
+
+await main();
