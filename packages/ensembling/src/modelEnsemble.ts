@@ -13,6 +13,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
+import { type Batches, updateBatchNorm } from "@wider/averaging";
 import { assignToModel, disposeWeights, fromModel, type Weights } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import { checkBatchSize } from "./ensemblePredict.js";
@@ -34,9 +35,25 @@ import { meanOfSnapshots, type Snapshot, type SnapshotState, withSnapshot } from
 // model
 // -------------------------------------------------------------------------------------
 
-/** Options of the model-level ensembles: `batchSize` rows per `predict` call (default 256), `logits` if the model outputs logits. */
+/**
+ * BatchNorm re-estimation for each member (and for the SWA weights in {@link compareEnsembleToSwa})
+ * with `updateBatchNorm` from `@wider/averaging`: `batches` is a re-iterable collection (an array,
+ * a `tf.data.Dataset`) or a factory returning a fresh iterable for each member (needed for
+ * generators, which can be iterated once). A batch is `x`, `[x, y]` or `{ xs, ys }`.
+ */
+export interface BatchNormOptions {
+  readonly batches: Batches | (() => Batches);
+  /** `"batch"` (default, PyTorch `update_bn`) or `"samples"` (the SWA authors' `bn_update`). */
+  readonly weighting?: "batch" | "samples";
+}
+
+/**
+ * Options of the model-level ensembles: `batchSize` rows per `predict` call (default 256), `logits`
+ * if the model outputs logits, `batchNorm` to re-estimate BatchNorm statistics per member.
+ */
 export interface ModelEnsembleOptions extends OutputOptions {
   readonly batchSize?: number;
+  readonly batchNorm?: BatchNormOptions;
 }
 
 /** Snapshots to ensemble: a collector's state or a list of snapshots. */
@@ -55,15 +72,38 @@ export const DEFAULT_PREDICT_BATCH = 256;
 const listOf = (members: Members): readonly Snapshot[] =>
   "snapshots" in members ? members.snapshots : (members as readonly Snapshot[]);
 
-const assign = (
+/** Assigns weights to the model, then re-estimates BatchNorm statistics when asked to. */
+const assign = async (
   model: tfl.LayersModel,
   weights: Weights,
   what: string,
-): E.Either<EnsemblingError, void> => {
+  batchNorm: BatchNormOptions | undefined,
+): Promise<E.Either<EnsemblingError, void>> => {
   const r = assignToModel(model, weights);
-  return E.isLeft(r)
-    ? E.left(ensemblingError("weights", `could not assign ${what} to the model: ${r.left.message}`))
-    : E.right(undefined);
+  if (E.isLeft(r)) {
+    return E.left(
+      ensemblingError("weights", `could not assign ${what} to the model: ${r.left.message}`),
+    );
+  }
+  if (batchNorm === undefined) return E.right(undefined);
+  const { batches, weighting } = batchNorm;
+  try {
+    await updateBatchNorm(
+      model,
+      typeof batches === "function" ? batches() : batches,
+      weighting === undefined ? {} : { weighting },
+    );
+  } catch (e) {
+    return E.left(
+      ensemblingError(
+        "config",
+        `batchNorm.batches: re-estimating BatchNorm for ${what} failed: ${
+          e instanceof Error ? e.message : String(e)
+        }`,
+      ),
+    );
+  }
+  return E.right(undefined);
 };
 
 /** Runs `body` and then restores all of the model's weights (BatchNorm statistics included). */
@@ -84,6 +124,7 @@ const preservingWeights = async <A>(
 const forEachMember = async (
   model: tfl.LayersModel,
   members: Members,
+  batchNorm: BatchNormOptions | undefined,
   visit: (index: number) => E.Either<EnsemblingError, void>,
 ): Promise<E.Either<EnsemblingError, void>> => {
   const list = listOf(members);
@@ -93,8 +134,8 @@ const forEachMember = async (
     );
   }
   for (const [i, s] of list.entries()) {
-    const r = await withSnapshot(s, (w) => {
-      const a = assign(model, w, `the snapshot of step ${s.step}`);
+    const r = await withSnapshot(s, async (w) => {
+      const a = await assign(model, w, `the snapshot of step ${s.step}`, batchNorm);
       return E.isLeft(a) ? a : visit(i);
     });
     if (E.isLeft(r)) return r;
@@ -166,7 +207,7 @@ export const ensembleProbabilities = async <K extends string>(
   const sums = new Map<K, ProbabilitySum>(keys.right.map((k) => [k, initProbabilitySum()]));
   try {
     const done = await preservingWeights(model, () =>
-      forEachMember(model, members, () => {
+      forEachMember(model, members, options.batchNorm, () => {
         for (const k of keys.right) {
           const p = predictProbabilities(model, evalSets[k], options);
           if (E.isLeft(p)) return p;
@@ -212,7 +253,7 @@ export const memberProbabilities = async <K extends string>(
     tf.Tensor2D[]
   >;
   const done = await preservingWeights(model, () =>
-    forEachMember(model, members, () => {
+    forEachMember(model, members, options.batchNorm, () => {
       for (const k of keys.right) {
         const p = predictProbabilities(model, evalSets[k], options);
         if (E.isLeft(p)) return p;
@@ -237,7 +278,9 @@ export interface CompareOptions extends ModelEnsembleOptions {
 /**
  * Section 3.5 measured on a model: predicts every member on `x`, and the SWA weights
  * (`options.swa`, or the mean of the members' weights) with the same model, then reports
- * {@link ensembleVsSwa}. Memory is O(members) probability sets; the model's weights are restored.
+ * {@link ensembleVsSwa}. With `batchNorm`, BatchNorm statistics are re-estimated for every member
+ * and for the SWA weights (as the SWA paper does). Memory is O(members) probability sets; the
+ * model's weights are restored.
  *
  * @example
  * const r = await compareEnsembleToSwa(model, state, xTest, { labels: yTest });
@@ -265,7 +308,7 @@ export const compareEnsembleToSwa = async (
     }
     try {
       const pSwa = await preservingWeights(model, async () => {
-        const a = assign(model, swa, "the SWA weights");
+        const a = await assign(model, swa, "the SWA weights", options.batchNorm);
         return E.isLeft(a) ? a : predictProbabilities(model, x, options);
       });
       if (E.isLeft(pSwa)) return pSwa;
