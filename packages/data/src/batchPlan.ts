@@ -17,9 +17,9 @@ export interface PlanBatchesOptions {
   /** Seed of the shuffle; use a different seed per epoch, e.g. `baseSeed + epoch`. */
   readonly seed: number;
   /** Shuffle the order (default true); false keeps 0..count-1. */
-  readonly shuffle?: boolean;
+  readonly shuffle?: boolean | undefined;
   /** Drop a last batch smaller than `batchSize` (default false). */
-  readonly dropRemainder?: boolean;
+  readonly dropRemainder?: boolean | undefined;
 }
 
 /** One epoch: the indices of each batch, in order. */

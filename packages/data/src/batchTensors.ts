@@ -43,16 +43,16 @@ export type Normalization = "unit" | "raw" | ChannelStats;
 /** Options of the tensor stage. */
 export interface BatchOptions {
   /** Default `"unit"`. Pass `dataset.stats` to standardise per channel. */
-  readonly normalize?: Normalization;
+  readonly normalize?: Normalization | undefined;
   /** Labels as float32 one-hot `[b, numClasses]` (default true) or int32 `[b]`. */
-  readonly oneHot?: boolean;
+  readonly oneHot?: boolean | undefined;
   /**
    * Default: none, so evaluation batches are never augmented by accident. `"default"`
    * picks `defaultAugmentation(split.imageShape)` (crop and flip for 32x32, none for 28x28).
    */
-  readonly augment?: Augmentation | "default";
+  readonly augment?: Augmentation | "default" | undefined;
   /** Seed of the augmentation draws (default 0); vary it per epoch. */
-  readonly seed?: number;
+  readonly seed?: number | undefined;
 }
 
 /** A batch of tensors; the caller owns `xs` and `ys` (dispose them, or use `forEachBatch`). */

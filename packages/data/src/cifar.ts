@@ -13,6 +13,7 @@
 import { open, stat } from "node:fs/promises";
 import * as E from "fp-ts/lib/Either.js";
 import { corrupt, type DataError, dataError, describeCause } from "./DataError.js";
+import { readFully } from "./fileBytes.js";
 
 // -------------------------------------------------------------------------------------
 // model
@@ -178,12 +179,7 @@ export const readCifar = async (
     try {
       const handle = await open(file, "r");
       try {
-        let filled = 0;
-        while (filled < expected) {
-          const { bytesRead } = await handle.read(bytes, filled, expected - filled, filled);
-          if (bytesRead === 0) break;
-          filled += bytesRead;
-        }
+        const filled = await readFully(handle, bytes, 0);
         if (filled !== expected) {
           return E.left(
             corrupt(file, `read ${filled} bytes where ${expected} were expected (file changed?)`),

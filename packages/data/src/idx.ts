@@ -10,11 +10,11 @@
  * implies (`maxOutputLength`), so a lying header cannot exhaust memory.
  */
 import { constants as bufferConstants } from "node:buffer";
-import { readFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import * as zlib from "node:zlib";
 import * as E from "fp-ts/lib/Either.js";
-import { corrupt, type DataError, dataError, describeCause } from "./DataError.js";
+import { corrupt, type DataError, describeCause } from "./DataError.js";
+import { readFileChecked } from "./fileBytes.js";
 import type { Split } from "./split.js";
 
 // -------------------------------------------------------------------------------------
@@ -249,17 +249,19 @@ const peekGzipHeader = (bytes: Buffer, file: string): E.Either<DataError, IdxHea
 };
 
 const openIdx = async (file: string): Promise<E.Either<DataError, OpenedIdx>> => {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (cause) {
-    return E.left(dataError("io", `cannot read the file (${describeCause(cause)})`, file));
-  }
+  // A raw file whose header does not match its size is refused before it is read in full.
+  const read = await readFileChecked(file, 4 + 4 * 255, (head, size) =>
+    isGzip(head)
+      ? E.right(undefined)
+      : E.chain((header: IdxHeader) => checkRawLength(header, size, file))(
+          parseIdxHeader(head, file),
+        ),
+  );
+  if (E.isLeft(read)) return read;
+  const bytes = read.right;
   if (!isGzip(bytes)) {
     return E.map((header: IdxHeader) => ({ file, bytes, gzip: false, header }))(
-      E.chain((header: IdxHeader) =>
-        E.map(() => header)(checkRawLength(header, bytes.length, file)),
-      )(parseIdxHeader(bytes, file)),
+      parseIdxHeader(bytes, file),
     );
   }
   const header = peekGzipHeader(bytes, file);

@@ -78,9 +78,9 @@ export const LoadOptionsCodec = t.partial({
 /** Options of `loadDataset`. */
 export interface LoadOptions {
   /** Directory holding the files; defaults: see `defaultDir`. */
-  readonly dir?: string;
+  readonly dir?: string | undefined;
   /** Hold out `count` train examples, chosen by a shuffle with `seed`, as a validation split. */
-  readonly validation?: { readonly count: number; readonly seed: number };
+  readonly validation?: { readonly count: number; readonly seed: number } | undefined;
 }
 
 /** A loaded data set: splits of uint8 images (HWC) and labels, and what describes them. */

