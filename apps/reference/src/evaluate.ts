@@ -18,7 +18,7 @@ import {
 } from "@wider/ensembling";
 import { assignToModel, type Weights } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
-import { type AppDataset, toTensors } from "./dataset.js";
+import { type AppDataset, evalBatch } from "./dataset.js";
 
 /** Test-set scores of each solution. */
 export interface Evaluation {
@@ -37,12 +37,12 @@ const orThrow = <A>(e: E.Either<{ message: string }, A>): A => {
 export const predictProbabilities = (
   model: tfl.LayersModel,
   data: AppDataset,
-  indices: Uint32Array,
+  indices: Int32Array,
   batch = 500,
 ): tf.Tensor2D => {
   const parts: tf.Tensor[] = [];
   for (let i = 0; i < indices.length; i += batch) {
-    const { x, y } = toTensors(data, data.test, indices.subarray(i, i + batch));
+    const { x, y } = evalBatch(data, data.test, indices.subarray(i, i + batch));
     parts.push(tf.tidy(() => tf.softmax(model.apply(x, { training: false }) as tf.Tensor2D)));
     tf.dispose([x, y]);
   }
@@ -51,7 +51,7 @@ export const predictProbabilities = (
   return all;
 };
 
-const labelsOf = (data: AppDataset, indices: Uint32Array): Int32Array =>
+const labelsOf = (data: AppDataset, indices: Int32Array): Int32Array =>
   Int32Array.from(indices, (i) => data.test.labels[i] as number);
 
 /** Scores of one weight set (assigned to `model`). */
@@ -59,7 +59,7 @@ export const scoreWeights = (
   model: tfl.LayersModel,
   w: Weights,
   data: AppDataset,
-  indices: Uint32Array,
+  indices: Int32Array,
 ): PredictionMetrics => {
   orThrow(assignToModel(model, w));
   const p = predictProbabilities(model, data, indices);
@@ -75,7 +75,7 @@ export const scoreEnsemble = (
   model: tfl.LayersModel,
   members: readonly Weights[],
   data: AppDataset,
-  indices: Uint32Array,
+  indices: Int32Array,
 ): PredictionMetrics & { readonly members: number } => {
   let sum: ProbabilitySum = initProbabilitySum();
   try {
@@ -107,7 +107,7 @@ export const evaluateAll = (
     readonly fge: readonly Weights[];
   },
   data: AppDataset,
-  indices: Uint32Array,
+  indices: Int32Array,
 ): Evaluation => ({
   pretrained: scoreWeights(model, trained.pretrained, data, indices),
   sgd: scoreWeights(model, trained.sgd, data, indices),

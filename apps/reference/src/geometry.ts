@@ -11,7 +11,7 @@ import type * as tfl from "@tensorflow/tfjs-layers";
 import { assignToModel, disposeWeights, fromModel, type Weights } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import type { Config } from "./config.js";
-import { type AppDataset, type Split, toTensors } from "./dataset.js";
+import { type AppDataset, evalBatch, type Split } from "./dataset.js";
 import { updateBatchNorm } from "./local/averaging.js";
 import {
   evaluatePlane,
@@ -76,13 +76,13 @@ const lossAndError = async (
   model: tfl.LayersModel,
   data: AppDataset,
   split: Split,
-  indices: Uint32Array,
+  indices: Int32Array,
 ): Promise<{ loss: number; error: number }> => {
   let loss = 0;
   let wrong = 0;
   for (let i = 0; i < indices.length; i += 500) {
     const idx = indices.subarray(i, i + 500);
-    const { x, y } = toTensors(data, split, idx);
+    const { x, y } = evalBatch(data, split, idx);
     const r = tf.tidy(() => {
       const z = model.apply(x, { training: false }) as tf.Tensor;
       return tf.stack([
@@ -104,8 +104,8 @@ export const runGeometry = async (
   model: tfl.LayersModel,
   data: AppDataset,
   solutions: { readonly pretrained: Weights; readonly sgd: Weights; readonly swa: Weights },
-  trainIdx: Uint32Array,
-  testIdx: Uint32Array,
+  trainIdx: Int32Array,
+  testIdx: Int32Array,
   progress: Progress,
 ): Promise<GeometryResult> => {
   const t0 = Date.now();
@@ -122,7 +122,7 @@ export const runGeometry = async (
     if (bn) {
       const batches = function* () {
         for (let i = 0; i < gTrain.length; i += config.batchSize) {
-          const { x, y } = toTensors(data, data.train, gTrain.subarray(i, i + config.batchSize));
+          const { x, y } = evalBatch(data, data.train, gTrain.subarray(i, i + config.batchSize));
           y.dispose();
           yield x;
         }

@@ -10,6 +10,7 @@ import { rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { PredictionMetrics } from "@wider/ensembling";
 import type { TopLevelSpec } from "vega-lite";
+import type { BackendInfo } from "./backend.js";
 import type { Config } from "./config.js";
 import type { Evaluation } from "./evaluate.js";
 import type { GeometryResult } from "./geometry.js";
@@ -22,7 +23,7 @@ export interface Report {
   readonly version: 1;
   readonly createdAt: string;
   readonly config: Config;
-  readonly backend: { readonly name: string; readonly reason: string };
+  readonly backend: BackendInfo;
   readonly dataset: {
     readonly name: string;
     readonly source: string;

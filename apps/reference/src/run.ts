@@ -10,11 +10,11 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { disposeWeights } from "@wider/weights";
 import { AppError } from "./AppError.js";
+import { type BackendInfo, chooseBackend } from "./backend.js";
 import type { Config } from "./config.js";
-import { loadAppDataset, subsetIndices } from "./dataset.js";
+import { loadAppDataset, ranges } from "./dataset.js";
 import { evaluateAll } from "./evaluate.js";
 import { runGeometry } from "./geometry.js";
-import { type BackendChoice, selectBackend } from "./local/backend.js";
 import { buildModel, hasBatchNorm, parameterCount } from "./models.js";
 import type { Progress } from "./progress.js";
 import { type Report, scheduleSamples, writeReport } from "./report.js";
@@ -69,15 +69,12 @@ export const runExperiment = async (config: Config, options: RunOptions): Promis
   const { progress } = options;
   const started = Date.now();
   await prepareOutDir(config.out, options);
-  const backend: BackendChoice = await selectBackend(config.backend, config.model);
+  const backend: BackendInfo = await chooseBackend(config.backend);
   progress.log(`backend: ${backend.name} (${backend.reason})`);
 
-  const data = loadAppDataset(config);
-  const trainIdx = subsetIndices(data.train, config.trainSubset, config.dataSeed);
-  const testIdx =
-    config.testSubset === 0 || config.testSubset >= data.test.count
-      ? Uint32Array.from({ length: data.test.count }, (_, i) => i)
-      : Uint32Array.from({ length: config.testSubset }, (_, i) => i);
+  const data = await loadAppDataset(config);
+  const trainIdx = Int32Array.from({ length: data.train.count }, (_, i) => i);
+  const testIdx = ranges(data.test.count, data.test.count)[0] ?? new Int32Array(0);
   const curveIdx = testIdx.subarray(0, Math.min(2000, testIdx.length));
   const model = buildModel(
     config.model,
@@ -85,12 +82,12 @@ export const runExperiment = async (config: Config, options: RunOptions): Promis
     config.seed,
   );
   const notes: string[] = [];
-  if (trainIdx.length < data.train.count)
+  if (data.train.count < data.trainTotal)
     notes.push(
-      `Trained on a seeded subset of ${trainIdx.length} of the ${data.train.count} training images (--train-subset 0 uses all).`,
+      `Trained on a seeded subset of ${trainIdx.length} of the ${data.trainTotal} training images (--train-subset 0 uses all).`,
     );
   progress.log(
-    `data: ${data.name} (${trainIdx.length} of ${data.train.count} training images${trainIdx.length < data.train.count ? ", a seeded subset" : ""}, ${testIdx.length} test); model: ${config.model} (${parameterCount(model).toLocaleString("en")} parameters); out: ${config.out}`,
+    `data: ${data.name} (${trainIdx.length} of ${data.trainTotal} training images${data.train.count < data.trainTotal ? ", a seeded subset" : ""}, ${testIdx.length} test); model: ${config.model} (${parameterCount(model).toLocaleString("en")} parameters); out: ${config.out}`,
   );
 
   const trained = await train(
@@ -98,7 +95,6 @@ export const runExperiment = async (config: Config, options: RunOptions): Promis
       config,
       data,
       model,
-      trainIdx,
       curveIdx,
       checkpointDir: checkpointDir(config.out),
       progress,
@@ -117,7 +113,7 @@ export const runExperiment = async (config: Config, options: RunOptions): Promis
       "SGD: momentum with coupled weight decay (PyTorch torch.optim.SGD: d = g + wd*w; v = m*v + d; w -= lr*v), the rate set per step from the schedule.",
       "Data order of epoch e is a permutation seeded by (dataSeed, e); the last partial batch of each epoch is dropped.",
       `FGE cycle: ${s.fgeCycle} steps (fgeCycle epochs rounded to an even step count), a snapshot at each cycle's midpoint.`,
-      "Built with local stand-ins (to be replaced by the packages): BatchNorm re-estimation and the SWA mean (@wider/averaging), rays/segment/plane/width (@wider/geometry), backend selection (@wider/backend), data loading (@wider/data), Vega-Lite rendering (@wider/geometry renderVegaLiteToSvg).",
+      "Built with local stand-ins (to be replaced by the packages): BatchNorm re-estimation and the SWA mean (@wider/averaging), rays/segment/plane/width (@wider/geometry), Vega-Lite rendering (@wider/geometry renderVegaLiteToSvg).",
     );
     const report: Report = {
       tool: "wider",
@@ -128,8 +124,8 @@ export const runExperiment = async (config: Config, options: RunOptions): Promis
       dataset: {
         name: data.name,
         source: data.source,
-        trainUsed: trainIdx.length,
-        trainTotal: data.train.count,
+        trainUsed: data.train.count,
+        trainTotal: data.trainTotal,
         testUsed: testIdx.length,
         imageShape: [...data.imageShape],
       },

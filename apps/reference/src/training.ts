@@ -17,6 +17,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
+import { deriveSeed } from "@wider/data";
 import {
   cyclical,
   fromSpec,
@@ -38,10 +39,9 @@ import {
 import * as E from "fp-ts/lib/Either.js";
 import { AppError, Interrupted } from "./AppError.js";
 import type { Config } from "./config.js";
-import { type AppDataset, epochBatches, stepsPerEpoch, toTensors } from "./dataset.js";
+import { type AppDataset, epochPlan, evalBatch, stepsPerEpoch, trainBatch } from "./dataset.js";
 import { type SwaState, swaInit, swaUpdate, updateBatchNorm } from "./local/averaging.js";
 import type { Progress } from "./progress.js";
-import { mixSeed } from "./rng.js";
 import { disposeVelocity, sgdStep, type Velocity, zeroVelocity } from "./sgd.js";
 
 // -------------------------------------------------------------------------------------------------
@@ -183,13 +183,13 @@ export const loadCheckpoint = async (
 export const testError = async (
   model: tfl.LayersModel,
   data: AppDataset,
-  indices: Uint32Array,
+  indices: Int32Array,
   batch = 500,
 ): Promise<number> => {
   let wrong = 0;
   for (let i = 0; i < indices.length; i += batch) {
     const idx = indices.subarray(i, Math.min(i + batch, indices.length));
-    const { x, y } = toTensors(data, data.test, idx);
+    const { x, y } = evalBatch(data, data.test, idx);
     const w = tf.tidy(() =>
       tf.sum(tf.notEqual(tf.argMax(model.apply(x, { training: false }) as tf.Tensor, 1), y)),
     );
@@ -200,18 +200,18 @@ export const testError = async (
 };
 
 /** Train batches (as image tensors) for BatchNorm re-estimation: one pass in the order of `epoch`. */
-export function* bnBatches(
-  data: AppDataset,
-  trainIdx: Uint32Array,
-  config: Config,
-  epoch: number,
-): Generator<tf.Tensor> {
-  for (const b of epochBatches(trainIdx, config.batchSize, mixSeed(config.dataSeed, epoch))) {
-    const { x, y } = toTensors(data, data.train, b);
+export function* bnBatches(data: AppDataset, config: Config, epoch: number): Generator<tf.Tensor> {
+  const plan = epochPlan(config, data.train.count, epoch);
+  for (const [i, b] of plan.entries()) {
+    const { x, y } = trainBatch(data, b, augmentSeed(config, epoch, i));
     y.dispose();
     yield x;
   }
 }
+
+/** Seed of the augmentation draws of batch `i` of epoch `epoch` (32x32 images only). */
+const augmentSeed = (config: Config, epoch: number, i: number): number =>
+  deriveSeed(deriveSeed(config.dataSeed + 1, epoch), i);
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
@@ -224,10 +224,8 @@ export interface TrainContext {
   readonly config: Config;
   readonly data: AppDataset;
   readonly model: tfl.LayersModel;
-  /** Indices of the training images used (the subset). */
-  readonly trainIdx: Uint32Array;
   /** Test indices for the per-epoch curve. */
-  readonly curveIdx: Uint32Array;
+  readonly curveIdx: Int32Array;
   readonly checkpointDir: string;
   readonly progress: Progress;
   /** Set by the SIGINT handler; checked after every step. */
@@ -244,10 +242,10 @@ const phaseRange = (config: Config, phase: Phase): [number, number] =>
  */
 export const train = async (ctx: TrainContext, resume: boolean): Promise<Trained> => {
   const { config, data, model, progress } = ctx;
-  const spe = stepsPerEpoch(ctx.trainIdx.length, config.batchSize, true);
+  const spe = stepsPerEpoch(data.train.count, config.batchSize);
   if (spe === 0)
     throw new AppError(
-      `batchSize: ${config.batchSize} is larger than the ${ctx.trainIdx.length} training images; lower --batch-size or raise --train-subset`,
+      `batchSize: ${config.batchSize} is larger than the ${data.train.count} training images; lower --batch-size or raise --train-subset`,
     );
   const schedules = makeSchedules(config, spe);
 
@@ -321,11 +319,7 @@ export const train = async (ctx: TrainContext, resume: boolean): Promise<Trained
 
       for (let epoch = state.epoch; epoch < end; epoch++) {
         const t0 = Date.now();
-        const batches = epochBatches(
-          ctx.trainIdx,
-          config.batchSize,
-          mixSeed(config.dataSeed, epoch),
-        );
+        const batches = epochPlan(config, data.train.count, epoch);
         let lossSum = 0;
         let lrFirst = 0;
         let lrLast = 0;
@@ -333,14 +327,14 @@ export const train = async (ctx: TrainContext, resume: boolean): Promise<Trained
         const fgeSteps = [...state.fgeSteps];
         const fgeNew: Weights[] = [];
         for (let i = 0; i < spe; i++) {
-          const idx = batches[i] as Uint32Array;
+          const idx = batches[i] as Int32Array;
           const phaseStep = (epoch - first) * spe + i;
           const scheduleStep =
             phase === "pretrain" || phase === "sgd" ? epoch * spe + i : phaseStep;
           const lr = schedule(scheduleStep);
           if (i === 0) lrFirst = lr;
           lrLast = lr;
-          const { x, y } = toTensors(data, data.train, idx);
+          const { x, y } = trainBatch(data, idx, augmentSeed(config, epoch, i));
           const r = sgdStep(model, velocity, x, y, lr, config);
           velocity = r.velocity;
           const loss = (await r.loss.data())[0] as number;
@@ -466,7 +460,7 @@ export const train = async (ctx: TrainContext, resume: boolean): Promise<Trained
         );
       const live = fromModel(model, { include: "all" });
       assign(swa.mean);
-      await updateBatchNorm(model, bnBatches(data, ctx.trainIdx, config, config.epochs));
+      await updateBatchNorm(model, bnBatches(data, config, config.epochs));
       setGroup("swaFinal", fromModel(model, { include: "all" }));
       assign(live);
       disposeWeights(live);
