@@ -6,12 +6,68 @@
  * @packageDocumentation
  */
 
-export * from "./ensemblePredict.js";
-export * from "./ensembleVsSwa.js";
-export * from "./errors.js";
-export * from "./metrics.js";
-export * from "./modelEnsemble.js";
-export * from "./predictionSet.js";
-export * from "./probabilitySum.js";
-export * from "./snapshotCallback.js";
-export * from "./snapshots.js";
+export { type EnsemblePredictOptions, ensemblePredict, type PredictFn } from "./ensemblePredict.js";
+export {
+  type EnsembleVsSwaMetrics,
+  type EnsembleVsSwaOptions,
+  type EnsembleVsSwaReport,
+  ensembleVsSwa,
+} from "./ensembleVsSwa.js";
+export { type EnsemblingError, type EnsemblingErrorKind, ensemblingError } from "./errors.js";
+export {
+  accuracy,
+  brierScore,
+  type CalibrationOptions,
+  DEFAULT_ECE_BINS,
+  DEFAULT_NLL_EPSILON,
+  expectedCalibrationError,
+  type NllOptions,
+  negativeLogLikelihood,
+  type PredictionMetrics,
+  predictionMetrics,
+  type ReliabilityBin,
+  reliabilityBins,
+} from "./metrics.js";
+export {
+  type BatchNormOptions,
+  type CompareOptions,
+  compareEnsembleToSwa,
+  DEFAULT_PREDICT_BATCH,
+  type EvalSets,
+  ensembleProbabilities,
+  type Members,
+  type ModelEnsembleOptions,
+  memberProbabilities,
+  predictProbabilities,
+} from "./modelEnsemble.js";
+export type { LabelInput, ProbabilityInput } from "./predictionSet.js";
+export {
+  accumulateProbabilities,
+  disposeProbabilitySum,
+  initProbabilitySum,
+  meanProbabilities,
+  type OutputOptions,
+  type ProbabilitySum,
+  toProbabilities,
+} from "./probabilitySum.js";
+export {
+  SnapshotCallback,
+  type SnapshotCallbackOptions,
+  snapshotCallback,
+} from "./snapshotCallback.js";
+export {
+  type CollectOptions,
+  collectAt,
+  disposeSnapshots,
+  loadSnapshot,
+  meanOfSnapshots,
+  type Snapshot,
+  type SnapshotCollector,
+  type SnapshotPolicy,
+  type SnapshotState,
+  type SnapshotStore,
+  snapshotDirName,
+  snapshotsOnDisk,
+  type WhenFull,
+  withSnapshot,
+} from "./snapshots.js";
