@@ -44,8 +44,19 @@ const test = blobs(300, 2);
 // Explicit layer names, so snapshots move between model instances by name.
 const model = tf.sequential({
   layers: [
-    tf.layers.dense({ name: "hidden", inputShape: [8], units: 32, activation: "relu" }),
-    tf.layers.dense({ name: "out", units: 3, activation: "softmax" }),
+    tf.layers.dense({
+      name: "hidden",
+      inputShape: [8],
+      units: 32,
+      activation: "relu",
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+    }),
+    tf.layers.dense({
+      name: "out",
+      units: 3,
+      activation: "softmax",
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }),
+    }),
   ],
 });
 const optimizer = tf.train.sgd(0.1);
