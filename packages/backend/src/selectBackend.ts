@@ -129,10 +129,11 @@ async function tryNative(
 async function tryWasm(options: SelectBackendOptions): Promise<BackendAttempt> {
   try {
     await initWasmTraining(options.wasmPaths === undefined ? {} : { wasmPaths: options.wasmPaths });
+    const simd = (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) === true;
     return {
       candidate: "wasm",
       ok: true,
-      reason: "wasm (XNNPACK, SIMD) with the @wider/backend training kernels",
+      reason: `wasm (XNNPACK${simd ? ", SIMD" : ", no SIMD"}, 1 thread) with the @wider/backend training kernels`,
     };
   } catch (error) {
     return { candidate: "wasm", ok: false, reason: describe(error) };

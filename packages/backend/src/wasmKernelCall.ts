@@ -23,11 +23,6 @@ export function rememberOriginal(name: string, kernelFunc: KernelFunc): void {
   if (!originals.has(name)) originals.set(name, kernelFunc);
 }
 
-/** The wasm package's own kernel function for `name`, if it had one when we replaced it. */
-export function originalKernel(name: string): KernelFunc | undefined {
-  return originals.get(name);
-}
-
 // -------------------------------------------------------------------------------------
 // combinators
 // -------------------------------------------------------------------------------------
@@ -85,15 +80,6 @@ export function sliceInfo(
   size: ReadonlyArray<number>,
 ): TensorInfo {
   return callWasm(backend, "Slice", { x }, { begin: [...begin], size: [...size] });
-}
-
-/** Runs `f` then frees `owned`, also when `f` throws. */
-export function using<A>(backend: BackendWasm, owned: TensorInfo[], f: () => A): A {
-  try {
-    return f();
-  } finally {
-    free(backend, ...owned);
-  }
 }
 
 /** The input `name` of a kernel call; a missing input is a programmer error. */
