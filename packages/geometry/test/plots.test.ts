@@ -1,0 +1,192 @@
+import { disposeWeights } from "@wider/weights";
+import * as E from "fp-ts/lib/Either.js";
+import * as vega from "vega";
+import { describe, expect, it } from "vitest";
+import {
+  contourLevels,
+  disposePlan,
+  evaluatePlanWith,
+  linspace,
+  type PlanResults,
+  planeContourSpec,
+  planeContourSvg,
+  planeThrough,
+  randomDirection,
+  rayFrom,
+  rayPlotSvg,
+  renderVegaLiteToSvg,
+  segment,
+  segmentPlotSvg,
+} from "../src/index.js";
+import { bowlLoss, pseudoRandom, weightsOf } from "./quadratic.js";
+
+const right = <A>(e: E.Either<{ message: string }, A>): A => {
+  if (E.isLeft(e)) throw new Error(e.left.message);
+  return e.right;
+};
+
+/** Checks that every tag is closed in order; returns the element names seen. */
+const wellFormed = (svg: string): string[] => {
+  expect(svg.startsWith("<svg")).toBe(true);
+  expect(svg.trimEnd().endsWith("</svg>")).toBe(true);
+  const stack: string[] = [];
+  const names: string[] = [];
+  for (const m of svg.matchAll(/<(\/?)([a-zA-Z][\w:-]*)((?:[^>"]|"[^"]*")*?)(\/?)>/g)) {
+    const [, close, name, , self] = m;
+    if (close) {
+      expect(stack.pop()).toBe(name);
+    } else {
+      names.push(name!);
+      if (!self) stack.push(name!);
+    }
+  }
+  expect(stack).toEqual([]);
+  return names;
+};
+
+const w1 = weightsOf(pseudoRandom(1));
+const w2 = weightsOf(pseudoRandom(2));
+const w3 = weightsOf(pseudoRandom(3));
+
+const planeResults = async (metric: (x: number, y: number) => number): Promise<PlanResults> => {
+  const plan = right(planeThrough(w1, w2, w3, { grid: 11 }));
+  const r = right(
+    await evaluatePlanWith(plan, (w, p) => {
+      const { x, y } = p as { x: number; y: number };
+      return { trainLoss: metric(x, y), bowl: bowlLoss(w) };
+    }),
+  );
+  disposePlan(plan);
+  return r;
+};
+
+describe("renderVegaLiteToSvg", () => {
+  it("renders a Vega-Lite spec to a well-formed SVG in Node", async () => {
+    const svg = await renderVegaLiteToSvg({
+      data: {
+        values: [
+          { x: 0, y: 1 },
+          { x: 1, y: 3 },
+        ],
+      },
+      mark: "line",
+      encoding: {
+        x: { field: "x", type: "quantitative" },
+        y: { field: "y", type: "quantitative" },
+      },
+    });
+    expect(wellFormed(svg)).toContain("path");
+    expect(svg).toContain('class="mark-line role-mark marks"');
+  });
+});
+
+describe("line plots", () => {
+  it("draws every ray thin and one bold mean per group", async () => {
+    const groups = [];
+    for (const [label, seed0] of [
+      ["SWA", 0],
+      ["SGD", 10],
+    ] as const) {
+      const rays: PlanResults[] = [];
+      for (let s = 0; s < 3; s++) {
+        const d = randomDirection(w1, seed0 + s);
+        const plan = right(rayFrom(w1, d, linspace(-2, 2, 9)));
+        rays.push(right(await evaluatePlanWith(plan, (w) => ({ trainLoss: bowlLoss(w) }))));
+        disposePlan(plan);
+        disposeWeights(d);
+      }
+      groups.push({ label, rays });
+    }
+    const svg = await rayPlotSvg(groups, { metric: "trainLoss", logY: true }, { title: "rays" });
+    wellFormed(svg);
+    // 6 thin, faint ray lines (layer 0) and 2 bold means (layer 1, stroke-width 3.5).
+    expect(svg.match(/class="mark-line role-mark layer_0_marks"/g)?.length).toBe(6);
+    expect(svg.match(/class="mark-line role-mark layer_1_marks"/g)?.length).toBe(2);
+    expect(svg.match(/<path[^>]*ray: [^>]*opacity="0.35"/g)?.length).toBe(6);
+    expect(svg.match(/<path[^>]*stroke-width="3.5"/g)?.length).toBe(2);
+    expect(svg).toContain(">SWA<");
+    expect(svg).toContain(">SGD<");
+  });
+
+  it("draws a segment's two metrics on two axes with its ends labelled", async () => {
+    const plan = right(segment(w1, w2, linspace(-0.5, 1.5, 9)));
+    const r = right(
+      await evaluatePlanWith(plan, (w) => ({
+        trainLoss: bowlLoss(w),
+        testError: bowlLoss(w) / 100,
+      })),
+    );
+    disposePlan(plan);
+    const svg = await segmentPlotSvg(
+      r,
+      [{ metric: "testError", percent: true }, { metric: "trainLoss" }],
+      {
+        endLabels: ["SWA", "SGD"],
+      },
+    );
+    wellFormed(svg);
+    expect(svg).toContain(">SWA<");
+    expect(svg).toContain(">SGD<");
+    expect(svg).toContain("testError (%)");
+    expect(svg.match(/class="mark-line role-mark/g)?.length).toBe(2);
+    expect(svg.match(/class="mark-rule role-mark/g)?.length).toBe(1);
+  });
+});
+
+describe("plane plots", () => {
+  it("uses the authors' log-spaced levels, increasing, from min to max", () => {
+    const l = contourLevels(0.01, 5, 7, -5);
+    expect(l).toHaveLength(8);
+    expect(l[0]).toBe(0.01);
+    expect(l[7]).toBe(5);
+    expect(l[1]).toBeCloseTo(0.01 + Math.exp(-5 + (Math.log(4.99) + 5) / 7), 12);
+    const tiny = contourLevels(1, 1.001);
+    for (let k = 1; k < tiny.length; k++) expect(tiny[k]!).toBeGreaterThan(tiny[k - 1]!);
+  });
+
+  it("draws filled contours, the three points and their labels in a well-formed SVG", async () => {
+    const r = await planeResults((x, y) => x * x + y * y);
+    const svg = await planeContourSvg(r, {
+      metric: "trainLoss",
+      cap: 5,
+      labels: ["SWA", "SGD 1", "SGD 2"],
+    });
+    const names = wellFormed(svg);
+    expect(names.filter((n) => n === "path").length).toBeGreaterThanOrEqual(8);
+    expect(svg).toContain('class="mark-shape role-mark bands"');
+    expect(svg).toContain('class="mark-symbol role-mark anchorPoints"');
+    for (const label of ["SWA", "SGD 1", "SGD 2"]) expect(svg).toContain(`>${label}<`);
+  });
+
+  it("places the contours where the values are: the disk around w3 of a distance-to-w3 metric", async () => {
+    const probe = right(planeThrough(w1, w2, w3, { grid: 11 }));
+    const [x3, y3] = probe.anchors[2];
+    disposePlan(probe);
+    const r = await planeResults((x, y) => Math.hypot(x - x3, y - y3));
+    const view = new vega.View(vega.parse(planeContourSpec(r, { metric: "trainLoss" })), {
+      renderer: "none",
+    });
+    await view.runAsync();
+    const xs = view.scale("x") as (v: number) => number;
+    const ys = view.scale("y") as (v: number) => number;
+    const contours = view.data("grid") as {
+      contour: { value: number; coordinates: number[][][][] };
+    }[];
+    // The region >= the second level excludes a disk around w3: its hole's centroid is w3's pixel.
+    const second = contours.find((c) => c.contour.coordinates.some((poly) => poly.length > 1))!;
+    const hole = second.contour.coordinates.flatMap((poly) => poly.slice(1))[0]!;
+    const cx = hole.reduce((s, p) => s + p[0]!, 0) / hole.length;
+    const cy = hole.reduce((s, p) => s + p[1]!, 0) / hole.length;
+    if (r.plan.kind !== "plane") throw new Error("expected a plane");
+    const cell = Math.abs(xs(r.plan.xs[1]!) - xs(r.plan.xs[0]!));
+    expect(Math.abs(cx - xs(x3))).toBeLessThan(cell);
+    expect(Math.abs(cy - ys(y3))).toBeLessThan(cell);
+    view.finalize();
+  });
+
+  it("refuses incomplete results", async () => {
+    const r = await planeResults((x) => x);
+    const partial = { ...r, results: r.results.slice(0, 5), complete: false };
+    expect(() => planeContourSpec(partial, { metric: "trainLoss" })).toThrow(/finish \(resume\)/);
+  });
+});
