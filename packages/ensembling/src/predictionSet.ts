@@ -21,7 +21,7 @@ import { type EnsemblingError, ensemblingError } from "./errors.js";
  */
 export type ProbabilityInput =
   | tf.Tensor
-  | { readonly data: Float32Array | Float64Array | readonly number[]; readonly numClasses: number };
+  | { readonly data: ArrayLike<number>; readonly numClasses: number };
 
 /**
  * Integer class labels: a rank-1 tensor or array of class indices in `[0, K)`,
@@ -31,7 +31,7 @@ export type LabelInput = tf.Tensor | Int32Array | Float32Array | readonly number
 
 /** A prediction set read into memory: `n` rows of `k` probabilities, row-major. */
 export interface ProbabilityMatrix {
-  readonly data: Float32Array | Float64Array | readonly number[];
+  readonly data: ArrayLike<number>;
   readonly n: number;
   readonly k: number;
 }
@@ -55,7 +55,7 @@ export const readProbabilities = (
       );
     }
     const [n, k] = probs.shape as [number, number];
-    return E.right({ data: probs.dataSync() as Float32Array, n, k });
+    return E.right({ data: probs.dataSync(), n, k });
   }
   const { data, numClasses } = probs;
   if (!Number.isInteger(numClasses) || numClasses < 1) {
