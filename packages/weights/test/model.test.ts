@@ -42,6 +42,20 @@ describe("fromModel", () => {
   });
 });
 
+describe("fromModel with duplicate variable names", () => {
+  it("throws naming the variable and the fix, leaking nothing", () => {
+    const inner = () =>
+      tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [2], name: "same" })] });
+    const outer = tf.sequential({ layers: [inner(), inner()] });
+    const before = tf.memory().numTensors;
+    expect(() => fromModel(outer)).toThrow(
+      /two variables are named "same\/kernel"; give the layers unique names/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    outer.dispose();
+  });
+});
+
 describe("assignToModel", () => {
   it("moves weights between two instances with explicit layer names", () => {
     const src = mlp("x");
