@@ -3,12 +3,13 @@
  * Hessian-vector products (HVPs). Exact HVPs use tfjs gradients of gradients; finite-difference
  * HVPs use two gradients.
  *
- * tfjs 4.22 and second derivatives (checked on the cpu backend): nested `tf.grad` works through
- * matMul, add, sub, mul, div, square, pow, relu, log, sum and mean. It does NOT work through ops
- * whose gradient reuses their saved output — exp, tanh, sigmoid, softmax, logSoftmax (and so
- * `tf.losses.softmaxCrossEntropy`) — nor through clipByValue (LogicalAnd), logSumExp (Equal) and
- * maximum/minimum: there tfjs either throws ("Cannot compute gradient of y=f(x)") or, when another
- * path connects the parameters, silently drops those terms. So exact HVPs cannot be trusted for a
+ * tfjs 4.22 and second derivatives (checked on the cpu backend, see `test/sharpness.test.ts`):
+ * nested `tf.grad` works through matMul, add, sub, mul, div, square, pow, relu, maximum, log, sum
+ * and mean. It does NOT work through ops whose gradient reuses their saved output — exp, tanh,
+ * sigmoid, softmax, logSoftmax (and so `tf.losses.softmaxCrossEntropy`) — nor through minimum
+ * (LessEqual), clipByValue (LogicalAnd) and logSumExp (Equal) — their gradients' ops have no
+ * gradient. There tfjs either throws ("Cannot compute gradient of y=f(x)") or, when another path
+ * connects the parameters, silently drops those terms. So exact HVPs cannot be trusted for a
  * softmax classifier; use `method: "finite-difference"` (the default for models) there.
  * {@link modelSharpness} checks an exact HVP against a finite-difference one before using it.
  *

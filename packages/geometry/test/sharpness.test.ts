@@ -208,3 +208,56 @@ const modelSharpnessLoss = (
   tf.dispose(saved);
   return v;
 };
+
+describe("tfjs second derivatives (the support documented in src/sharpness.ts)", () => {
+  const x = tf.tensor1d([0.5, -1, 2]);
+  const v = tf.tensor1d([1, 2, 3]);
+  /** Max abs difference between the nested-gradient HVP and a central difference, or "throws". */
+  const check = (f: (x: tf.Tensor) => tf.Scalar): number | "throws" => {
+    try {
+      return tf.tidy(() => {
+        const h = tf.grad((y: tf.Tensor) => tf.sum(tf.mul(tf.grad(f)(y), v)) as tf.Scalar)(x);
+        const eps = 1e-3;
+        const fd = tf.div(
+          tf.sub(tf.grad(f)(tf.add(x, tf.mul(v, eps))), tf.grad(f)(tf.sub(x, tf.mul(v, eps)))),
+          2 * eps,
+        );
+        return tf.max(tf.abs(tf.sub(h, fd))).dataSync()[0]!;
+      });
+    } catch {
+      return "throws";
+    }
+  };
+  const s = (t: tf.Tensor) => tf.sum(t) as tf.Scalar;
+  it("works through matMul, div, pow, relu, maximum, log", () => {
+    const m = tf.tensor2d([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
+    const ok: ((x: tf.Tensor) => tf.Scalar)[] = [
+      (x) => s(tf.square(tf.matMul(tf.reshape(x, [1, 3]), m))),
+      (x) => s(tf.div(tf.square(x), tf.add(tf.square(x), 1))),
+      (x) => s(tf.pow(x, 3)),
+      (x) => s(tf.square(tf.relu(x))),
+      (x) => s(tf.square(tf.maximum(x, 0.1))),
+      (x) => s(tf.log(tf.add(tf.square(x), 1))),
+    ];
+    for (const f of ok) expect(check(f)).toBeLessThan(1e-2);
+    m.dispose();
+  });
+  it("fails through exp, tanh, softmax, logSoftmax, minimum, clipByValue, logSumExp; drops terms silently", () => {
+    const bad: ((x: tf.Tensor) => tf.Scalar)[] = [
+      (x) => s(tf.exp(x)),
+      (x) => s(tf.tanh(x)),
+      (x) => s(tf.softmax(x)),
+      (x) => s(tf.logSoftmax(x)),
+      (x) => s(tf.square(tf.minimum(x, 0.1))),
+      (x) => s(tf.square(tf.clipByValue(x, -0.7, 1.5))),
+      (x) => tf.logSumExp(x) as tf.Scalar,
+    ];
+    for (const f of bad) expect(check(f)).toBe("throws");
+    const mixed = check((x) => tf.add(s(tf.tanh(x)), s(tf.pow(x, 3))) as tf.Scalar);
+    expect(mixed === "throws" ? 0 : mixed).toBeGreaterThan(0.1);
+  });
+});
