@@ -40,46 +40,123 @@ export const maxPoolGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   const { strideHeight, strideWidth, effectiveFilterHeight, effectiveFilterWidth } = info;
   const padTop = info.padInfo.top;
   const padLeft = info.padInfo.left;
-  const rowStride = inWidth * inChannels;
-  const imageStride = inHeight * rowStride;
-  // Channels innermost: the heap is read contiguously; `best`/`at` hold one window per channel.
-  const best = new Float32Array(inChannels);
-  const at = new Int32Array(inChannels);
-  for (let b = 0; b < batchSize; ++b) {
-    const imageBase = b * imageStride;
-    for (let yr = 0; yr < outHeight; ++yr) {
-      const r0 = yr * strideHeight - padTop;
+  const output = inputs.output;
+  const geometry: Geometry = {
+    batchSize,
+    inHeight,
+    inWidth,
+    inChannels,
+    outHeight,
+    outWidth,
+    strideHeight,
+    strideWidth,
+    filterHeight: effectiveFilterHeight,
+    filterWidth: effectiveFilterWidth,
+    padTop,
+    padLeft,
+  };
+  if (output === undefined) firstGreater(x, g, dx, geometry);
+  else firstEqual(x, wasm.typedArrayFromHeap(output) as Float32Array, g, dx, geometry);
+  return out;
+};
+
+/** The pooling geometry the loops need. */
+interface Geometry {
+  readonly batchSize: number;
+  readonly inHeight: number;
+  readonly inWidth: number;
+  readonly inChannels: number;
+  readonly outHeight: number;
+  readonly outWidth: number;
+  readonly strideHeight: number;
+  readonly strideWidth: number;
+  readonly filterHeight: number;
+  readonly filterWidth: number;
+  readonly padTop: number;
+  readonly padLeft: number;
+}
+
+/**
+ * With the pooled output `y` at hand, the first maximum of a window is its first position
+ * (row-major) equal to `y`: a cheaper, mostly predictable search. A window whose maximum is
+ * -Infinity gets no gradient, as on cpu (whose strict '>' never fires there).
+ */
+function firstEqual(
+  x: Float32Array,
+  y: Float32Array,
+  g: Float32Array,
+  dx: Float32Array,
+  k: Geometry,
+): void {
+  const rowStride = k.inWidth * k.inChannels;
+  const imageStride = k.inHeight * rowStride;
+  const c = k.inChannels;
+  let o = 0;
+  for (let b = 0; b < k.batchSize; ++b) {
+    for (let yr = 0; yr < k.outHeight; ++yr) {
+      const r0 = yr * k.strideHeight - k.padTop;
       const rMin = Math.max(0, r0);
-      const rMax = Math.min(inHeight, r0 + effectiveFilterHeight);
-      for (let yc = 0; yc < outWidth; ++yc) {
-        const c0 = yc * strideWidth - padLeft;
+      const rMax = Math.min(k.inHeight, r0 + k.filterHeight);
+      for (let yc = 0; yc < k.outWidth; ++yc, o += c) {
+        const c0 = yc * k.strideWidth - k.padLeft;
         const cMin = Math.max(0, c0);
-        const cMax = Math.min(inWidth, c0 + effectiveFilterWidth);
-        best.fill(Number.NEGATIVE_INFINITY);
-        at.fill(-1);
-        // Row-major window order with a strict '>' keeps the first maximum.
-        for (let r = rMin; r < rMax; ++r) {
-          for (let c = cMin; c < cMax; ++c) {
-            const p = imageBase + r * rowStride + c * inChannels;
-            for (let d = 0; d < inChannels; ++d) {
-              const v = x[p + d] as number;
-              if (v > (best[d] as number)) {
-                best[d] = v;
-                at[d] = p + d;
+        const cMax = Math.min(k.inWidth, c0 + k.filterWidth);
+        const corner = b * imageStride + rMin * rowStride + cMin * c;
+        const rows = rMax - rMin;
+        const cols = cMax - cMin;
+        for (let d = 0; d < c; ++d) {
+          const m = y[o + d] as number;
+          if (m === Number.NEGATIVE_INFINITY) continue;
+          let at = -1;
+          for (let r = 0, q = corner + d; r < rows && at < 0; ++r, q += rowStride) {
+            for (let j = 0, p = q; j < cols; ++j, p += c) {
+              if (x[p] === m) {
+                at = p;
+                break;
               }
             }
           }
-        }
-        const o = ((b * outHeight + yr) * outWidth + yc) * inChannels;
-        for (let d = 0; d < inChannels; ++d) {
-          const q = at[d] as number;
-          if (q >= 0) dx[q] = (dx[q] as number) + (g[o + d] as number);
+          if (at >= 0) dx[at] = (dx[at] as number) + (g[o + d] as number);
         }
       }
     }
   }
-  return out;
-};
+}
+
+/** Without the pooled output: the first strictly greater value wins, as in the cpu backend. */
+function firstGreater(x: Float32Array, g: Float32Array, dx: Float32Array, k: Geometry): void {
+  const rowStride = k.inWidth * k.inChannels;
+  const imageStride = k.inHeight * rowStride;
+  const c = k.inChannels;
+  let o = 0;
+  for (let b = 0; b < k.batchSize; ++b) {
+    for (let yr = 0; yr < k.outHeight; ++yr) {
+      const r0 = yr * k.strideHeight - k.padTop;
+      const rMin = Math.max(0, r0);
+      const rMax = Math.min(k.inHeight, r0 + k.filterHeight);
+      for (let yc = 0; yc < k.outWidth; ++yc, o += c) {
+        const c0 = yc * k.strideWidth - k.padLeft;
+        const cMin = Math.max(0, c0);
+        const cMax = Math.min(k.inWidth, c0 + k.filterWidth);
+        const corner = b * imageStride + rMin * rowStride + cMin * c;
+        for (let d = 0; d < c; ++d) {
+          let best = Number.NEGATIVE_INFINITY;
+          let at = -1;
+          for (let r = rMin, q = corner + d; r < rMax; ++r, q += rowStride) {
+            for (let j = cMin, p = q; j < cMax; ++j, p += c) {
+              const v = x[p] as number;
+              if (v > best) {
+                best = v;
+                at = p;
+              }
+            }
+          }
+          if (at >= 0) dx[at] = (dx[at] as number) + (g[o + d] as number);
+        }
+      }
+    }
+  }
+}
 
 /** Kernel config: `MaxPoolGrad` on wasm. */
 export const maxPoolGradConfig: KernelConfig = {
