@@ -1,0 +1,65 @@
+/**
+ * The benchmark's settings: the full run (`pnpm bench`) and the smoke run CI uses (`--smoke`).
+ *
+ * @module
+ */
+
+/** Sizes and time budgets of one benchmark run; the PyTorch peer gets the same. */
+export interface BenchConfig {
+  /** "full" or "smoke". */
+  readonly mode: "full" | "smoke";
+  /** Mini-batch size of training steps and of the BatchNorm pass. */
+  readonly batch: number;
+  /** Seconds of timed training per model on wasm (and MLP on cpu). */
+  readonly seconds: number;
+  /** Seconds of timed training for the CNN on PyTorch. */
+  readonly cnnSeconds: number;
+  /** Timed training steps of the CNN on the cpu backend (~1 minute each at batch 128). */
+  readonly cpuCnnSteps: number;
+  /** Mini-batch size of the CNN's steps on the cpu backend (its figure is samples/s all the same). */
+  readonly cpuCnnBatch: number;
+  /** Seconds per update / BatchNorm / FGE measurement. */
+  readonly updateSeconds: number;
+  /** Samples in the BatchNorm re-estimation pass. */
+  readonly bnSamples: number;
+  /** Samples predicted by the FGE ensemble. */
+  readonly fgeSamples: number;
+  /** Members of the FGE ensemble. */
+  readonly fgeMembers: number;
+  /** Rows per forward pass when predicting. */
+  readonly predictBatch: number;
+  /** PyTorch intra-op threads (the JS backends here run on one thread). */
+  readonly threads: number;
+}
+
+/** `pnpm bench`: the shapes of the issue (batch 128, 10,000 samples, 5 members). */
+export const fullConfig: BenchConfig = {
+  mode: "full",
+  batch: 128,
+  seconds: 8,
+  cnnSeconds: 8,
+  cpuCnnSteps: 2,
+  cpuCnnBatch: 128,
+  updateSeconds: 2,
+  bnSamples: 10_000,
+  fgeSamples: 10_000,
+  fgeMembers: 5,
+  predictBatch: 256,
+  threads: 1,
+};
+
+/** `--smoke`: a few steps of everything on small shapes, for CI (seconds, not minutes). */
+export const smokeConfig: BenchConfig = {
+  mode: "smoke",
+  batch: 8,
+  seconds: 0.2,
+  cnnSeconds: 0.2,
+  cpuCnnSteps: 1,
+  cpuCnnBatch: 2,
+  updateSeconds: 0.05,
+  bnSamples: 64,
+  fgeSamples: 64,
+  fgeMembers: 2,
+  predictBatch: 32,
+  threads: 1,
+};

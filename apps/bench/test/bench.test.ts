@@ -1,0 +1,122 @@
+import { spawnSync } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseBenchCli, runBench } from "../src/bench/cli.js";
+import { smokeConfig } from "../src/bench/config.js";
+import type { BenchResults } from "../src/bench/suite.js";
+import { runTorch } from "../src/bench/torch.js";
+
+const hasTorch =
+  spawnSync("/usr/bin/python3", ["-c", "import torch"], { encoding: "utf8" }).status === 0;
+
+const expectedIds = [
+  "train/mlp/wasm",
+  "train/cnn/wasm",
+  "swa-update/mlp/wasm",
+  "swa-update/cnn/wasm",
+  "ema-update/mlp/wasm",
+  "ema-update/cnn/wasm",
+  "bn-update/cnn-bn/wasm",
+  "fge-predict/cnn/wasm",
+  "train/mlp/cpu",
+  "train/cnn/cpu",
+  "memory/peak-rss",
+  "memory/live-tensors",
+];
+
+describe("pnpm bench --smoke without PyTorch (the CI path)", () => {
+  let dir: string;
+  let results: BenchResults;
+  const previous = process.env.WIDER_BENCH_NO_TORCH;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "wider-bench-test-"));
+    process.env.WIDER_BENCH_NO_TORCH = "1";
+    const cli = parseBenchCli(["--smoke", "--out", dir, "--docs", join(dir, "results-doc.md")]);
+    results = await runBench(cli, () => {});
+  }, 120_000);
+
+  afterAll(async () => {
+    if (previous === undefined) delete process.env.WIDER_BENCH_NO_TORCH;
+    else process.env.WIDER_BENCH_NO_TORCH = previous;
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("writes results.json with every figure, finite and positive, and no leaked tensor", async () => {
+    const json = JSON.parse(await readFile(join(dir, "results.json"), "utf8")) as BenchResults;
+    expect(json.format).toBe("wider-bench");
+    expect(json.config.mode).toBe("smoke");
+    expect(json.figures.map((f) => f.id)).toEqual(expectedIds);
+    for (const f of json.figures) {
+      expect(Number.isFinite(f.wider), f.id).toBe(true);
+      if (f.id === "memory/live-tensors") expect(f.wider).toBe(0);
+      else expect(f.wider, f.id).toBeGreaterThan(0);
+      expect(f.runs, f.id).toBeGreaterThanOrEqual(1);
+    }
+    expect(json).toEqual(JSON.parse(JSON.stringify(results)));
+  });
+
+  it("says PyTorch was not run and why, with no ratio", () => {
+    expect(results.pytorch.available).toBe(false);
+    if (!results.pytorch.available)
+      expect(results.pytorch.reason).toContain("WIDER_BENCH_NO_TORCH");
+    for (const f of results.figures) {
+      expect(f.pytorch).toBeNull();
+      expect(f.ratio).toBeNull();
+    }
+  });
+
+  it("writes the Markdown table and the docs section", async () => {
+    const md = await readFile(join(dir, "results.md"), "utf8");
+    expect(md).toContain("| operation | model | backend | Wider | PyTorch |");
+    expect(md).toContain("PyTorch: not run");
+    expect(md.split("\n").filter((l) => l.startsWith("| ")).length).toBe(expectedIds.length + 1);
+    const doc = await readFile(join(dir, "results-doc.md"), "utf8");
+    expect(doc).toContain("<!-- bench:begin -->");
+    expect(doc).toContain(md.split("\n")[6]);
+    expect(doc).toContain("<!-- experiment:begin -->");
+  });
+});
+
+describe.runIf(hasTorch)("the PyTorch peer (python3-torch present)", () => {
+  it("runs on the smoke shapes with one thread on OpenBLAS and returns every figure", () => {
+    const peer = runTorch(smokeConfig, { disabled: false });
+    expect(peer.available).toBe(true);
+    if (!peer.available) return;
+    expect(peer.threads).toBe(1);
+    expect(peer.openblas).toBe(true);
+    for (const id of [
+      "train/mlp",
+      "train/cnn",
+      "swa-update/mlp",
+      "swa-update/cnn",
+      "ema-update/mlp",
+      "ema-update/cnn",
+      "bn-update/cnn-bn",
+      "fge-predict/cnn",
+      "memory/peak-rss",
+    ]) {
+      const f = peer.figures[id];
+      expect(f, id).toBeDefined();
+      expect(f!.value, id).toBeGreaterThan(0);
+      expect(Number.isFinite(f!.value), id).toBe(true);
+    }
+  }, 120_000);
+});
+
+describe("parseBenchCli", () => {
+  it("rejects a bad thread count with the flag and the allowed values", () => {
+    expect(() => parseBenchCli(["--threads", "0"])).toThrow(
+      /--threads: 0 is not allowed; expected an integer >= 1/,
+    );
+  });
+
+  it("defaults the full run to bench/ and docs/results.md at the repository root", () => {
+    const cli = parseBenchCli([]);
+    expect(cli.config.mode).toBe("full");
+    expect(cli.out.endsWith("/bench")).toBe(true);
+    expect(cli.docs?.endsWith("/docs/results.md")).toBe(true);
+  });
+});
