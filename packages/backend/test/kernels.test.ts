@@ -287,6 +287,25 @@ describe("MaxPoolGrad vs cpu (first maximum on ties)", () => {
   });
 });
 
+describe("AvgPoolGrad (the wasm package's own kernel, kept) vs cpu", () => {
+  const r = rng(43);
+  const cases = Array.from({ length: 16 }, (_, i) => {
+    const h = int(r, 2, 11);
+    const w = int(r, 2, 11);
+    const f = [int(r, 1, Math.min(4, h)), int(r, 1, Math.min(4, w))];
+    const s = [int(r, 1, 3), int(r, 1, 3)];
+    const pad = pick(r, ["same", "valid"] as const);
+    return { b: i % 4 === 0 ? 1 : int(r, 1, 3), h, w, c: int(r, 1, 3), f, s, pad };
+  });
+  it.each(cases.map((c) => [JSON.stringify(c), c] as const))("%s", (label, c) => {
+    const x = hostNormal(r, [c.b, c.h, c.w, c.c]);
+    const attrs = { filterSize: c.f, strides: c.s, pad: c.pad, dimRoundingMode: undefined };
+    const y = runOn("cpu", "AvgPool", { x }, attrs);
+    const dy = hostNormal(r, y.shape);
+    both("AvgPoolGrad", { dy, input: x }, attrs, label);
+  });
+});
+
 describe("UnsortedSegmentSum vs cpu", () => {
   const r = rng(41);
   it.each([
