@@ -4,7 +4,12 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { type Averager, type AveragerOptions, AveragingConfigError, fromRule } from "./Averager.js";
+import {
+  type Averager,
+  type AveragerOptions,
+  AveragingConfigError,
+  makeAverager,
+} from "./Averager.js";
 
 /** timm-style warmup of the decay: `d_t = min(decay, 1 - (1 + t / gamma)^(-power))`. */
 export interface EmaWarmup {
@@ -61,8 +66,18 @@ export const emaDecay = (options: EmaOptions): ((t: number) => number) => {
  */
 export const ema = (options: EmaOptions): Averager => {
   const d = emaDecay(options);
-  return fromRule((mean, w, n) => {
-    const dt = d(n);
-    return tf.add(tf.mul(mean, dt), tf.mul(w, 1 - dt));
-  }, options);
+  return makeAverager(
+    (mean, w, n) => {
+      const dt = d(n);
+      return tf.add(tf.mul(mean, dt), tf.mul(w, 1 - dt));
+    },
+    options,
+    // Same float32 roundings as the tensor rule (and PyTorch): d and 1 - d as float32, mul, mul, add.
+    (a, b, out, n) => {
+      const f = Math.fround;
+      const dt = f(d(n));
+      const ct = f(1 - d(n));
+      for (let i = 0; i < a.length; i++) out[i] = f(f(dt * a[i]!) + f(ct * b[i]!));
+    },
+  );
 };

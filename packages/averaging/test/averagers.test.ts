@@ -3,12 +3,14 @@ import { disposeWeights, flatten, type Weights } from "@wider/weights";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  type Averager,
   type AveragerState,
   AveragingConfigError,
   custom,
   disposeState,
   ema,
   emaDecay,
+  fromRule,
   swa,
 } from "../src/index.js";
 
@@ -39,7 +41,7 @@ const meanOf = (vs: number[][]): number[] => {
 /** Normalizes -0 to +0 so exact comparisons are numeric. */
 const num = (xs: ArrayLike<number>): number[] => Array.from(xs, (x) => x + 0);
 
-const fold = (avg: ReturnType<typeof swa>, s: AveragerState, vs: number[][]): AveragerState => {
+const fold = (avg: Averager, s: AveragerState, vs: number[][]): AveragerState => {
   for (const v of vs) {
     const w = weightsOf(v);
     s = avg.update(s, w);
@@ -231,5 +233,34 @@ describe("custom", () => {
     expect(Array.from(flatten(s.mean!))).toEqual(new Array(8).fill(2));
     disposeState(s);
     disposeWeights(a);
+  });
+});
+
+describe("cpu fast path", () => {
+  it("swa and ema give bit-identical float32 results to their tensor rules (property)", () => {
+    const tensorSwa = fromRule((m, w, n) => tf.add(m, tf.div(tf.sub(w, m), n + 1)));
+    const d = emaDecay({ decay: 0.97, warmup: { gamma: 2, power: 0.7 } });
+    const tensorEma = fromRule((m, w, n) => tf.add(tf.mul(m, d(n)), tf.mul(w, 1 - d(n))));
+    const wide = fc.array(fc.double({ min: -1e4, max: 1e4, noNaN: true }), {
+      minLength: 8,
+      maxLength: 8,
+    });
+    fc.assert(
+      fc.property(fc.array(wide, { minLength: 2, maxLength: 7 }), (vs) => {
+        expect(tf.getBackend()).toBe("cpu");
+        const pairs: Array<[Averager, Averager]> = [
+          [swa(), tensorSwa],
+          [ema({ decay: 0.97, warmup: { gamma: 2, power: 0.7 } }), tensorEma],
+        ];
+        for (const [fast, slow] of pairs) {
+          const a = fold(fast, fast.init(), vs);
+          const b = fold(slow, slow.init(), vs);
+          expect(num(flatten(a.mean!))).toEqual(num(flatten(b.mean!)));
+          disposeState(a);
+          disposeState(b);
+        }
+      }),
+      { numRuns: 50 },
+    );
   });
 });
