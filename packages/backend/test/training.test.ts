@@ -2,9 +2,8 @@
  * End to end: small models of every layer type train for a few steps to the same weights
  * on wasm (with the training kernels) and cpu; and a tiny model trains 1,000 steps on wasm
  * without tensor or wasm-heap growth.
- * Tolerance for weights after 3 steps: |wasm - cpu| <= 1e-3 * max|cpu| + 1e-5 per weight
- * tensor (float32 differences in summation order compound across steps and Adam's
- * normalisation).
+ * Tolerance for losses and weights after 3 steps: |wasm - cpu| <= 1e-4 * max|cpu| + 1e-5 per
+ * weight tensor (the kernel tolerance; float32 summation orders differ between backends).
  */
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -258,7 +257,7 @@ describe("training on wasm matches cpu", () => {
       { values: wasm.losses, shape: [3] },
       { values: cpu.losses, shape: [3] },
       `${spec.name} losses`,
-      1e-3,
+      1e-4,
     );
     wasm.weights.forEach((w, i) => {
       const shape = wasm.shapes[i] as number[];
@@ -266,7 +265,7 @@ describe("training on wasm matches cpu", () => {
         { values: w, shape },
         { values: cpu.weights[i] as Float32Array, shape: cpu.shapes[i] as number[] },
         `${spec.name} weight ${i}`,
-        1e-3,
+        1e-4,
       );
       // The weights moved: the comparison is not between two untouched initialisations.
     });
