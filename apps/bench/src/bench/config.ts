@@ -38,7 +38,7 @@ export const fullConfig: BenchConfig = {
   batch: 128,
   seconds: 8,
   cnnSeconds: 8,
-  cpuCnnSteps: 2,
+  cpuCnnSteps: 1,
   cpuCnnBatch: 128,
   updateSeconds: 2,
   bnSamples: 10_000,
