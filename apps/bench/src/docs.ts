@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
@@ -59,4 +60,20 @@ export const replaceSection = async (file: string, name: string, body: string): 
       ? `${text.slice(0, i)}${section}${text.slice(j + end.length)}`
       : `${text.trimEnd()}\n\n${section}\n`;
   await writeFileAtomic(path, next);
+};
+
+/**
+ * Formats written JSON and Markdown files with the repository's Biome (so `pnpm lint` stays
+ * green on generated files). Best effort: returns a note instead of throwing when Biome is absent.
+ */
+export const formatWithBiome = (files: readonly string[]): string | null => {
+  const biome = join(repoRoot(), "node_modules", ".bin", "biome");
+  if (!existsSync(biome)) return `not formatted: ${biome} is missing`;
+  const r = spawnSync(biome, ["format", "--write", ...files], {
+    encoding: "utf8",
+    cwd: repoRoot(),
+  });
+  return r.status === 0
+    ? null
+    : `biome format failed: ${(r.stderr || r.stdout).trim().split("\n").pop()}`;
 };

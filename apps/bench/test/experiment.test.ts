@@ -111,7 +111,7 @@ describe.skipIf(!hasData)(
 
     it("writes the Markdown section and the SVG plots", async () => {
       const md = await readFile(join(dir, "fm.md"), "utf8");
-      expect(md).toContain("| method | budget | test accuracy (%) | test NLL |");
+      expect(md).toMatch(/^\| method +\| budget +\| test accuracy \(%\) +\| test NLL +\|/m);
       for (const f of ["fm-comparison.svg", "fm-training.svg", "fm-rays.svg", "fm-segment.svg"]) {
         expect(md).toContain(`](${f})`);
         const svg = await readFile(join(dir, f), "utf8");

@@ -9,7 +9,7 @@
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { replaceSection, repoRoot, writeFileAtomic } from "../docs.js";
+import { formatWithBiome, replaceSection, repoRoot, writeFileAtomic } from "../docs.js";
 import { type BenchConfig, fullConfig, smokeConfig } from "./config.js";
 import { markdownTable } from "./report.js";
 import { type BenchResults, runSuite } from "./suite.js";
@@ -78,6 +78,12 @@ export const runBench = async (
       `## Benchmark: Wider vs PyTorch 1.13\n\nCommand: \`pnpm bench\` (writes bench/results.json and bench/results.md).\n\n${table}`,
     );
   }
+  const note = formatWithBiome([
+    join(cli.out, "results.json"),
+    join(cli.out, "results.md"),
+    ...(cli.docs === null ? [] : [cli.docs]),
+  ]);
+  if (note !== null) log(note);
   log("");
   log(table);
   return results;

@@ -67,7 +67,7 @@ export const runTorch = (
 ): TorchRun | TorchAbsent => {
   const disabled = options.disabled ?? process.env.WIDER_BENCH_NO_TORCH === "1";
   if (disabled) {
-    return { available: false, reason: "PyTorch disabled (WIDER_BENCH_NO_TORCH=1)" };
+    return { available: false, reason: "disabled by WIDER_BENCH_NO_TORCH=1" };
   }
   const python = options.python ?? process.env.WIDER_PYTHON ?? "/usr/bin/python3";
   const threads = String(config.threads);

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import { initWasmTraining } from "@wider/backend";
-import { replaceSection, writeFileAtomic } from "../docs.js";
+import { formatWithBiome, replaceSection, writeFileAtomic } from "../docs.js";
 import { aggregate, type ExperimentReport, markdownReport } from "./aggregate.js";
 import type { ExperimentConfig } from "./config.js";
 import { disposeData, type ExperimentData, loadExperimentData } from "./data.js";
@@ -183,6 +183,12 @@ export const runExperiment = async (
   );
   await writeFileAtomic(join(options.outDir, `${options.prefix}.md`), md);
   if (options.docs !== null) await replaceSection(options.docs, "experiment", md);
+  const note = formatWithBiome([
+    join(options.outDir, `${options.prefix}.json`),
+    join(options.outDir, `${options.prefix}.md`),
+    ...(options.docs === null ? [] : [options.docs]),
+  ]);
+  if (note !== null) log(note);
   log("");
   log(md);
   return report;
