@@ -7,6 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { readManifest } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import { AppError, Interrupted } from "./AppError.js";
 import {
@@ -20,7 +21,6 @@ import {
 } from "./config.js";
 import { makeProgress } from "./progress.js";
 import { checkpointDir, runExperiment } from "./run.js";
-import { loadCheckpoint } from "./training.js";
 
 const numericFields = new Set<string>(
   configFields.filter((f) => typeof defaultConfig()[f] === "number"),
@@ -86,9 +86,19 @@ export const parseCli = (argv: readonly string[]): Cli => {
     help: { type: "boolean" },
   };
   for (const f of configFields) options[flagOf(f).slice(2)] = { type: "string" };
+  // `--lr -3` would read as two flags: glue a negative number to its flag (`--lr=-3`).
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    const next = argv[i + 1];
+    if (a.startsWith("--") && !a.includes("=") && next !== undefined && /^-[\d.]/.test(next)) {
+      args.push(`${a}=${next}`);
+      i++;
+    } else args.push(a);
+  }
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
+    parsed = parseArgs({ args, options, strict: true, allowPositionals: false });
   } catch (e) {
     const msg = e instanceof Error ? (e.message.split("\n")[0] ?? "") : String(e);
     throw new AppError(`${msg.replace(/\.? ?To specify.*$/, "")}; see wider --help`);
@@ -141,12 +151,12 @@ export const configOf = async (cli: Cli): Promise<Config> => {
     const out = cli.flags.out ?? cli.file.out;
     if (out === undefined)
       throw new AppError("--resume needs --out DIR naming the run to continue");
-    const { state, groups } = await loadCheckpoint(checkpointDir(out)).catch((e: unknown) => {
-      throw e instanceof AppError
-        ? e
-        : new AppError(`--resume: cannot read the checkpoint in ${out}`, 1);
-    });
-    for (const g of Object.values(groups)) for (const t of Object.values(g)) t.dispose();
+    const m = await readManifest(checkpointDir(out));
+    if (E.isLeft(m))
+      throw new AppError(`--resume: cannot read the checkpoint in ${out}: ${m.left.message}`, 1);
+    const state = m.right.metadata as { readonly version?: number; readonly config?: Config };
+    if (state?.version !== 1 || state.config === undefined)
+      throw new AppError(`--resume: ${out} holds no Wider run state (version 1)`, 1);
     base = state.config;
   }
   const r = resolveConfig(base, cli.file, cli.flags);

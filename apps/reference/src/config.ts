@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { fromSpec } from "@wider/schedules";
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import { AppError } from "./AppError.js";
@@ -302,6 +303,12 @@ export const resolveConfig = (
         `fgeLrMin: ${merged.fgeLrMin} is not allowed; expected at most fgeLrMax (${merged.fgeLrMax})`,
       ),
     );
+  for (const field of ["pretrainSchedule", "swaSchedule"] as const) {
+    const spec = merged[field];
+    if (spec === null) continue;
+    const s = fromSpec(spec);
+    if (E.isLeft(s)) return E.left(new AppError(`${field}: ${s.left.message}`));
+  }
   if (merged.out.trim() === "")
     return E.left(new AppError(`out: "" is not allowed; expected a directory path`));
   return E.right(merged);

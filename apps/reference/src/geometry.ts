@@ -8,11 +8,11 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
+import { updateBatchNorm } from "@wider/averaging";
 import { assignToModel, disposeWeights, fromModel, type Weights } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import type { Config } from "./config.js";
 import { type AppDataset, evalBatch, type Split } from "./dataset.js";
-import { updateBatchNorm } from "./local/averaging.js";
 import {
   evaluatePlane,
   evaluateRay,
@@ -127,7 +127,7 @@ export const runGeometry = async (
           yield x;
         }
       };
-      await updateBatchNorm(model, batches());
+      await updateBatchNorm(model, batches(), { disposeBatches: true });
     }
     const tr = await lossAndError(model, data, data.train, gTrain);
     const te = await lossAndError(model, data, data.test, gTest);

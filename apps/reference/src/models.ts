@@ -18,17 +18,20 @@ export interface ModelShape {
   readonly classes: number;
 }
 
-/** Seeded initializers: every layer gets `seed * 1000 + index`, so layers differ but runs repeat. */
+/**
+ * Seeded initializers: layer `i` gets `seed * 1000 + i + 1`, so layers differ but runs repeat.
+ * (Never 0: tfjs treats a seed of 0 as "no seed" and draws from `Math.random`.)
+ */
 class Seeds {
   private next = 0;
   constructor(private readonly seed: number) {}
   /** He-normal (ReLU layers). */
   he(): ReturnType<typeof tfl.initializers.heNormal> {
-    return tfl.initializers.heNormal({ seed: this.seed * 1000 + this.next++ });
+    return tfl.initializers.heNormal({ seed: this.seed * 1000 + ++this.next });
   }
   /** Glorot-uniform (the output layer). */
   glorot(): ReturnType<typeof tfl.initializers.glorotUniform> {
-    return tfl.initializers.glorotUniform({ seed: this.seed * 1000 + this.next++ });
+    return tfl.initializers.glorotUniform({ seed: this.seed * 1000 + ++this.next });
   }
 }
 

@@ -33,6 +33,7 @@ export const checkpointDir = (out: string): string => join(out, "checkpoint");
 export const prepareOutDir = async (
   out: string,
   mode: { readonly force: boolean; readonly resume: boolean },
+  dryRun = false,
 ): Promise<void> => {
   if (mode.resume) {
     if (!existsSync(join(checkpointDir(out), "manifest.json")))
@@ -50,10 +51,11 @@ export const prepareOutDir = async (
         throw new AppError(
           `--out: ${out} already exists and is not empty; pass --force to overwrite the run in it, --resume to continue it, or choose another --out`,
         );
+      if (dryRun) return;
       for (const e of outputEntries) await rm(join(out, e), { recursive: true, force: true });
     }
   }
-  await mkdir(out, { recursive: true });
+  if (!dryRun) await mkdir(out, { recursive: true });
 };
 
 /** What a run needs besides its config. */
@@ -68,11 +70,12 @@ export interface RunOptions {
 export const runExperiment = async (config: Config, options: RunOptions): Promise<Report> => {
   const { progress } = options;
   const started = Date.now();
-  await prepareOutDir(config.out, options);
+  // Checks first (output directory, data), then effects (backend, directory).
+  await prepareOutDir(config.out, options, true);
+  const data = await loadAppDataset(config);
   const backend: BackendInfo = await chooseBackend(config.backend);
   progress.log(`backend: ${backend.name} (${backend.reason})`);
-
-  const data = await loadAppDataset(config);
+  await prepareOutDir(config.out, options);
   const trainIdx = Int32Array.from({ length: data.train.count }, (_, i) => i);
   const testIdx = ranges(data.test.count, data.test.count)[0] ?? new Int32Array(0);
   const curveIdx = testIdx.subarray(0, Math.min(2000, testIdx.length));
@@ -113,7 +116,7 @@ export const runExperiment = async (config: Config, options: RunOptions): Promis
       "SGD: momentum with coupled weight decay (PyTorch torch.optim.SGD: d = g + wd*w; v = m*v + d; w -= lr*v), the rate set per step from the schedule.",
       "Data order of epoch e is a permutation seeded by (dataSeed, e); the last partial batch of each epoch is dropped.",
       `FGE cycle: ${s.fgeCycle} steps (fgeCycle epochs rounded to an even step count), a snapshot at each cycle's midpoint.`,
-      "Built with local stand-ins (to be replaced by the packages): BatchNorm re-estimation and the SWA mean (@wider/averaging), rays/segment/plane/width (@wider/geometry), Vega-Lite rendering (@wider/geometry renderVegaLiteToSvg).",
+      "Built with local stand-ins (to be replaced by the packages): rays/segment/plane/width (@wider/geometry), Vega-Lite rendering (@wider/geometry renderVegaLiteToSvg).",
     );
     const report: Report = {
       tool: "wider",

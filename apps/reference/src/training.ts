@@ -17,11 +17,16 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
+import {
+  type AveragerState,
+  atCycleEnds,
+  swa as swaAverager,
+  updateBatchNorm,
+} from "@wider/averaging";
 import { deriveSeed } from "@wider/data";
 import {
   cyclical,
   fromSpec,
-  isCycleEnd,
   isCycleMidpoint,
   type Schedule,
   swaReference,
@@ -40,7 +45,6 @@ import * as E from "fp-ts/lib/Either.js";
 import { AppError, Interrupted } from "./AppError.js";
 import type { Config } from "./config.js";
 import { type AppDataset, epochPlan, evalBatch, stepsPerEpoch, trainBatch } from "./dataset.js";
-import { type SwaState, swaInit, swaUpdate, updateBatchNorm } from "./local/averaging.js";
 import type { Progress } from "./progress.js";
 import { disposeVelocity, sgdStep, type Velocity, zeroVelocity } from "./sgd.js";
 
@@ -254,7 +258,11 @@ export const train = async (ctx: TrainContext, resume: boolean): Promise<Trained
   const groups: Groups = {};
   if (resume) {
     const loaded = await loadCheckpoint(ctx.checkpointDir);
-    if (JSON.stringify(loaded.state.config) !== JSON.stringify(config)) {
+    // The directory may have moved: compare everything but `out`.
+    const same =
+      JSON.stringify({ ...loaded.state.config, out: "" }) ===
+      JSON.stringify({ ...config, out: "" });
+    if (!same) {
       for (const g of Object.values(loaded.groups)) disposeWeights(g);
       throw new AppError(
         `--resume: the run in ${config.out} was started with a different configuration; resume it without changing flags or config`,
@@ -262,6 +270,11 @@ export const train = async (ctx: TrainContext, resume: boolean): Promise<Trained
     }
     state = loaded.state;
     Object.assign(groups, loaded.groups);
+    progress.log(
+      state.phase === "done"
+        ? "resuming from the checkpoint: training finished; evaluating"
+        : `resuming from the checkpoint: ${state.phase} at epoch ${state.epoch + 1}`,
+    );
   } else {
     state = {
       version: 1,
@@ -291,7 +304,8 @@ export const train = async (ctx: TrainContext, resume: boolean): Promise<Trained
     disposeVelocity(velocity);
     velocity = clone(w);
   };
-  let swa: SwaState = swaInit();
+  const averager = swaAverager();
+  let swa: AveragerState = averager.init();
   if (groups.swaMean !== undefined) swa = { n: state.swaCount, mean: clone(groups.swaMean) };
 
   try {
@@ -314,7 +328,7 @@ export const train = async (ctx: TrainContext, resume: boolean): Promise<Trained
       progress.phase(phase, total, (state.epoch - first) * spe);
       const schedule =
         phase === "swa" ? schedules.swa : phase === "fge" ? schedules.fge : schedules.sgd;
-      const swaNow = isCycleEnd(schedules.swaCycle);
+      const swaNow = atCycleEnds(schedules.swaCycle);
       const fgeNow = isCycleMidpoint(schedules.fgeCycle);
 
       for (let epoch = state.epoch; epoch < end; epoch++) {
@@ -347,7 +361,7 @@ export const train = async (ctx: TrainContext, resume: boolean): Promise<Trained
           lossSum += loss;
           if (phase === "swa" && swaNow(phaseStep)) {
             const w = fromModel(model, { include: "all" });
-            swa = swaUpdate(swa, w);
+            swa = averager.update(swa, w);
             disposeWeights(w);
             swaSteps.push(phaseStep);
           }
@@ -460,7 +474,9 @@ export const train = async (ctx: TrainContext, resume: boolean): Promise<Trained
         );
       const live = fromModel(model, { include: "all" });
       assign(swa.mean);
-      await updateBatchNorm(model, bnBatches(data, config, config.epochs));
+      await updateBatchNorm(model, bnBatches(data, config, config.epochs), {
+        disposeBatches: true,
+      });
       setGroup("swaFinal", fromModel(model, { include: "all" }));
       assign(live);
       disposeWeights(live);

@@ -1,0 +1,67 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The built CLI. */
+export const bin = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "bin.js");
+
+/** A fresh temporary directory. */
+export const tempDir = (prefix = "wider-test-"): string => mkdtempSync(join(tmpdir(), prefix));
+
+/** A tiny run: MLP on 512 MNIST images, 4 epochs of which 2 pretraining, cheap geometry. */
+export const tinyFlags = (out: string): string[] => [
+  "--out",
+  out,
+  "--train-subset",
+  "512",
+  "--test-subset",
+  "500",
+  "--batch-size",
+  "32",
+  "--epochs",
+  "4",
+  "--swa-start",
+  "2",
+  "--rays",
+  "1",
+  "--ray-points",
+  "3",
+  "--segment-points",
+  "3",
+  "--plane-grid",
+  "3",
+  "--geometry-subset",
+  "200",
+  "--backend",
+  "wasm",
+];
+
+/** Result of a finished CLI process. */
+export interface Done {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Spawns the CLI; `done` resolves when it exits. */
+export const start = (args: readonly string[]): { child: ChildProcess; done: Promise<Done> } => {
+  const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const done = new Promise<Done>((resolve) => {
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return { child, done };
+};
+
+/** Runs the CLI to its end. */
+export const runCli = (args: readonly string[]): Promise<Done> => start(args).done;

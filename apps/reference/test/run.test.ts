@@ -1,0 +1,132 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Report } from "../src/report.js";
+import { runCli, start, tempDir, tinyFlags } from "./helpers.js";
+
+const readReport = (out: string): Report =>
+  JSON.parse(readFileSync(join(out, "report.json"), "utf8")) as Report;
+
+/** The numbers that must not depend on interruptions: results, curves, geometry. */
+const outcome = (r: Report) => ({
+  results: r.results,
+  history: r.history.map(({ seconds: _s, ...h }) => h),
+  geometry: { ...r.geometry, seconds: 0 },
+  swaAveraged: r.swaAveraged,
+  fgeSnapshots: r.fgeSnapshots,
+});
+
+/** Polls the checkpoint's manifest until `pred(state)` holds; returns the state seen. */
+const waitForCheckpoint = async (
+  out: string,
+  pred: (s: { phase: string; epoch: number }) => boolean,
+  timeoutMs = 100_000,
+): Promise<{ phase: string; epoch: number }> => {
+  const file = join(out, "checkpoint", "manifest.json");
+  const t0 = Date.now();
+  while (Date.now() - t0 < timeoutMs) {
+    if (existsSync(file)) {
+      try {
+        const s = JSON.parse(readFileSync(file, "utf8")).metadata as {
+          phase: string;
+          epoch: number;
+        };
+        if (pred(s)) return s;
+      } catch {
+        // being replaced right now: read again
+      }
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error("no checkpoint in time");
+};
+
+describe("wider run: end to end, resumable", () => {
+  const base = tempDir("wider-e2e-");
+  const straight = join(base, "straight");
+  let reference: Report;
+
+  beforeAll(async () => {
+    const r = await runCli(tinyFlags(straight));
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    reference = readReport(straight);
+  });
+
+  it("writes a complete report.json", () => {
+    const r = reference;
+    expect(r.backend.name).toBe("wasm");
+    expect(r.config.epochs).toBe(4);
+    expect(r.dataset.trainUsed).toBe(512);
+    expect(r.history.map((h) => h.phase)).toEqual([
+      "pretrain",
+      "pretrain",
+      "sgd",
+      "sgd",
+      "swa",
+      "swa",
+      "fge",
+      "fge",
+    ]);
+    expect(r.swaAveraged).toBe(2);
+    expect(r.fgeSnapshots).toBe(2);
+    for (const m of [r.results.sgd, r.results.swa, r.results.fge]) {
+      expect(m.count).toBe(500);
+      expect(m.accuracy).toBeGreaterThan(0.6); // 10 classes: chance is 0.1
+      expect(Number.isFinite(m.nll) && m.ece >= 0 && m.ece <= 1).toBe(true);
+    }
+    expect(r.geometry.rays.sgd).toHaveLength(1);
+    expect(r.geometry.segment?.points).toHaveLength(3);
+    expect(r.geometry.plane?.points).toHaveLength(9);
+    expect(r.schedules.swa.length).toBeGreaterThan(0);
+    expect(existsSync(join(straight, "report.html"))).toBe(true);
+  });
+
+  it("refuses to overwrite the finished run, and --force replaces it", async () => {
+    const r = await runCli(tinyFlags(straight));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--force");
+    const f = await runCli([...tinyFlags(straight), "--force", "--quiet"]);
+    expect(f.code).toBe(0);
+    expect(outcome(readReport(straight))).toEqual(outcome(reference));
+  });
+
+  it("resumes after SIGKILL mid-run to the same result", async () => {
+    const out = join(base, "killed");
+    const { child, done } = start(tinyFlags(out));
+    await waitForCheckpoint(out, (s) => s.phase === "sgd" || s.phase === "swa");
+    child.kill("SIGKILL");
+    const killed = await done;
+    expect(killed.signal).toBe("SIGKILL");
+    expect(existsSync(join(out, "report.json"))).toBe(false);
+    const resumed = await runCli(["--out", out, "--resume"]);
+    expect(resumed.stderr).toBe("");
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toContain("resuming from the checkpoint");
+    expect(outcome(readReport(out))).toEqual(outcome(reference));
+  });
+
+  it("stops cleanly on SIGINT and resumes to the same result", async () => {
+    const out = join(base, "interrupted");
+    const { child, done } = start(tinyFlags(out));
+    await waitForCheckpoint(out, (s) => s.phase === "swa" || s.phase === "fge");
+    child.kill("SIGINT");
+    const stopped = await done;
+    expect(stopped.code).toBe(130);
+    expect(stopped.stderr).toMatch(/interrupted in \w+ at epoch \d+ step \d+/);
+    expect(stopped.stderr).toContain("--resume");
+    expect(existsSync(join(out, "report.json"))).toBe(false);
+    const resumed = await runCli(["--out", out, "--resume"]);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toContain("resuming from the checkpoint");
+    expect(outcome(readReport(out))).toEqual(outcome(reference));
+  });
+
+  it("refuses to resume with a changed configuration", async () => {
+    const cfg = join(base, "other.json");
+    writeFileSync(cfg, JSON.stringify({ lr: 0.2 }));
+    const r = await runCli(["--out", straight, "--resume", "--config", cfg]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("different configuration");
+  });
+});
