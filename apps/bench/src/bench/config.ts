@@ -14,8 +14,10 @@ export interface BenchConfig {
   readonly seconds: number;
   /** Seconds of timed training for the CNN on PyTorch. */
   readonly cnnSeconds: number;
-  /** Timed training steps of the CNN on the cpu backend (~1 minute each at batch 128). */
+  /** Timed training steps of the CNN on the cpu backend (~15 s each at batch 32). */
   readonly cpuCnnSteps: number;
+  /** Untimed warm-up steps before them (the first step carries one-time costs of ~2 s). */
+  readonly cpuCnnWarmup: number;
   /** Mini-batch size of the CNN's steps on the cpu backend (its figure is samples/s all the same). */
   readonly cpuCnnBatch: number;
   /** Seconds per update / BatchNorm / FGE measurement. */
@@ -38,8 +40,9 @@ export const fullConfig: BenchConfig = {
   batch: 128,
   seconds: 8,
   cnnSeconds: 8,
-  cpuCnnSteps: 1,
-  cpuCnnBatch: 128,
+  cpuCnnSteps: 2,
+  cpuCnnWarmup: 1,
+  cpuCnnBatch: 32,
   updateSeconds: 2,
   bnSamples: 10_000,
   fgeSamples: 10_000,
@@ -55,6 +58,7 @@ export const smokeConfig: BenchConfig = {
   seconds: 0.2,
   cnnSeconds: 0.2,
   cpuCnnSteps: 1,
+  cpuCnnWarmup: 0,
   cpuCnnBatch: 2,
   updateSeconds: 0.05,
   bnSamples: 64,

@@ -55,11 +55,13 @@ export const runSeedsInProcess = async (
 };
 
 /** The worker entry (this package's `bin/experiment`), with a TypeScript loader under tsx/vitest. */
-const workerCommand = (): { args: string[] } => {
+const workerCommand = (): { args: string[]; cwd: string } => {
   const self = fileURLToPath(import.meta.url);
   const ts = self.endsWith(".ts");
   const entry = join(self, "..", "..", "bin", ts ? "experiment.ts" : "experiment.js");
-  return { args: ts ? ["--import", "tsx", entry] : [entry] };
+  // This package's folder, where `tsx` (a devDependency) resolves.
+  const cwd = join(self, "..", "..", "..");
+  return { args: ts ? ["--import", "tsx", entry] : [entry], cwd };
 };
 
 /** Runs one seed in a child process; its output lines are passed to `log`. */
@@ -73,7 +75,7 @@ const runSeedInWorker = async (
   meta: { dir: string; trainTotal: number; trainUsed: number; testUsed: number };
 }> => {
   const file = join(dir, `seed-${seed}.json`);
-  const { args } = workerCommand();
+  const { args, cwd } = workerCommand();
   const child = spawn(
     process.execPath,
     [
@@ -86,7 +88,7 @@ const runSeedInWorker = async (
       "--result",
       file,
     ],
-    { stdio: ["ignore", "pipe", "pipe"] },
+    { stdio: ["ignore", "pipe", "pipe"], cwd },
   );
   const relay = (chunk: Buffer, buffer: { text: string }) => {
     buffer.text += chunk.toString("utf8");
