@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -65,3 +65,33 @@ export const start = (args: readonly string[]): { child: ChildProcess; done: Pro
 
 /** Runs the CLI to its end. */
 export const runCli = (args: readonly string[]): Promise<Done> => start(args).done;
+
+/** Debian's Chromium, used to check the HTML report. */
+export const chromium = "/usr/bin/chromium";
+
+/** Runs headless Chromium on a local file with no network, a fresh profile and logging on. */
+export const runChromium = (
+  url: string,
+  mode: ["--dump-dom"] | [`--screenshot=${string}`],
+): { stdout: string; stderr: string; status: number | null } => {
+  const r = spawnSync(
+    chromium,
+    [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      `--user-data-dir=${tempDir("wider-chromium-")}`,
+      "--enable-logging=stderr",
+      "--v=0",
+      "--window-size=1100,4200",
+      ...mode,
+      url,
+    ],
+    { encoding: "utf8", timeout: 90_000 },
+  );
+  return { stdout: r.stdout, stderr: r.stderr, status: r.status };
+};

@@ -1,8 +1,9 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Report } from "../src/report.js";
-import { runCli, start, tempDir, tinyFlags } from "./helpers.js";
+import { chromium, runChromium, runCli, start, tempDir, tinyFlags } from "./helpers.js";
 
 const readReport = (out: string): Report =>
   JSON.parse(readFileSync(join(out, "report.json"), "utf8")) as Report;
@@ -81,6 +82,36 @@ describe("wider run: end to end, resumable", () => {
     expect(r.schedules.swa.length).toBeGreaterThan(0);
     expect(existsSync(join(straight, "report.html"))).toBe(true);
   });
+
+  it("writes a self-contained report.html: no script, no remote resource", () => {
+    const html = readFileSync(join(straight, "report.html"), "utf8");
+    expect(html).not.toMatch(/<script/i);
+    expect(html).not.toMatch(/(src|href)\s*=\s*["']?(https?:)?\/\//i);
+    expect(html).not.toMatch(/url\(\s*["']?https?:/i);
+    for (const id of ["comparison", "curves", "schedules", "rays", "segment", "plane"])
+      expect(html).toContain(`id="fig-${id}"`);
+  });
+
+  it.skipIf(!existsSync(chromium))(
+    "report.html renders in headless Chromium with its plots and no console errors",
+    () => {
+      const url = pathToFileURL(join(straight, "report.html")).href;
+      const dom = runChromium(url, ["--dump-dom"]);
+      expect(dom.status).toBe(0);
+      expect(dom.stdout).toContain("Wider: SGD vs SWA vs FGE");
+      expect(dom.stdout).toMatch(/<table id="comparison">/);
+      // one <svg> per plot: comparison, curves, schedules, rays, segment, plane
+      expect((dom.stdout.match(/<svg[\s>]/g) ?? []).length).toBeGreaterThanOrEqual(6);
+      expect((dom.stdout.match(/<path|<rect|<line/g) ?? []).length).toBeGreaterThan(100);
+      // Chromium logs every console message and uncaught error of the page as CONSOLE lines.
+      expect(dom.stderr).not.toMatch(/CONSOLE/);
+      const png = join(base, "report.png");
+      const shot = runChromium(url, [`--screenshot=${png}`]);
+      expect(shot.status).toBe(0);
+      expect(shot.stderr).not.toMatch(/CONSOLE/);
+      expect(statSync(png).size).toBeGreaterThan(20_000);
+    },
+  );
 
   it("refuses to overwrite the finished run, and --force replaces it", async () => {
     const r = await runCli(tinyFlags(straight));
