@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """PyTorch peer for the @wider/backend bench: training samples/s of the same models.
 
-Usage: /usr/bin/python3 torch_train.py {mlp|cnn} SECONDS [BATCH]
-Prints one JSON line: {"model": ..., "samples_per_s": ..., "steps": ..., "threads": 2}.
+Usage: /usr/bin/python3 torch_train.py {mlp|cnn} SECONDS [BATCH] [THREADS]
+Prints one JSON line: {"model": ..., "samples_per_s": ..., "steps": ..., "threads": ...};
+THREADS defaults to 2 (the peer the bench compares with; 1 is printed as context).
 MLP 784-512-256-10 (relu); CNN conv32(3x3)-maxpool2-conv64(3x3)-maxpool2-dense128-dense10
 (relu, valid padding) on 28x28x1; SGD(lr=0.01), cross-entropy on logits, float32.
 """
@@ -13,7 +14,6 @@ import time
 import torch
 from torch import nn
 
-torch.set_num_threads(2)
 torch.manual_seed(0)
 
 
@@ -33,6 +33,7 @@ def main():
     kind = sys.argv[1]
     seconds = float(sys.argv[2])
     batch = int(sys.argv[3]) if len(sys.argv) > 3 else 128
+    torch.set_num_threads(int(sys.argv[4]) if len(sys.argv) > 4 else 2)
     model = build(kind)
     opt = torch.optim.SGD(model.parameters(), lr=0.01)
     loss_fn = nn.CrossEntropyLoss()

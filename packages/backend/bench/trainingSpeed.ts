@@ -79,9 +79,9 @@ function measure(
   return { rate: (steps * batch) / elapsed, steps };
 }
 
-function torch(kind: Kind): number | string {
+function torch(kind: Kind, threads = 2): number | string {
   const script = join(dirname(fileURLToPath(import.meta.url)), "torch_train.py");
-  const run = spawnSync(PYTHON, [script, kind, String(SECONDS), String(BATCH)], {
+  const run = spawnSync(PYTHON, [script, kind, String(SECONDS), String(BATCH), String(threads)], {
     encoding: "utf8",
     timeout: (SECONDS + 120) * 1000,
   });
@@ -108,21 +108,30 @@ async function main(): Promise<void> {
     // PyTorch and wasm alternate for ROUNDS rounds and the best run of each is kept: the
     // cores are shared, and a round that coincides with other load says little.
     const ptRuns: number[] = [];
+    const pt1Runs: number[] = [];
     const wasmRuns: number[] = [];
     let missing = "";
     for (let round = 0; round < ROUNDS; round++) {
       const pt = torch(kind);
       if (typeof pt === "number") ptRuns.push(pt);
       else missing = pt;
+      const pt1 = typeof pt === "number" ? torch(kind, 1) : pt;
+      if (typeof pt1 === "number") pt1Runs.push(pt1);
       await initWasmTraining();
       wasmRuns.push(measure(kind, SECONDS, 10_000).rate);
     }
     const pt = ptRuns.length > 0 ? Math.max(...ptRuns) : undefined;
     const wasm = Math.max(...wasmRuns);
     const runs = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(", ");
-    if (pt !== undefined)
-      console.log(`${kind}  pytorch  ${fmt(pt)} samples/s (best of ${runs(ptRuns)})`);
-    else console.log(`${kind}  pytorch  ${missing}`);
+    if (pt !== undefined) {
+      console.log(`${kind}  pytorch  ${fmt(pt)} samples/s (2 threads, best of ${runs(ptRuns)})`);
+    } else console.log(`${kind}  pytorch  ${missing}`);
+    const pt1 = pt1Runs.length > 0 ? Math.max(...pt1Runs) : undefined;
+    const ratio1 = pt1 !== undefined ? `  wasm/PyTorch-1-thread ${(wasm / pt1).toFixed(2)}x` : "";
+    if (pt1 !== undefined) {
+      const note = `1 thread, context only, best of ${runs(pt1Runs)}`;
+      console.log(`${kind}  pytorch1 ${fmt(pt1)} samples/s (${note})${ratio1}`);
+    }
     const ratio = pt !== undefined ? `  wasm/PyTorch ${(wasm / pt).toFixed(2)}x` : "";
     console.log(`${kind}  wasm     ${fmt(wasm)} samples/s (best of ${runs(wasmRuns)})${ratio}`);
     await tf.setBackend("cpu");
