@@ -66,7 +66,7 @@ describe.skipIf(!hasData)(
     beforeAll(async () => {
       dir = await mkdtemp(join(tmpdir(), "wider-experiment-test-"));
       report = await runExperiment(
-        { ...smokeExperiment, trainSubset: 256, testSubset: 128, jobs: 2 },
+        { ...smokeExperiment, trainSubset: 384, testSubset: 128, jobs: 2 },
         { outDir: dir, prefix: "fm", docs: join(dir, "doc.md"), command: "test", log: () => {} },
       );
     }, 120_000);
@@ -90,9 +90,9 @@ describe.skipIf(!hasData)(
         for (const v of m.accuracy.values) expect(v).toBeGreaterThan(0);
         for (const v of m.nll.values) expect(Number.isFinite(v) && (v as number) > 0).toBe(true);
       }
-      expect(json.dataset.trainUsed).toBe(256);
+      expect(json.dataset.trainUsed).toBe(384);
       expect(json.dataset.testUsed).toBe(128);
-      expect(json.findings.length).toBe(4);
+      expect(json.findings.length).toBe(5);
     });
 
     it("averages and snapshots as configured and measures widths along rays", () => {
@@ -105,6 +105,9 @@ describe.skipIf(!hasData)(
         expect(s.rays.sgd).toHaveLength(smokeExperiment.rays);
         expect(s.width.sgd.widths).toHaveLength(smokeExperiment.rays);
         expect(s.sgdSwaDistance).toBeGreaterThan(0);
+        expect(s.fgeMembers).toBe(2);
+        expect(s.section35?.memberPairwiseTv).toBeGreaterThan(0);
+        expect(Number.isFinite(s.section35?.ensembleSwaTv)).toBe(true);
         expect(s.trainingSamplesPerSecond).toBeGreaterThan(0);
       }
     });

@@ -66,6 +66,7 @@ export interface ExperimentReport {
     readonly censoredRays: { readonly sgd: number; readonly swa: number };
   };
   readonly sgdSwaDistance: Summary;
+  readonly section35: { readonly ensembleSwaTv: Summary; readonly memberPairwiseTv: Summary };
   readonly swaAveraged: { readonly budget: Summary; readonly extended: Summary };
   readonly fgeMembers: Summary;
   readonly trainingSamplesPerSecond: Summary;
@@ -111,6 +112,10 @@ export const aggregate = (
     methods: summaries,
     width,
     sgdSwaDistance: summarize(seeds.map((s) => s.sgdSwaDistance)),
+    section35: {
+      ensembleSwaTv: summarize(seeds.map((s) => s.section35?.ensembleSwaTv ?? null)),
+      memberPairwiseTv: summarize(seeds.map((s) => s.section35?.memberPairwiseTv ?? null)),
+    },
     swaAveraged: {
       budget: summarize(seeds.map((s) => s.swaAveraged.budget)),
       extended: summarize(seeds.map((s) => s.swaAveraged.extended)),
@@ -167,6 +172,13 @@ const findings = (r: Omit<ExperimentReport, "findings">): string[] => {
   out.push(
     `SWA (1 B) vs FGE (1 B, ${r.fgeMembers.mean?.toFixed(0)} members): accuracy ${pct(mFge)} points on average. Paper's claim "SWA approaches FGE with one model": ${Math.abs(mFge) <= 0.003 || mFge > 0 ? "reproduces" : "does NOT reproduce"} here (within 0.3 points or better).`,
   );
+  const gap = r.section35.ensembleSwaTv.mean;
+  const spread = r.section35.memberPairwiseTv.mean;
+  if (gap !== null && spread !== null) {
+    out.push(
+      `Section 3.5 (FGE members vs the model with their mean weights): the ensemble's probabilities differ from the mean-weights model's by ${gap.toFixed(4)} (total variation, mean over test images and seeds), against ${spread.toFixed(4)} between members (ratio ${(gap / spread).toFixed(2)}). Paper's claim "the ensemble-vs-SWA gap is second order, smaller than the first-order spread between members": ${gap < spread ? "reproduces" : "does NOT reproduce"} here.`,
+    );
+  }
   const ws = r.width.swa.mean;
   const wg = r.width.sgd.mean;
   const widerIn = r.seeds.filter((s) => {
@@ -207,6 +219,7 @@ export const markdownReport = (
     `- Budget B = ${c.epochs} epochs = ${b.budget} steps of ${c.batchSize} (${b.stepsPerEpoch} steps per epoch). SGD: momentum ${c.momentum}, coupled weight decay ${c.weightDecay}, rate ${c.lrInit} constant to 0.5 B, linear to ${(0.01 * c.lrInit).toPrecision(2)} at 0.9 B, then constant (the authors' schedule, per step).`,
     `- All branches share the SGD pretraining up to step ${b.start} (${(b.start / b.budget).toFixed(3)} B; momentum included), then: SGD continues to B; SWA anneals (SWALR, cosine, ${c.swaAnnealSteps} steps) to ${c.swaLr} and averages every ${c.swaEvery} steps up to B (SWA 1 B, ${r.swaAveraged.budget.mean?.toFixed(0)} models) and on to ${b.extendedEnd} steps (SWA ${c.swaExtendedBudget} B, ${r.swaAveraged.extended.mean?.toFixed(0)} models); FGE runs triangular cycles of ${c.fgeCycle} steps (${c.fgeLrMax} -> ${c.fgeLrMin}) to B with a snapshot at each midpoint (${r.fgeMembers.mean?.toFixed(0)} members, softmax averaged).`,
     `- Width: ${c.rays} random unit directions (the same for both centres), distances ${c.rayDistances.join(", ")}; width = distance where the train loss (${c.widthSamples} training images) first exceeds the centre's by ${c.widthDelta}, interpolated (@wider/geometry rayWidth).`,
+    `- Section 3.5: the FGE members' softmax average against the model with their mean weights, on ${Math.min(c.widthSamples, r.dataset.testUsed)} test images (@wider/ensembling compareEnsembleToSwa).`,
     `- Seeds ${c.seeds.join(", ")} (model init and data order). Training speed: ${pm(r.trainingSamplesPerSecond, 1, 0)} samples/s per process.`,
     "",
     `| method | budget | test accuracy (%) | test NLL | test ECE | seeds |`,

@@ -10,6 +10,7 @@ import * as tf from "@tensorflow/tfjs";
 import { atCycleEnds, disposeState, swa } from "@wider/averaging";
 import {
   collectAt,
+  compareEnsembleToSwa,
   disposeSnapshots,
   ensembleProbabilities,
   type PredictionMetrics,
@@ -75,6 +76,16 @@ export interface SeedResult {
   };
   readonly swaAveraged: { readonly budget: number; readonly extended: number };
   readonly fgeMembers: number;
+  /**
+   * The paper's section 3.5 on the FGE members and their weight mean (test images of the width
+   * set): TV distance ensemble vs mean-weights model, against the members' pairwise TV distance.
+   */
+  readonly section35: {
+    readonly ensembleSwaTv: number;
+    readonly memberPairwiseTv: number;
+    readonly gapToSpreadRatio: number | null;
+    readonly ensembleSwaAgreement: number;
+  } | null;
   /** Distance between the SGD and SWA (1 B) solutions. */
   readonly sgdSwaDistance: number;
   readonly width: { readonly sgd: SolutionWidth; readonly swa: SolutionWidth };
@@ -271,6 +282,20 @@ export const runSeed = async (
   const fgeM = metricsOf(fp.right.test, data.test.labels);
   fp.right.test.dispose();
   const fgeMembers = fge.snapshots.length;
+  let section35: SeedResult["section35"] = null;
+  if (fgeMembers >= 2) {
+    const cmp = await compareEnsembleToSwa(model, fge, data.widthTest.x, {
+      logits: true,
+      batchSize: 500,
+    });
+    if (E.isLeft(cmp)) throw new Error(cmp.left.message);
+    section35 = {
+      ensembleSwaTv: cmp.right.ensembleSwaTv,
+      memberPairwiseTv: cmp.right.memberPairwiseTv,
+      gapToSpreadRatio: cmp.right.gapToSpreadRatio,
+      ensembleSwaAgreement: cmp.right.ensembleSwaAgreement,
+    };
+  }
   await disposeSnapshots(fge);
   seconds.evaluation = (performance.now() - te) / 1000;
   log(
@@ -346,6 +371,7 @@ export const runSeed = async (
     results: { sgd: sgdM, swa: swaM, swaExtended: swaExtM, fge: fgeM },
     swaAveraged: { budget: swaAtBudgetN, extended: swaExtendedN },
     fgeMembers,
+    section35,
     sgdSwaDistance: distance,
     width,
     rays: { sgd: raysSgd, swa: raysSwa },
