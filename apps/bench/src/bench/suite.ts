@@ -79,9 +79,16 @@ const wasmThreads = (): string => {
   } catch {
     multithread = false;
   }
+  let simd = false;
+  try {
+    simd = tf.env().getBool("WASM_HAS_SIMD_SUPPORT");
+  } catch {
+    simd = false;
+  }
+  const binary = `SIMD ${simd ? "on" : "off"}`;
   return multithread
-    ? `wasm: ${getThreadsCount()} threads`
-    : "wasm: 1 thread (@tensorflow/tfjs-backend-wasm runs single-threaded under Node)";
+    ? `wasm: ${getThreadsCount()} threads, ${binary}`
+    : `wasm: 1 thread (@tensorflow/tfjs-backend-wasm runs single-threaded under Node), ${binary}`;
 };
 
 /**
