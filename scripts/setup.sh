@@ -6,9 +6,11 @@ cd "$(dirname "$0")/.."
 
 PNPM_VERSION=10.34.8
 
-# Debian packages the test suite reads (real data: Fashion-MNIST).
+# Debian packages the test suite reads (real data: Fashion-MNIST) and uses (Chromium renders
+# the reference app's report.html headless in its tests).
 apt_needed=()
 [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || apt_needed+=(dataset-fashion-mnist)
+[ -x /usr/bin/chromium ] || apt_needed+=(chromium)
 if ((${#apt_needed[@]})); then
   if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
     echo "setup: installing Debian packages: ${apt_needed[*]}" >&2

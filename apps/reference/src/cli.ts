@@ -87,10 +87,12 @@ export const parseCli = (argv: readonly string[]): Cli => {
   };
   for (const f of configFields) options[flagOf(f).slice(2)] = { type: "string" };
   // `--lr -3` would read as two flags: glue a negative number to its flag (`--lr=-3`).
+  // `pnpm start -- --flag` passes the `--` on.
+  const rest = argv[0] === "--" ? argv.slice(1) : argv;
   const args: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    const next = argv[i + 1];
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i] as string;
+    const next = rest[i + 1];
     if (a.startsWith("--") && !a.includes("=") && next !== undefined && /^-[\d.]/.test(next)) {
       args.push(`${a}=${next}`);
       i++;

@@ -45,13 +45,13 @@ const oracle = (
       });
     }
     losses.push(loss);
-    W.forEach((r, j) =>
+    W.forEach((r, j) => {
       r.forEach((w, k) => {
         const d = gW[j]![k]! + wd * w;
         vW[j]![k] = m * vW[j]![k]! + d;
         r[k] = w - lr * vW[j]![k]!;
-      }),
-    );
+      });
+    });
     b.forEach((w, k) => {
       const d = gb[k]! + wd * w;
       vb[k] = m * vb[k]! + d;
@@ -100,9 +100,10 @@ describe("sgdStep", () => {
     const [W, b] = model.getWeights() as [tf.Tensor, tf.Tensor];
     const gotW = W.arraySync() as number[][];
     const gotB = b.arraySync() as number[];
-    want.W.forEach((r, j) => r.forEach((w, k) => expect(gotW[j]![k]).toBeCloseTo(w, 5)));
-    want.b.forEach((w, k) => expect(gotB[k]).toBeCloseTo(w, 5));
-    want.losses.forEach((l, i) => expect(losses[i]).toBeCloseTo(l, 5));
+    for (const [j, r] of want.W.entries())
+      for (const [k, w] of r.entries()) expect(gotW[j]![k]).toBeCloseTo(w, 5);
+    for (const [k, w] of want.b.entries()) expect(gotB[k]).toBeCloseTo(w, 5);
+    for (const [i, l] of want.losses.entries()) expect(losses[i]).toBeCloseTo(l, 5);
     // the weights moved: a test that cannot pass by doing nothing
     expect(Math.abs(gotW[0]![0]! - W0[0]![0]!)).toBeGreaterThan(1e-3);
     model.dispose();
