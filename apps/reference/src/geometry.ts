@@ -1,200 +1,208 @@
 /**
- * The geometry phase: random rays from the SGD and SWA solutions (the same directions for both),
- * their widths, the segment between them, and the plane through the pretrained, SGD and SWA
- * points. Each point is evaluated on `geometrySubset` train and test images; for a model with
- * BatchNorm, its statistics are re-estimated at each point on those train images.
+ * The geometry phase, composed from `@wider/geometry`: random rays (uniform directions over the
+ * trainable weights, the same directions from both centers) from the SGD and SWA solutions with
+ * their widths, the segment `w(t) = t w_sgd + (1 - t) w_swa`, and the plane through the SWA, SGD and
+ * pretrained points. Each point is evaluated on `geometrySubset` train and test images (BatchNorm
+ * re-estimated per point when the model has it). Results are kept in the checkpoint directory
+ * after every point, so an interrupted geometry phase resumes where it stopped.
  *
  * @module
  */
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
-import { updateBatchNorm } from "@wider/averaging";
-import { assignToModel, disposeWeights, fromModel, type Weights } from "@wider/weights";
-import * as E from "fp-ts/lib/Either.js";
-import type { Config } from "./config.js";
-import { type AppDataset, evalBatch, type Split } from "./dataset.js";
 import {
-  evaluatePlane,
-  evaluateRay,
-  evaluateSegment,
-  type PlaneResult,
-  type PointScores,
-  type RayResult,
-  type SegmentResult,
-  unitDirection,
-} from "./local/geometry.js";
+  disposePlan,
+  evaluateClassifier,
+  evaluatePlan,
+  linspace,
+  type Plan,
+  type PlanResults,
+  planeThrough,
+  randomDirection,
+  rayFrom,
+  segment,
+  summarizeWidths,
+  type WidthSummary,
+  widthsOfRays,
+} from "@wider/geometry";
+import { disposeWeights, type Weights } from "@wider/weights";
+import * as E from "fp-ts/lib/Either.js";
+import { AppError, Interrupted } from "./AppError.js";
+import type { Config } from "./config.js";
+import { type AppDataset, evalBatch } from "./dataset.js";
 import { hasBatchNorm } from "./models.js";
 import type { Progress } from "./progress.js";
-import { crossEntropy } from "./sgd.js";
 
-/** Median and quartiles of the widths (rays whose loss never rose count as the ray's length). */
-export interface WidthSummary {
-  readonly q1: number;
-  readonly median: number;
-  readonly q3: number;
-  /** How many rays stayed below the threshold to their end. */
-  readonly censored: number;
-}
-
-/** All geometry results. */
+/** All geometry results (plain JSON, as `@wider/geometry` returns them). */
 export interface GeometryResult {
   readonly rays: {
-    readonly sgd: readonly RayResult[];
-    readonly swa: readonly RayResult[];
+    /** Distances along each ray (two-sided, 0 included). */
+    readonly distances: readonly number[];
+    readonly sgd: readonly PlanResults[];
+    readonly swa: readonly PlanResults[];
+    /** Width samples are half-rays (each ray gives two); `null` quartiles: beyond the ray's reach. */
     readonly widthSgd: WidthSummary | null;
     readonly widthSwa: WidthSummary | null;
   };
-  readonly segment: SegmentResult | null;
-  readonly plane: PlaneResult | null;
+  readonly segment: PlanResults | null;
+  readonly plane: PlanResults | null;
+  /** Points evaluated in all. */
   readonly points: number;
   readonly seconds: number;
 }
 
-const quantile = (sorted: readonly number[], q: number): number => {
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return (sorted[lo] as number) + ((sorted[hi] as number) - (sorted[lo] as number)) * (pos - lo);
+const orThrow = <A>(e: E.Either<{ readonly message: string }, A>, what: string): A => {
+  if (E.isLeft(e)) throw new AppError(`geometry (${what}): ${e.left.message}`, 1);
+  return e.right;
 };
 
-const summarise = (rays: readonly RayResult[], length: number): WidthSummary | null => {
-  if (rays.length === 0) return null;
-  const ws = rays.map((r) => r.width ?? length).sort((a, b) => a - b);
-  return {
-    q1: quantile(ws, 0.25),
-    median: quantile(ws, 0.5),
-    q3: quantile(ws, 0.75),
-    censored: rays.filter((r) => r.width === null).length,
-  };
-};
+/** Only the trainable weights of a solution (directions and plans live in that space). */
+const trainable = (w: Weights, keys: readonly string[]): Weights =>
+  Object.fromEntries(keys.map((k) => [k, w[k] as tf.Tensor]));
 
-const linspace = (a: number, b: number, n: number): number[] =>
-  n === 1 ? [a] : Array.from({ length: n }, (_, i) => a + ((b - a) * i) / (n - 1));
+/** Ray distances: `rayPoints` rounded up to odd, evenly spaced in `[-rayDistance, rayDistance]`. */
+export const rayDistances = (config: Config): number[] =>
+  linspace(-config.rayDistance, config.rayDistance, 2 * Math.floor(config.rayPoints / 2) + 1);
 
-/** Mean loss and error of the model over a split's `indices` in inference mode. */
-const lossAndError = async (
-  model: tfl.LayersModel,
-  data: AppDataset,
-  split: Split,
-  indices: Int32Array,
-): Promise<{ loss: number; error: number }> => {
-  let loss = 0;
-  let wrong = 0;
-  for (let i = 0; i < indices.length; i += 500) {
-    const idx = indices.subarray(i, i + 500);
-    const { x, y } = evalBatch(data, split, idx);
-    const r = tf.tidy(() => {
-      const z = model.apply(x, { training: false }) as tf.Tensor;
-      return tf.stack([
-        tf.mul(crossEntropy(z, y), idx.length),
-        tf.sum(tf.cast(tf.notEqual(tf.argMax(z, 1), y), "float32")),
-      ]);
-    });
-    const [l, w] = await r.data();
-    loss += l as number;
-    wrong += w as number;
-    tf.dispose([x, y, r]);
-  }
-  return { loss: loss / indices.length, error: wrong / indices.length };
-};
+/** Number of points the geometry phase evaluates. */
+export const geometryPoints = (config: Config): number =>
+  2 * config.rays * rayDistances(config).length +
+  config.segmentPoints +
+  (config.planeGrid >= 2 ? config.planeGrid ** 2 : 0);
 
-/** Runs the geometry phase on the trained solutions. */
+/** Runs the geometry phase on the trained solutions; `resumeDir` keeps per-plan result files. */
 export const runGeometry = async (
   config: Config,
   model: tfl.LayersModel,
   data: AppDataset,
   solutions: { readonly pretrained: Weights; readonly sgd: Weights; readonly swa: Weights },
-  trainIdx: Int32Array,
-  testIdx: Int32Array,
+  resumeDir: string,
   progress: Progress,
+  signal: { readonly aborted: boolean },
 ): Promise<GeometryResult> => {
   const t0 = Date.now();
-  const gTrain = trainIdx.subarray(0, config.geometrySubset);
-  const gTest = testIdx.subarray(0, config.geometrySubset);
-  const bn = hasBatchNorm(model);
-  const keys = model.trainableWeights.map((w) => w.originalName);
-  let points = 0;
-  const nPoints = 2 * config.rays * config.rayPoints + config.segmentPoints + config.planeGrid ** 2;
-  progress.phase("geometry", nPoints, 0);
-  const evaluate = async (w: Weights): Promise<PointScores> => {
-    const r = assignToModel(model, w);
-    if (E.isLeft(r)) throw new Error(`internal: ${r.left.message}`);
-    if (bn) {
-      const batches = function* () {
-        for (let i = 0; i < gTrain.length; i += config.batchSize) {
-          const { x, y } = evalBatch(data, data.train, gTrain.subarray(i, i + config.batchSize));
-          y.dispose();
-          yield x;
-        }
-      };
-      await updateBatchNorm(model, batches(), { disposeBatches: true });
-    }
-    const tr = await lossAndError(model, data, data.train, gTrain);
-    const te = await lossAndError(model, data, data.test, gTest);
-    points++;
-    progress.step(points, { epoch: 0, epochs: 1, loss: tr.loss, lr: 0 });
-    return { trainLoss: tr.loss, trainError: tr.error, testError: te.error };
+  await mkdir(resumeDir, { recursive: true });
+  const nTrain = Math.min(config.geometrySubset, data.train.count);
+  const nTest = Math.min(config.geometrySubset, data.test.count);
+  const idx = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
+  const train = evalBatch(data, data.train, idx(nTrain));
+  const test = evalBatch(data, data.test, idx(nTest));
+  const classify = evaluateClassifier(
+    { train: { x: train.x, y: train.y }, test: { x: test.x, y: test.y } },
+    { fromLogits: true, batchSize: 500 },
+  );
+  const evaluate = (m: tfl.LayersModel) => {
+    if (signal.aborted) throw new Interrupted("in geometry; its results so far are kept");
+    return classify(m);
   };
-  // BatchNorm statistics of the centers stay in the model between points; reset them first.
-  const live = fromModel(model, { include: "all" });
+  // BatchNorm statistics re-estimated at each point on the geometry train images.
+  const bnBatches = hasBatchNorm(model)
+    ? () =>
+        (function* () {
+          for (let i = 0; i < nTrain; i += config.batchSize) {
+            const b = evalBatch(
+              data,
+              data.train,
+              idx(Math.min(config.batchSize, nTrain - i)).map((k) => k + i),
+            );
+            b.y.dispose();
+            yield b.x;
+          }
+        })()
+    : undefined;
+  const keys = model.trainableWeights.map((w) => w.originalName);
+  const total = geometryPoints(config);
+  let done = 0;
+  progress.phase("geometry", total, 0);
+
+  const run = async (plan: Plan, name: string): Promise<PlanResults> => {
+    const base = done;
+    try {
+      const r = await evaluatePlan(plan, {
+        model,
+        evaluate,
+        ...(bnBatches === undefined
+          ? {}
+          : { bnBatches, bnOptions: { disposeBatches: true } as const }),
+        resume: { file: join(resumeDir, `${name}.json`) },
+        onProgress: (p) => {
+          progress.step(base + p.done, {
+            epoch: 0,
+            epochs: 1,
+            loss: p.metrics?.trainLoss ?? Number.NaN,
+            lr: 0,
+          });
+        },
+      });
+      const results = orThrow(r, name);
+      done = base + results.results.length;
+      return results;
+    } finally {
+      disposePlan(plan);
+    }
+  };
+
   try {
-    const distances = linspace(0, config.rayDistance, config.rayPoints);
-    const raysSgd: RayResult[] = [];
-    const raysSwa: RayResult[] = [];
+    const sgd = trainable(solutions.sgd, keys);
+    const swa = trainable(solutions.swa, keys);
+    const distances = rayDistances(config);
+    const raysSgd: PlanResults[] = [];
+    const raysSwa: PlanResults[] = [];
     for (let r = 0; r < config.rays; r++) {
-      const d = unitDirection(solutions.sgd, keys, config.geometrySeed * 1000 + r);
+      const d = randomDirection(sgd, config.geometrySeed * 1000 + r + 1);
       try {
-        assignToModel(model, solutions.sgd);
-        raysSgd.push(
-          await evaluateRay(solutions.sgd, d, distances, evaluate, config.widthThreshold),
-        );
-        assignToModel(model, solutions.swa);
-        raysSwa.push(
-          await evaluateRay(solutions.swa, d, distances, evaluate, config.widthThreshold),
-        );
+        raysSgd.push(await run(orThrow(rayFrom(sgd, d, distances), "ray"), `ray-sgd-${r}`));
+        raysSwa.push(await run(orThrow(rayFrom(swa, d, distances), "ray"), `ray-swa-${r}`));
       } finally {
         disposeWeights(d);
       }
     }
-    assignToModel(model, solutions.swa);
-    const segment =
+    const widths = (rays: readonly PlanResults[]): WidthSummary | null =>
+      rays.length === 0
+        ? null
+        : summarizeWidths(
+            orThrow(
+              widthsOfRays(rays, { metric: "trainLoss", delta: config.widthThreshold }),
+              "width",
+            ),
+          );
+    const seg =
       config.segmentPoints === 0
         ? null
-        : await evaluateSegment(
-            solutions.swa,
-            solutions.sgd,
-            keys,
-            linspace(-0.5, 1.5, config.segmentPoints),
-            evaluate,
+        : await run(
+            orThrow(segment(swa, sgd, linspace(-0.5, 1.5, config.segmentPoints)), "segment"),
+            "segment",
           );
     const plane =
       config.planeGrid < 2
         ? null
-        : await evaluatePlane(
-            [
-              { name: "SWA", w: solutions.swa },
-              { name: "SGD", w: solutions.sgd },
-              { name: "pretrained", w: solutions.pretrained },
-            ],
-            keys,
-            config.planeGrid,
-            evaluate,
+        : await run(
+            orThrow(
+              planeThrough(swa, sgd, trainable(solutions.pretrained, keys), {
+                grid: config.planeGrid,
+                margin: 0.2,
+              }),
+              "plane",
+            ),
+            "plane",
           );
     progress.stop();
     return {
       rays: {
+        distances,
         sgd: raysSgd,
         swa: raysSwa,
-        widthSgd: summarise(raysSgd, config.rayDistance),
-        widthSwa: summarise(raysSwa, config.rayDistance),
+        widthSgd: widths(raysSgd),
+        widthSwa: widths(raysSwa),
       },
-      segment,
+      segment: seg,
       plane,
-      points,
+      points: done,
       seconds: (Date.now() - t0) / 1000,
     };
   } finally {
-    assignToModel(model, live);
-    disposeWeights(live);
+    tf.dispose([train.x, train.y, test.x, test.y]);
   }
 };

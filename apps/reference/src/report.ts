@@ -9,12 +9,18 @@
 import { rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { PredictionMetrics } from "@wider/ensembling";
+import {
+  planeContourSvg,
+  rayPlotSvg,
+  renderVegaLiteToSvg,
+  segmentPlotSvg,
+  type WidthSummary,
+} from "@wider/geometry";
 import type { TopLevelSpec } from "vega-lite";
 import type { BackendInfo } from "./backend.js";
 import type { Config } from "./config.js";
 import type { Evaluation } from "./evaluate.js";
 import type { GeometryResult } from "./geometry.js";
-import { renderVegaLiteToSvg } from "./local/vegaSvg.js";
 import type { EpochRecord, ScheduleSet } from "./training.js";
 
 /** Everything `report.json` holds. */
@@ -161,125 +167,6 @@ const comparisonSpec = (r: Evaluation): TopLevelSpec => ({
   },
 });
 
-const raysSpec = (g: GeometryResult): TopLevelSpec =>
-  ({
-    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-    width: W,
-    height: H,
-    title: "Random rays from the SGD and SWA solutions",
-    data: {
-      values: (["sgd", "swa"] as const).flatMap((c) =>
-        g.rays[c].flatMap((ray, r) =>
-          ray.points.flatMap((p, i) => [
-            {
-              center: c.toUpperCase(),
-              ray: `${c}-${r}`,
-              distance: ray.distances[i],
-              metric: "train loss",
-              value: p.trainLoss,
-            },
-            {
-              center: c.toUpperCase(),
-              ray: `${c}-${r}`,
-              distance: ray.distances[i],
-              metric: "test error",
-              value: p.testError,
-            },
-          ]),
-        ),
-      ),
-    },
-    mark: { type: "line", opacity: 0.8 },
-    encoding: {
-      x: { field: "distance", type: "quantitative", title: "distance from the solution" },
-      y: { field: "value", type: "quantitative", title: null },
-      color: { field: "center", type: "nominal", title: "center" },
-      detail: { field: "ray", type: "nominal" },
-      row: { field: "metric", type: "nominal", title: null },
-    },
-    resolve: { scale: { y: "independent" } },
-  }) as TopLevelSpec;
-
-const segmentSpec = (g: GeometryResult): TopLevelSpec | null =>
-  g.segment === null
-    ? null
-    : ({
-        $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-        width: W,
-        height: H,
-        title: `Segment from SWA (0) to SGD (${g.segment.length.toFixed(2)})`,
-        data: {
-          values: g.segment.points.flatMap((p, i) => [
-            { distance: g.segment?.distances[i], metric: "train loss", value: p.trainLoss },
-            { distance: g.segment?.distances[i], metric: "test error", value: p.testError },
-          ]),
-        },
-        mark: { type: "line", point: true },
-        encoding: {
-          x: { field: "distance", type: "quantitative", title: "signed distance from SWA" },
-          y: { field: "value", type: "quantitative", title: null },
-          color: { field: "metric", type: "nominal" },
-          row: { field: "metric", type: "nominal", title: null },
-        },
-        resolve: { scale: { y: "independent" } },
-      } as TopLevelSpec);
-
-const planeSpec = (g: GeometryResult): TopLevelSpec | null => {
-  const p = g.plane;
-  if (p === null) return null;
-  const dx = ((p.xs[1] ?? 1) - (p.xs[0] ?? 0)) / 2;
-  const dy = ((p.ys[1] ?? 1) - (p.ys[0] ?? 0)) / 2;
-  return {
-    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-    width: 360,
-    height: 360,
-    title: "Train loss on the plane through SWA, SGD and the pretrained point (log scale)",
-    layer: [
-      {
-        data: {
-          values: p.points.map((q) => ({
-            x: q.x - dx,
-            x2: q.x + dx,
-            y: q.y - dy,
-            y2: q.y + dy,
-            loss: Math.min(Math.max(q.trainLoss, 1e-4), 5),
-          })),
-        },
-        mark: { type: "rect" },
-        encoding: {
-          x: { field: "x", type: "quantitative", title: "u", scale: { zero: false, nice: false } },
-          x2: { field: "x2" },
-          y: { field: "y", type: "quantitative", title: "v", scale: { zero: false, nice: false } },
-          y2: { field: "y2" },
-          color: {
-            field: "loss",
-            type: "quantitative",
-            scale: { type: "log", scheme: "viridis" },
-            title: "train loss",
-          },
-        },
-      },
-      {
-        data: { values: p.anchors.map((a) => ({ ...a })) },
-        mark: { type: "point", filled: true, color: "white", stroke: "black", size: 80 },
-        encoding: {
-          x: { field: "x", type: "quantitative" },
-          y: { field: "y", type: "quantitative" },
-        },
-      },
-      {
-        data: { values: p.anchors.map((a) => ({ ...a })) },
-        mark: { type: "text", dy: -12, color: "white", fontWeight: "bold" },
-        encoding: {
-          x: { field: "x", type: "quantitative" },
-          y: { field: "y", type: "quantitative" },
-          text: { field: "name", type: "nominal" },
-        },
-      },
-    ],
-  } as TopLevelSpec;
-};
-
 // -------------------------------------------------------------------------------------------------
 // html
 // -------------------------------------------------------------------------------------------------
@@ -292,24 +179,63 @@ const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
 const row = (name: string, m: PredictionMetrics, extra = ""): string =>
   `<tr><th>${esc(name)}</th><td>${pct(m.accuracy)}</td><td>${pct(1 - m.accuracy)}</td><td>${m.nll.toFixed(4)}</td><td>${m.ece.toFixed(4)}</td><td>${m.brier.toFixed(4)}</td><td>${esc(extra)}</td></tr>`;
 
-const fmtWidth = (w: GeometryResult["rays"]["widthSgd"]): string =>
+const fmtW = (x: number | null, reach: number): string => (x === null ? `>${reach}` : x.toFixed(2));
+
+const fmtWidth = (w: WidthSummary | null, reach: number): string =>
   w === null
     ? "-"
-    : `${w.median.toFixed(2)} (IQR ${w.q1.toFixed(2)}-${w.q3.toFixed(2)}${w.censored > 0 ? `, ${w.censored} rays never crossed` : ""})`;
+    : `median ${fmtW(w.median, reach)} (quartiles ${fmtW(w.q1, reach)} to ${fmtW(w.q3, reach)}; ${w.count} half-rays${w.censored > 0 ? `, ${w.censored} never crossed` : ""})`;
 
 /** Renders `report.html` from the report (plots inline as SVG). */
 export const renderHtml = async (r: Report): Promise<string> => {
-  const specs: Array<[string, TopLevelSpec | null]> = [
-    ["curves", curvesSpec(r.history)],
-    ["schedules", scheduleSpec(r.schedules)],
-    ["comparison", comparisonSpec(r.results)],
-    ["rays", r.geometry.rays.sgd.length > 0 ? raysSpec(r.geometry) : null],
-    ["segment", segmentSpec(r.geometry)],
-    ["plane", planeSpec(r.geometry)],
-  ];
-  const svgs: Record<string, string> = {};
-  for (const [name, spec] of specs) {
-    if (spec !== null) svgs[name] = await renderVegaLiteToSvg(spec);
+  const g = r.geometry;
+  const svgs: Record<string, string> = {
+    curves: await renderVegaLiteToSvg(curvesSpec(r.history)),
+    schedules: await renderVegaLiteToSvg(scheduleSpec(r.schedules)),
+    comparison: await renderVegaLiteToSvg(comparisonSpec(r.results)),
+  };
+  if (g.rays.sgd.length > 0) {
+    const groups = [
+      { label: "SGD", rays: g.rays.sgd },
+      { label: "SWA", rays: g.rays.swa },
+    ];
+    svgs.rays = await rayPlotSvg(
+      groups,
+      { metric: "trainLoss", title: "train loss" },
+      {
+        title: "Train loss along random rays",
+      },
+    );
+    svgs.raysTest = await rayPlotSvg(
+      groups,
+      { metric: "testError", percent: true, title: "test error (%)" },
+      { title: "Test error along random rays" },
+    );
+  }
+  if (g.segment !== null)
+    svgs.segment = await segmentPlotSvg(
+      g.segment,
+      [
+        { metric: "testError", percent: true, title: "test error (%)" },
+        { metric: "trainLoss", title: "train loss" },
+      ],
+      { endLabels: ["SWA", "SGD"], title: "From SWA (0) to SGD and beyond" },
+    );
+  if (g.plane !== null) {
+    const labels = ["SWA", "SGD", "pretrained"] as const;
+    svgs.plane = await planeContourSvg(g.plane, {
+      metric: "trainLoss",
+      cap: 5,
+      labels,
+      title: "Train loss",
+    });
+    svgs.planeTest = await planeContourSvg(g.plane, {
+      metric: "testError",
+      percent: true,
+      cap: 40,
+      labels,
+      title: "Test error (%)",
+    });
   }
   const fig = (name: string, caption: string): string =>
     svgs[name] === undefined
@@ -340,10 +266,12 @@ ${fig("curves", "Mean train loss per epoch and test error at each epoch's end (c
 ${fig("schedules", "Learning rate per step: SGD over the whole budget; SWA and FGE from the pretrained point")}
 <p>Optimizer: ${esc(r.optimizer)}</p>
 <h2>Geometry</h2>
-<p>Width (distance at which train loss rises by ${c.widthThreshold}): SGD ${esc(fmtWidth(r.geometry.rays.widthSgd))}; SWA ${esc(fmtWidth(r.geometry.rays.widthSwa))}. ${r.geometry.points} points evaluated on ${c.geometrySubset} train and test images each.</p>
-${fig("rays", "Train loss and test error along random directions from each solution (same directions for both)")}
-${fig("segment", "Along the line through SWA (0) and SGD")}
-${fig("plane", "Plane through three solutions")}
+<p>Width (distance from the solution at which train loss rises by ${c.widthThreshold}, each ray's two sides counted): SGD ${esc(fmtWidth(g.rays.widthSgd, c.rayDistance))}; SWA ${esc(fmtWidth(g.rays.widthSwa, c.rayDistance))}. ${g.points} points, each evaluated on ${c.geometrySubset} train and test images.</p>
+${fig("rays", "Train loss along random directions from each solution (the same directions for both; thin: rays, bold: mean)")}
+${fig("raysTest", "Test error along the same rays")}
+${fig("segment", "Along the line w(t) = t w_SGD + (1 - t) w_SWA, extended beyond both ends")}
+${fig("plane", "Train loss on the plane through SWA, SGD and the pretrained point (log-spaced contours, capped at 5)")}
+${fig("planeTest", "Test error on the same plane (capped at 40%)")}
 <h2>Notes</h2><ul>${r.notes.map((n) => `<li>${esc(n)}</li>`).join("")}</ul>
 <h2>Configuration</h2><pre>${esc(JSON.stringify(c, null, 2))}</pre>
 </body></html>

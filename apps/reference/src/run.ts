@@ -76,7 +76,6 @@ export const runExperiment = async (config: Config, options: RunOptions): Promis
   const backend: BackendInfo = await chooseBackend(config.backend);
   progress.log(`backend: ${backend.name} (${backend.reason})`);
   await prepareOutDir(config.out, options);
-  const trainIdx = Int32Array.from({ length: data.train.count }, (_, i) => i);
   const testIdx = ranges(data.test.count, data.test.count)[0] ?? new Int32Array(0);
   const curveIdx = testIdx.subarray(0, Math.min(2000, testIdx.length));
   const model = buildModel(
@@ -87,10 +86,10 @@ export const runExperiment = async (config: Config, options: RunOptions): Promis
   const notes: string[] = [];
   if (data.train.count < data.trainTotal)
     notes.push(
-      `Trained on a seeded subset of ${trainIdx.length} of the ${data.trainTotal} training images (--train-subset 0 uses all).`,
+      `Trained on a seeded subset of ${data.train.count} of the ${data.trainTotal} training images (--train-subset 0 uses all).`,
     );
   progress.log(
-    `data: ${data.name} (${trainIdx.length} of ${data.trainTotal} training images${data.train.count < data.trainTotal ? ", a seeded subset" : ""}, ${testIdx.length} test); model: ${config.model} (${parameterCount(model).toLocaleString("en")} parameters); out: ${config.out}`,
+    `data: ${data.name} (${data.train.count} of ${data.trainTotal} training images${data.train.count < data.trainTotal ? ", a seeded subset" : ""}, ${testIdx.length} test); model: ${config.model} (${parameterCount(model).toLocaleString("en")} parameters); out: ${config.out}`,
   );
 
   const trained = await train(
@@ -110,13 +109,21 @@ export const runExperiment = async (config: Config, options: RunOptions): Promis
     const t0 = Date.now();
     const results = evaluateAll(model, trained, data, testIdx);
     const evalSeconds = (Date.now() - t0) / 1000;
-    const geometry = await runGeometry(config, model, data, trained, trainIdx, testIdx, progress);
+    const geometry = await runGeometry(
+      config,
+      model,
+      data,
+      trained,
+      join(checkpointDir(config.out), "geometry"),
+      progress,
+      options.signal,
+    );
     const s = trained.schedules;
     notes.push(
+      "Width and rays: directions uniform on the unit sphere of the trainable weights (the same for both centers); rays are two-sided, so each gives two width samples.",
       "SGD: momentum with coupled weight decay (PyTorch torch.optim.SGD: d = g + wd*w; v = m*v + d; w -= lr*v), the rate set per step from the schedule.",
       "Data order of epoch e is a permutation seeded by (dataSeed, e); the last partial batch of each epoch is dropped.",
       `FGE cycle: ${s.fgeCycle} steps (fgeCycle epochs rounded to an even step count), a snapshot at each cycle's midpoint.`,
-      "Built with local stand-ins (to be replaced by the packages): rays/segment/plane/width (@wider/geometry), Vega-Lite rendering (@wider/geometry renderVegaLiteToSvg).",
     );
     const report: Report = {
       tool: "wider",

@@ -77,8 +77,12 @@ describe("wider run: end to end, resumable", () => {
       expect(Number.isFinite(m.nll) && m.ece >= 0 && m.ece <= 1).toBe(true);
     }
     expect(r.geometry.rays.sgd).toHaveLength(1);
-    expect(r.geometry.segment?.points).toHaveLength(3);
-    expect(r.geometry.plane?.points).toHaveLength(9);
+    expect(r.geometry.rays.sgd[0]?.results).toHaveLength(3);
+    expect(r.geometry.rays.sgd[0]?.complete).toBe(true);
+    expect(r.geometry.rays.widthSgd?.count).toBe(2);
+    expect(r.geometry.segment?.results).toHaveLength(3);
+    expect(r.geometry.plane?.results).toHaveLength(9);
+    expect(r.geometry.points).toBe(2 * 3 + 3 + 9);
     expect(r.schedules.swa.length).toBeGreaterThan(0);
     expect(existsSync(join(straight, "report.html"))).toBe(true);
   });
@@ -88,7 +92,16 @@ describe("wider run: end to end, resumable", () => {
     expect(html).not.toMatch(/<script/i);
     expect(html).not.toMatch(/(src|href)\s*=\s*["']?(https?:)?\/\//i);
     expect(html).not.toMatch(/url\(\s*["']?https?:/i);
-    for (const id of ["comparison", "curves", "schedules", "rays", "segment", "plane"])
+    for (const id of [
+      "comparison",
+      "curves",
+      "schedules",
+      "rays",
+      "raysTest",
+      "segment",
+      "plane",
+      "planeTest",
+    ])
       expect(html).toContain(`id="fig-${id}"`);
   });
 
@@ -100,8 +113,8 @@ describe("wider run: end to end, resumable", () => {
       expect(dom.status).toBe(0);
       expect(dom.stdout).toContain("Wider: SGD vs SWA vs FGE");
       expect(dom.stdout).toMatch(/<table id="comparison">/);
-      // one <svg> per plot: comparison, curves, schedules, rays, segment, plane
-      expect((dom.stdout.match(/<svg[\s>]/g) ?? []).length).toBeGreaterThanOrEqual(6);
+      // one <svg> per plot: comparison, curves, schedules, 2 rays, segment, 2 planes
+      expect((dom.stdout.match(/<svg[\s>]/g) ?? []).length).toBeGreaterThanOrEqual(8);
       expect((dom.stdout.match(/<path|<rect|<line/g) ?? []).length).toBeGreaterThan(100);
       // Chromium logs every console message and uncaught error of the page as CONSOLE lines.
       expect(dom.stderr).not.toMatch(/CONSOLE/);
