@@ -18,9 +18,10 @@ import {
 } from "./depthwiseConv2dGrad.js";
 import { sumConfig } from "./leadingSum.js";
 import { maxPoolGradConfig } from "./maxPoolGrad.js";
-import { untransposedMatMul } from "./transposedMatMul.js";
+import { untransposedFusedMatMul } from "./transposedMatMul.js";
 import { unsortedSegmentSumConfig } from "./unsortedSegmentSum.js";
 import { rememberOriginal } from "./wasmKernelCall.js";
+import { batchMatMul } from "./xnnMatMul.js";
 
 // -------------------------------------------------------------------------------------
 // model
@@ -68,7 +69,7 @@ export const wasmTrainingKernels: ReadonlyArray<TrainingKernel> = [
   {
     kernelName: "BatchMatMul",
     change: "replaced",
-    why: "transposeA/B fall off XNNPACK onto a scalar loop; explicit XNNPACK Transpose first",
+    why: "transposes and batches > 1 fall off XNNPACK onto a scalar loop, and every new b is packed as weights; explicit Transpose, (BᵀAᵀ)ᵀ when packing Aᵀ is cheaper, batches folded or looped",
   },
   {
     kernelName: "_FusedMatMul",
@@ -139,8 +140,8 @@ let registered = false;
  */
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
-  wrapOriginal("BatchMatMul", untransposedMatMul("BatchMatMul"));
-  wrapOriginal("_FusedMatMul", untransposedMatMul("_FusedMatMul"));
+  wrapOriginal("BatchMatMul", batchMatMul);
+  wrapOriginal("_FusedMatMul", untransposedFusedMatMul());
   for (const config of [sumConfig, identityConfig, castConfig]) {
     wrapOriginal(config.kernelName, config.kernelFunc);
   }

@@ -1,10 +1,10 @@
 /**
- * `BatchMatMul` and `_FusedMatMul` with `transposeA`/`transposeB` on the wasm backend:
- * tfjs-backend-wasm 4.22.0 runs transposed operands through a scalar loop instead of
- * XNNPACK, and every backward matmul transposes. We transpose explicitly with the
- * XNNPACK `Transpose` kernel and call the original kernel without transposes.
- * The original `_FusedMatMul` also returns wrong values when the batch is larger than 1;
- * there we compose `BatchMatMul`, `Add` (bias) and the activation kernel instead.
+ * `_FusedMatMul` with `transposeA`/`transposeB` on the wasm backend: tfjs-backend-wasm
+ * 4.22.0 runs transposed operands through a scalar loop instead of XNNPACK. We transpose
+ * explicitly with the XNNPACK `Transpose` kernel and call the original kernel without
+ * transposes. The original also returns wrong values when the batch is larger than 1 (its
+ * scalar loop indexes the bias by row-major output position); there we compose the
+ * registered `BatchMatMul`, `Add` (bias) and the activation kernel instead.
  */
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type {
@@ -25,10 +25,11 @@ function swapLastTwo(backend: BackendWasm, x: TensorInfo): TensorInfo {
 }
 
 /**
- * Wraps a matmul kernel (`BatchMatMul` or `_FusedMatMul`) so that transposed operands are
- * transposed first and the original kernel always runs untransposed.
+ * Wraps the `_FusedMatMul` kernel so that transposed operands are transposed first and the
+ * original kernel always runs untransposed on single matrices.
  */
-export function untransposedMatMul(name: "BatchMatMul" | "_FusedMatMul"): KernelFunc {
+export function untransposedFusedMatMul(): KernelFunc {
+  const name = "_FusedMatMul";
   return ({ inputs, backend, attrs }) => {
     const wasm = backend as BackendWasm;
     const a = need(inputs, "a");
@@ -37,11 +38,7 @@ export function untransposedMatMul(name: "BatchMatMul" | "_FusedMatMul"): Kernel
       transposeA?: boolean;
       transposeB?: boolean;
     };
-    if (
-      !transposeA &&
-      !transposeB &&
-      (name === "BatchMatMul" || (batchOf(a) === 1 && batchOf(b) === 1))
-    ) {
+    if (!transposeA && !transposeB && batchOf(a) === 1 && batchOf(b) === 1) {
       return callWasm(wasm, name, inputs, attrs ?? {}, true);
     }
     const owned: TensorInfo[] = [];
@@ -52,7 +49,7 @@ export function untransposedMatMul(name: "BatchMatMul" | "_FusedMatMul"): Kernel
     const newInputs: NamedTensorInfoMap = { ...inputs, a: a2, b: b2 };
     const newAttrs: NamedAttrMap = { ...(attrs ?? {}), transposeA: false, transposeB: false };
     try {
-      return name === "_FusedMatMul" && (batchOf(a2) > 1 || batchOf(b2) > 1)
+      return batchOf(a2) > 1 || batchOf(b2) > 1
         ? callFusedBatched(wasm, newInputs, newAttrs)
         : callWasm(wasm, name, newInputs, newAttrs, true);
     } finally {
@@ -112,7 +109,6 @@ function callFusedBatched(
     "BatchMatMul",
     { a: need(inputs, "a"), b: need(inputs, "b") },
     { transposeA: false, transposeB: false },
-    true,
   );
   const bias = inputs.bias;
   let biased = product;

@@ -7,6 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initWasmTraining, wasmTrainingKernels } from "../src/index.js";
+import { planMatMul } from "../src/xnnMatMul.js";
 import { expectClose, type HostTensor, hostNormal, int, pick, rng, runOn } from "./helpers.js";
 
 beforeAll(async () => {
@@ -361,6 +362,55 @@ describe("BatchMatMul / _FusedMatMul with transposes vs cpu", () => {
       { transposeA: c.ta, transposeB: c.tb, activation: "relu", leakyreluAlpha: 0 },
       c.label,
     );
+  });
+
+  it.each([
+    [128, 784, 512],
+    [784, 128, 512],
+    [128, 256, 512],
+    [3, 200, 150],
+    [150, 200, 3],
+  ] as const)(
+    "MLP-sized %ix%ix%i with every transpose (both orientations of the plan)",
+    (m, k, n) => {
+      for (const [ta, tb] of combos) {
+        const a = hostNormal(r, ta ? [1, k, m] : [1, m, k]);
+        const b = hostNormal(r, tb ? [1, n, k] : [1, k, n]);
+        both(
+          "BatchMatMul",
+          { a, b },
+          { transposeA: ta, transposeB: tb },
+          `${m}x${k}x${n} ${ta} ${tb}`,
+        );
+      }
+    },
+  );
+
+  it("batched operands: folded (b unbatched), looped (both batched), rank 4", () => {
+    const a = hostNormal(r, [2, 3, 4, 5]);
+    const b = hostNormal(r, [5, 6]);
+    both("BatchMatMul", { a, b }, { transposeA: false, transposeB: false }, "fold");
+    const c = hostNormal(r, [2, 3, 5, 6]);
+    both("BatchMatMul", { a, b: c }, { transposeA: false, transposeB: false }, "loop");
+    both("BatchMatMul", { a: c, b: c }, { transposeA: true, transposeB: false }, "loop tA");
+    const d = hostNormal(r, [1, 4, 6]);
+    both("BatchMatMul", { a: d, b: c }, { transposeA: false, transposeB: true }, "a broadcast, tB");
+    const e = hostNormal(r, [1, 1, 4, 6]);
+    both(
+      "BatchMatMul",
+      { a: e, b: c },
+      { transposeA: false, transposeB: true },
+      "same rank, a broadcast",
+    );
+  });
+
+  it("plans (BᵀAᵀ)ᵀ only where packing B would clearly dominate", () => {
+    // MLP first layer forward: x 128x784, W 784x512 new each step -> pack xᵀ instead of W.
+    expect(planMatMul(128, 784, 512, false, false, false, false).swapped).toBe(true);
+    // Same, but W already packed (fixed weights): direct.
+    expect(planMatMul(128, 784, 512, false, false, false, true).swapped).toBe(false);
+    // Weight gradient xᵀ dy: dy (128x512) is the small one already.
+    expect(planMatMul(784, 128, 512, true, false, false, false).swapped).toBe(false);
   });
 
   it("broadcasts a rank-2 operand over a batch", () => {
