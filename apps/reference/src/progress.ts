@@ -35,41 +35,49 @@ const fmtTime = (s: number): string =>
       ? `${Math.round(s)}s`
       : `${Math.floor(s / 60)}m${Math.round(s % 60)}s`;
 
-/** Progress on a terminal: one `cli-progress` bar per phase. */
+/** Progress on a terminal: one `cli-progress` bar per phase, epoch summaries logged above it. */
 const barProgress = (stream: NodeJS.WriteStream): Progress => {
+  let multi: cliProgress.MultiBar | null = null;
   let bar: cliProgress.SingleBar | null = null;
+  let name = "";
   const stop = () => {
-    bar?.stop();
+    multi?.stop();
+    multi = null;
     bar = null;
   };
   return {
-    phase(name, total, done) {
+    phase(n, total, done) {
       stop();
-      bar = new cliProgress.SingleBar(
-        {
-          stream,
-          format: `${name.padEnd(8)} |{bar}| {percentage}% step {value}/{total} epoch {epoch}/{epochs} loss {loss} lr {lr} eta {eta_formatted}`,
-          hideCursor: true,
-          etaBuffer: 50,
-        },
+      name = n;
+      const format =
+        n === "geometry"
+          ? `${n.padEnd(8)} |{bar}| {percentage}% point {value}/{total} train loss {loss} eta {eta_formatted}`
+          : `${n.padEnd(8)} |{bar}| {percentage}% step {value}/{total} epoch {epoch}/{epochs} loss {loss} lr {lr} eta {eta_formatted}`;
+      multi = new cliProgress.MultiBar(
+        { stream, format, hideCursor: true, etaBuffer: 50, clearOnComplete: false },
         cliProgress.Presets.shades_classic,
       );
-      bar.start(total, done, { epoch: "-", epochs: "-", loss: "-", lr: "-" });
+      bar = multi.create(total, done, { epoch: "-", epochs: "-", loss: "-", lr: "-" });
     },
     step(done, info) {
       bar?.update(done, {
         epoch: info.epoch + 1,
         epochs: info.epochs,
-        loss: info.loss.toFixed(4),
+        loss: Number.isFinite(info.loss) ? info.loss.toFixed(4) : "-",
         lr: info.lr.toPrecision(3),
       });
     },
-    epochEnd() {},
+    epochEnd(info) {
+      multi?.log(
+        `${name}: epoch ${info.epoch + 1}/${info.epochs} loss ${info.loss.toFixed(4)} lr ${info.lr.toPrecision(3)} ${info.seconds.toFixed(1)}s${info.extra === undefined ? "" : ` ${info.extra}`}\n`,
+      );
+      multi?.update(); // render now: a log is only written on the next redraw
+    },
     log(line) {
-      if (bar !== null) {
-        stream.write("\n");
-      }
-      stream.write(`${line}\n`);
+      if (multi !== null) {
+        multi.log(`${line}\n`);
+        multi.update();
+      } else stream.write(`${line}\n`);
     },
     stop,
   };

@@ -166,6 +166,22 @@ describe("wider run: end to end, resumable", () => {
     expect(outcome(readReport(out))).toEqual(outcome(reference));
   });
 
+  it("resumes a run killed in the geometry phase to the same result", async () => {
+    const out = join(base, "killed-geometry");
+    const { child, done } = start(tinyFlags(out));
+    const first = join(out, "checkpoint", "geometry", "ray-sgd-0.json");
+    const t0 = Date.now();
+    while (!existsSync(first) && Date.now() - t0 < 100_000)
+      await new Promise((r) => setTimeout(r, 5));
+    child.kill("SIGKILL");
+    expect((await done).signal).toBe("SIGKILL");
+    expect(existsSync(join(out, "report.json"))).toBe(false);
+    const resumed = await runCli(["--out", out, "--resume"]);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toContain("training finished");
+    expect(outcome(readReport(out))).toEqual(outcome(reference));
+  });
+
   it("refuses to resume with a changed configuration", async () => {
     const cfg = join(base, "other.json");
     writeFileSync(cfg, JSON.stringify({ lr: 0.2 }));
