@@ -64,10 +64,12 @@ const nativeModule: Record<"tensorflow-gpu" | "tensorflow", string> = {
 export const installFix: Record<BackendCandidate, string> = {
   "tensorflow-gpu":
     "install it with `npm install @tensorflow/tfjs-node-gpu@4.22.0` on Linux x64 with CUDA 11.2 " +
-    "and cuDNN 8.1 (its install script downloads libtensorflow; see the @wider/backend README)",
+    "and cuDNN 8.1 (its install script downloads libtensorflow and must be allowed to run: " +
+    "with pnpm 10, `pnpm approve-builds`; see the @wider/backend README)",
   tensorflow:
     "install it with `npm install @tensorflow/tfjs-node@4.22.0` (its install script downloads " +
-    "libtensorflow, so it needs network access to storage.googleapis.com)",
+    "libtensorflow, so it needs network access to storage.googleapis.com and must be allowed " +
+    "to run: with pnpm 10, `pnpm approve-builds`)",
   wasm: "install it with `npm install @tensorflow/tfjs-backend-wasm@4.22.0`",
   cpu: "install it with `npm install @tensorflow/tfjs-backend-cpu@4.22.0` (or `@tensorflow/tfjs`)",
 };
@@ -78,14 +80,21 @@ export const installFix: Record<BackendCandidate, string> = {
 
 const defaultImport = (specifier: string): Promise<unknown> => import(specifier);
 
-function describe(error: unknown): string {
+/**
+ * "not installed" when the module itself cannot be resolved; otherwise the first line of
+ * the load error (a package that is present but broken, e.g. its native binding missing
+ * because its install script did not run, is not "not installed").
+ */
+function describe(error: unknown, specifier: string): string {
   if (error instanceof Error) {
+    const first = error.message.split("\n")[0] ?? "";
     const code = (error as { code?: unknown }).code;
-    const notFound =
-      code === "ERR_MODULE_NOT_FOUND" ||
-      code === "MODULE_NOT_FOUND" ||
-      /Cannot find (module|package)/.test(error.message);
-    return notFound ? "not installed" : `failed to load: ${error.message.split("\n")[0]}`;
+    const missing =
+      (code === "ERR_MODULE_NOT_FOUND" ||
+        code === "MODULE_NOT_FOUND" ||
+        /Cannot find (module|package)/.test(first)) &&
+      (first.includes(`'${specifier}'`) || first.includes(`"${specifier}"`));
+    return missing ? "not installed" : `failed to load: ${first}`;
   }
   return `failed to load: ${String(error)}`;
 }
@@ -109,7 +118,7 @@ async function tryNative(
   try {
     await importModule(specifier);
   } catch (error) {
-    return { candidate, ok: false, reason: `${specifier}: ${describe(error)}` };
+    return { candidate, ok: false, reason: `${specifier}: ${describe(error, specifier)}` };
   }
   if (tf.findBackendFactory("tensorflow") === null) {
     return {
@@ -136,7 +145,11 @@ async function tryWasm(options: SelectBackendOptions): Promise<BackendAttempt> {
       reason: `wasm (XNNPACK${simd ? ", SIMD" : ", no SIMD"}, 1 thread) with the @wider/backend training kernels`,
     };
   } catch (error) {
-    return { candidate: "wasm", ok: false, reason: describe(error) };
+    return {
+      candidate: "wasm",
+      ok: false,
+      reason: describe(error, "@tensorflow/tfjs-backend-wasm"),
+    };
   }
 }
 
@@ -150,7 +163,7 @@ async function tryCpu(
       return {
         candidate: "cpu",
         ok: false,
-        reason: `@tensorflow/tfjs-backend-cpu: ${describe(error)}`,
+        reason: `@tensorflow/tfjs-backend-cpu: ${describe(error, "@tensorflow/tfjs-backend-cpu")}`,
       };
     }
   }

@@ -64,6 +64,19 @@ describe("selectBackend", () => {
     );
   });
 
+  it("an installed package whose native binding is missing is 'failed to load', not 'not installed'", async () => {
+    const binding = "/app/node_modules/@tensorflow/tfjs-node/lib/napi-v8/tfjs_binding.node";
+    const importModule = async (): Promise<unknown> => {
+      throw Object.assign(new Error(`Cannot find module '${binding}'`), {
+        code: "MODULE_NOT_FOUND",
+      });
+    };
+    const choice = await selectBackend("tensorflow", { importModule });
+    expect(E.isLeft(choice) && choice.left.tried[0]?.reason).toBe(
+      `@tensorflow/tfjs-node: failed to load: Cannot find module '${binding}'`,
+    );
+  });
+
   it("a module that loads but registers no backend is detected", async () => {
     const choice = await selectBackend("tensorflow", { importModule: async () => ({}) });
     expect(E.isLeft(choice) && choice.left.message).toMatch(/registered no 'tensorflow' backend/);
