@@ -74,6 +74,12 @@ describe("wider CLI: user errors", () => {
     expectOneLine(r, 1, "/nonexistent/fashion");
   });
 
+  it("fails clearly when a requested backend is not installed", async () => {
+    const out = join(tempDir(), "run");
+    const r = await runCli(["--backend", "tensorflow", "--out", out, "--train-subset", "256"]);
+    expectOneLine(r, 1, "--backend tensorflow", "@tensorflow/tfjs-node");
+  });
+
   it("refuses to overwrite a non-empty output directory, and --resume without a checkpoint", async () => {
     const out = tempDir();
     mkdirSync(join(out, "something"));

@@ -1,0 +1,48 @@
+import * as tf from "@tensorflow/tfjs-core";
+import * as E from "fp-ts/lib/Either.js";
+import { describe, expect, it } from "vitest";
+import { defaultConfig, resolveConfig } from "../src/config.js";
+import { makeProgress } from "../src/progress.js";
+import { runExperiment } from "../src/run.js";
+import { tempDir } from "./helpers.js";
+
+describe("runExperiment in-process", () => {
+  it("runs every phase and leaves no tensor behind", async () => {
+    const out = `${tempDir("wider-mem-")}/run`;
+    const c = resolveConfig(defaultConfig(), {
+      out,
+      trainSubset: 256 as never,
+      testSubset: 200 as never,
+      batchSize: 32 as never,
+      epochs: 3 as never,
+      swaStart: 1 as never,
+      rays: 1 as never,
+      rayPoints: 3 as never,
+      segmentPoints: 3 as never,
+      planeGrid: 2 as never,
+      geometrySubset: 100 as never,
+      backend: "wasm",
+    });
+    if (E.isLeft(c)) throw c.left;
+    const lines: string[] = [];
+    const progress = { ...makeProgress(process.stdout, true), log: (l: string) => lines.push(l) };
+    // The first run registers the backend; count tensors around a second, identical run.
+    await runExperiment(c.right, {
+      resume: false,
+      force: false,
+      progress,
+      signal: { aborted: false },
+    });
+    const before = tf.memory().numTensors;
+    const report = await runExperiment(c.right, {
+      resume: false,
+      force: true,
+      progress,
+      signal: { aborted: false },
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(report.backend.name).toBe("wasm");
+    expect(report.fgeSnapshots).toBe(2);
+    expect(lines.some((l) => l.startsWith("backend: wasm"))).toBe(true);
+  });
+});
