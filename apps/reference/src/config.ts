@@ -146,7 +146,7 @@ export const Config = t.type({
   out: t.string,
   /** Number of random rays from each of the SGD and SWA solutions (0: none). */
   rays: NonNegativeInt,
-  /** Points per ray (distances evenly spaced in `[0, rayDistance]`). */
+  /** Points per ray, rounded up to odd: distances evenly spaced in `[-rayDistance, rayDistance]`. */
   rayPoints: PositiveInt,
   /** The farthest distance along a ray. */
   rayDistance: PositiveNumber,
