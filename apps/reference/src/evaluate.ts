@@ -9,7 +9,9 @@ import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import {
   accumulateProbabilities,
+  compareEnsembleToSwa,
   disposeProbabilitySum,
+  type EnsembleVsSwaReport,
   initProbabilitySum,
   meanProbabilities,
   type PredictionMetrics,
@@ -26,6 +28,12 @@ export interface Evaluation {
   readonly sgd: PredictionMetrics;
   readonly swa: PredictionMetrics;
   readonly fge: PredictionMetrics & { readonly members: number };
+  /**
+   * The paper's section 3.5 on the FGE snapshots: their ensemble against the model with their
+   * averaged weights (distance between predictions vs the spread between members); `null` with
+   * fewer than two snapshots.
+   */
+  readonly fgeVsAverage: EnsembleVsSwaReport | null;
 }
 
 const orThrow = <A>(e: E.Either<{ message: string }, A>): A => {
@@ -97,8 +105,30 @@ export const scoreEnsemble = (
   }
 };
 
+/** Section 3.5: FGE ensemble vs the model with the snapshots' mean weights, on the test images. */
+export const fgeVsAverage = async (
+  model: tfl.LayersModel,
+  members: readonly Weights[],
+  data: AppDataset,
+  indices: Int32Array,
+): Promise<EnsembleVsSwaReport | null> => {
+  if (members.length < 2) return null;
+  const { x, y } = evalBatch(data, data.test, indices);
+  try {
+    const r = await compareEnsembleToSwa(
+      model,
+      members.map((weights, step) => ({ kind: "memory" as const, step, weights })),
+      x,
+      { labels: y, logits: true, batchSize: 500 },
+    );
+    return orThrow(r);
+  } finally {
+    tf.dispose([x, y]);
+  }
+};
+
 /** Evaluates the pretrained point, SGD, SWA and FGE on `indices` of the test split. */
-export const evaluateAll = (
+export const evaluateAll = async (
   model: tfl.LayersModel,
   trained: {
     readonly pretrained: Weights;
@@ -108,9 +138,10 @@ export const evaluateAll = (
   },
   data: AppDataset,
   indices: Int32Array,
-): Evaluation => ({
+): Promise<Evaluation> => ({
   pretrained: scoreWeights(model, trained.pretrained, data, indices),
   sgd: scoreWeights(model, trained.sgd, data, indices),
   swa: scoreWeights(model, trained.swa, data, indices),
   fge: scoreEnsemble(model, trained.fge, data, indices),
+  fgeVsAverage: await fgeVsAverage(model, trained.fge, data, indices),
 });

@@ -261,6 +261,11 @@ ${row("SWA", res.swa, `${r.swaAveraged} models averaged${r.model.batchNorm ? ", 
 ${row("FGE", res.fge, `${res.fge.members} snapshots`)}
 </table>
 ${fig("comparison", "Test error of each method")}
+${
+  res.fgeVsAverage === null
+    ? ""
+    : `<p id="section35">Section 3.5 of the paper, on the ${res.fgeVsAverage.members} FGE snapshots: the ensemble's predictions and those of the single model with the snapshots' averaged weights differ by a mean total-variation distance of ${res.fgeVsAverage.ensembleSwaTv.toFixed(4)}, against ${res.fgeVsAverage.memberPairwiseTv.toFixed(4)} between two members (ratio ${res.fgeVsAverage.gapToSpreadRatio === null ? "-" : res.fgeVsAverage.gapToSpreadRatio.toFixed(3)}); their classes agree on ${pct(res.fgeVsAverage.ensembleSwaAgreement)} of test images (members pairwise: ${pct(res.fgeVsAverage.memberPairwiseAgreement)}).</p>`
+}
 <h2>Training</h2>
 ${fig("curves", "Mean train loss per epoch and test error at each epoch's end (curve subset)")}
 ${fig("schedules", "Learning rate per step: SGD over the whole budget; SWA and FGE from the pretrained point")}

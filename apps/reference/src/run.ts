@@ -107,7 +107,7 @@ export const runExperiment = async (config: Config, options: RunOptions): Promis
   try {
     progress.log("evaluating on the test set");
     const t0 = Date.now();
-    const results = evaluateAll(model, trained, data, testIdx);
+    const results = await evaluateAll(model, trained, data, testIdx);
     const evalSeconds = (Date.now() - t0) / 1000;
     const geometry = await runGeometry(
       config,

@@ -24,6 +24,7 @@ import {
   updateBatchNorm,
 } from "@wider/averaging";
 import { deriveSeed } from "@wider/data";
+import { collectAt, disposeSnapshots, type SnapshotState } from "@wider/ensembling";
 import {
   cyclical,
   fromSpec,
@@ -329,7 +330,12 @@ export const train = async (ctx: TrainContext, resume: boolean): Promise<Trained
       const schedule =
         phase === "swa" ? schedules.swa : phase === "fge" ? schedules.fge : schedules.sgd;
       const swaNow = atCycleEnds(schedules.swaCycle);
-      const fgeNow = isCycleMidpoint(schedules.fgeCycle);
+      const fgeCollector = collectAt(isCycleMidpoint(schedules.fgeCycle), {
+        maxCount: Number.MAX_SAFE_INTEGER,
+        store: "memory",
+      });
+      if (E.isLeft(fgeCollector)) throw new Error(`internal: ${fgeCollector.left.message}`);
+      const collector = fgeCollector.right;
 
       for (let epoch = state.epoch; epoch < end; epoch++) {
         const t0 = Date.now();
@@ -338,8 +344,8 @@ export const train = async (ctx: TrainContext, resume: boolean): Promise<Trained
         let lrFirst = 0;
         let lrLast = 0;
         const swaSteps = [...state.swaSteps];
-        const fgeSteps = [...state.fgeSteps];
-        const fgeNew: Weights[] = [];
+        // FGE snapshots taken this epoch (the earlier ones are in the checkpoint's groups).
+        let fgeState: SnapshotState = collector.init();
         for (let i = 0; i < spe; i++) {
           const idx = batches[i] as Int32Array;
           const phaseStep = (epoch - first) * spe + i;
@@ -365,14 +371,17 @@ export const train = async (ctx: TrainContext, resume: boolean): Promise<Trained
             disposeWeights(w);
             swaSteps.push(phaseStep);
           }
-          if (phase === "fge" && fgeNow(phaseStep)) {
-            fgeNew.push(fromModel(model, { include: "all" }));
-            fgeSteps.push(phaseStep);
+          if (phase === "fge" && collector.policy(phaseStep)) {
+            const w = fromModel(model, { include: "all" });
+            const next = await collector.update(fgeState, phaseStep, w);
+            disposeWeights(w);
+            if (E.isLeft(next)) throw new Error(`internal: ${next.left.message}`);
+            fgeState = next.right;
           }
           progress.step(phaseStep + 1, { epoch, epochs: config.epochs, loss, lr });
           await tick();
           if (ctx.signal.aborted) {
-            for (const w of fgeNew) disposeWeights(w);
+            await disposeSnapshots(fgeState);
             throw new Interrupted(
               `in ${phase} at epoch ${epoch + 1} step ${i + 1}; the last checkpoint (${state.phase} epoch ${state.epoch}) is intact`,
             );
@@ -389,9 +398,12 @@ export const train = async (ctx: TrainContext, resume: boolean): Promise<Trained
           assign(live);
           disposeWeights(live);
         }
-        fgeNew.forEach((w, k) => {
-          setGroup(`fge${state.fgeSteps.length + k}`, w);
-        });
+        const fgeSteps = [...state.fgeSteps];
+        for (const snap of fgeState.snapshots) {
+          if (snap.kind !== "memory") throw new Error("internal: FGE snapshots are kept in memory");
+          setGroup(`fge${fgeSteps.length}`, snap.weights); // the groups own them from here
+          fgeSteps.push(snap.step);
+        }
         const seconds = (Date.now() - t0) / 1000;
         const record: EpochRecord = {
           phase,
