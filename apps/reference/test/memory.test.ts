@@ -45,4 +45,37 @@ describe("runExperiment in-process", () => {
     expect(report.fgeSnapshots).toBe(2);
     expect(lines.some((l) => l.startsWith("backend: wasm"))).toBe(true);
   });
+
+  it("runs the BatchNorm path (preresnet: SWA and every geometry point re-estimate BN) without leaks", async () => {
+    const c = resolveConfig(defaultConfig(), {
+      out: `${tempDir("wider-bn-")}/run`,
+      model: "preresnet",
+      trainSubset: 96 as never,
+      testSubset: 64 as never,
+      batchSize: 32 as never,
+      epochs: 2 as never,
+      swaStart: 1 as never,
+      rays: 1 as never,
+      rayPoints: 3 as never,
+      segmentPoints: 2 as never,
+      planeGrid: 0 as never,
+      geometrySubset: 32 as never,
+      backend: "wasm",
+    });
+    if (E.isLeft(c)) throw c.left;
+    const progress = { ...makeProgress(process.stdout, true), log: () => {} };
+    const before = tf.memory().numTensors;
+    const report = await runExperiment(c.right, {
+      resume: false,
+      force: false,
+      progress,
+      signal: { aborted: false },
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(report.model.batchNorm).toBe(true);
+    expect(report.swaAveraged).toBe(1);
+    for (const m of [report.results.sgd, report.results.swa, report.results.fge])
+      expect(Number.isFinite(m.nll)).toBe(true);
+    expect(report.geometry.points).toBe(2 * 3 + 2);
+  });
 });

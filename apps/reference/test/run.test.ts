@@ -84,6 +84,10 @@ describe("wider run: end to end, resumable", () => {
     expect(r.geometry.plane?.results).toHaveLength(9);
     expect(r.geometry.points).toBe(2 * 3 + 3 + 9);
     expect(r.schedules.swa.length).toBeGreaterThan(0);
+    // section 3.5: the averaged snapshots predict like their ensemble, closer than members agree
+    const s35 = r.results.fgeVsAverage;
+    expect(s35?.members).toBe(2);
+    expect(s35?.ensembleSwaTv).toBeLessThan(s35?.memberPairwiseTv ?? 0);
     expect(existsSync(join(straight, "report.html"))).toBe(true);
   });
 
