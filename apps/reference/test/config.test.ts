@@ -1,5 +1,7 @@
+import { fileURLToPath } from "node:url";
 import * as E from "fp-ts/lib/Either.js";
 import { describe, expect, it } from "vitest";
+import { configOf, parseCli } from "../src/cli.js";
 import { decodePartial, defaultConfig, flagOf, resolveConfig } from "../src/config.js";
 
 const left = <A>(e: E.Either<Error, A>): string => {
@@ -46,5 +48,15 @@ describe("config", () => {
     expect(left(bad)).toContain("swaStart: 5");
     const lr = resolveConfig(defaultConfig(), { fgeLrMin: 0.1 as never, fgeLrMax: 0.05 as never });
     expect(left(lr)).toContain("fgeLrMin");
+  });
+
+  it("reads the example config file, and flags override it", async () => {
+    const file = fileURLToPath(new URL("../examples/cnn-constant-swa.json", import.meta.url));
+    const c = await configOf(parseCli(["--config", file, "--epochs", "12"]));
+    expect(c.model).toBe("cnn");
+    expect(c.swaSchedule).toEqual({ type: "constant", value: 0.02 });
+    expect(c.epochs).toBe(12);
+    expect(c.swaStart).toBe(7);
+    expect(c.batchSize).toBe(128);
   });
 });
