@@ -148,24 +148,28 @@ const scheduleSpec = (s: Report["schedules"]): TopLevelSpec => ({
   },
 });
 
-const comparisonSpec = (r: Evaluation): TopLevelSpec => ({
-  $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-  width: W / 2,
-  height: 140,
-  title: "Test error by method",
-  data: {
-    values: (["pretrained", "sgd", "swa", "fge"] as const).map((m) => ({
-      method: m.toUpperCase(),
-      error: 100 * (1 - r[m].accuracy),
-    })),
-  },
-  mark: { type: "bar" },
-  encoding: {
-    y: { field: "method", type: "nominal", sort: null, title: null },
-    x: { field: "error", type: "quantitative", title: "test error (%)" },
-    color: { field: "method", type: "nominal", legend: null },
-  },
-});
+const comparisonSpec = (r: Evaluation): TopLevelSpec =>
+  ({
+    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+    width: W / 2,
+    height: 140,
+    title: "Test error and NLL by method",
+    data: {
+      values: (["pretrained", "sgd", "swa", "fge"] as const).flatMap((m) => [
+        { method: m.toUpperCase(), metric: "test error (%)", value: 100 * (1 - r[m].accuracy) },
+        { method: m.toUpperCase(), metric: "NLL", value: r[m].nll },
+      ]),
+    },
+    mark: { type: "point", filled: true, size: 90 },
+    encoding: {
+      y: { field: "method", type: "nominal", sort: null, title: null },
+      // not from zero: the methods differ by little, and a dot plot needs no zero baseline
+      x: { field: "value", type: "quantitative", scale: { zero: false }, title: null },
+      color: { field: "method", type: "nominal", legend: null },
+      column: { field: "metric", type: "nominal", title: null },
+    },
+    resolve: { scale: { x: "independent" } },
+  }) as TopLevelSpec;
 
 // -------------------------------------------------------------------------------------------------
 // html
@@ -260,7 +264,7 @@ ${row("SGD", res.sgd, `continued to epoch ${c.epochs}`)}
 ${row("SWA", res.swa, `${r.swaAveraged} models averaged${r.model.batchNorm ? ", BN re-estimated" : ""}`)}
 ${row("FGE", res.fge, `${res.fge.members} snapshots`)}
 </table>
-${fig("comparison", "Test error of each method")}
+${fig("comparison", "Test error and NLL of each method (axes not from zero)")}
 ${
   res.fgeVsAverage === null
     ? ""
