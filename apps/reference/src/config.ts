@@ -297,6 +297,19 @@ export const resolveConfig = (
         `swaStart: ${merged.swaStart} is not allowed; expected an epoch below epochs (${merged.epochs})`,
       ),
     );
+  const post = merged.epochs - merged.swaStart;
+  if (merged.swaEvery > post)
+    return E.left(
+      new AppError(
+        `swaEvery: ${merged.swaEvery} is not allowed; expected at most epochs - swaStart (${post}), so that SWA averages at least once`,
+      ),
+    );
+  if (merged.fgeCycle >= 2 * post)
+    return E.left(
+      new AppError(
+        `fgeCycle: ${merged.fgeCycle} is not allowed; expected below 2 * (epochs - swaStart) (${2 * post}), so that FGE reaches a cycle's midpoint`,
+      ),
+    );
   if (merged.fgeLrMin > merged.fgeLrMax)
     return E.left(
       new AppError(

@@ -46,6 +46,27 @@ describe("config", () => {
   it("checks relations between fields", () => {
     const bad = resolveConfig(defaultConfig(), { epochs: 5 as never, swaStart: 5 as never });
     expect(left(bad)).toContain("swaStart: 5");
+    const every = resolveConfig(defaultConfig(), {
+      epochs: 10 as never,
+      swaStart: 8 as never,
+      swaEvery: 3 as never,
+    });
+    expect(left(every)).toContain("swaEvery: 3");
+    const cycle = resolveConfig(defaultConfig(), {
+      epochs: 10 as never,
+      swaStart: 8 as never,
+      fgeCycle: 4 as never,
+    });
+    expect(left(cycle)).toContain("fgeCycle: 4");
+    expect(
+      E.isRight(
+        resolveConfig(defaultConfig(), {
+          epochs: 10 as never,
+          swaStart: 8 as never,
+          fgeCycle: 3 as never,
+        }),
+      ),
+    ).toBe(true);
     const lr = resolveConfig(defaultConfig(), { fgeLrMin: 0.1 as never, fgeLrMax: 0.05 as never });
     expect(left(lr)).toContain("fgeLrMin");
   });
