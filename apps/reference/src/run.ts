@@ -92,18 +92,24 @@ export const runExperiment = async (config: Config, options: RunOptions): Promis
     `data: ${data.name} (${data.train.count} of ${data.trainTotal} training images${data.train.count < data.trainTotal ? ", a seeded subset" : ""}, ${testIdx.length} test); model: ${config.model} (${parameterCount(model).toLocaleString("en")} parameters); out: ${config.out}`,
   );
 
-  const trained = await train(
-    {
-      config,
-      data,
-      model,
-      curveIdx,
-      checkpointDir: checkpointDir(config.out),
-      progress,
-      signal: options.signal,
-    },
-    options.resume,
-  );
+  let trained: Awaited<ReturnType<typeof train>>;
+  try {
+    trained = await train(
+      {
+        config,
+        data,
+        model,
+        curveIdx,
+        checkpointDir: checkpointDir(config.out),
+        progress,
+        signal: options.signal,
+      },
+      options.resume,
+    );
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
   try {
     progress.log("evaluating on the test set");
     const t0 = Date.now();

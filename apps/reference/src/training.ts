@@ -449,6 +449,10 @@ export const train = async (ctx: TrainContext, resume: boolean): Promise<Trained
       }
       progress.stop();
     }
+  } catch (e) {
+    // Interrupted or failed: the checkpoint on disk is the state; free the one in memory.
+    for (const g of Object.values(groups)) disposeWeights(g);
+    throw e;
   } finally {
     disposeVelocity(velocity);
     if (swa.mean !== null) disposeWeights(swa.mean);

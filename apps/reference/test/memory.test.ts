@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import * as E from "fp-ts/lib/Either.js";
 import { describe, expect, it } from "vitest";
+import { Interrupted } from "../src/AppError.js";
 import { defaultConfig, resolveConfig } from "../src/config.js";
 import { makeProgress } from "../src/progress.js";
 import { runExperiment } from "../src/run.js";
@@ -77,5 +78,24 @@ describe("runExperiment in-process", () => {
     for (const m of [report.results.sgd, report.results.swa, report.results.fge])
       expect(Number.isFinite(m.nll)).toBe(true);
     expect(report.geometry.points).toBe(2 * 3 + 2);
+  });
+
+  it("an interrupted run stops after one step and leaves no tensor behind", async () => {
+    const c = resolveConfig(defaultConfig(), {
+      out: `${tempDir("wider-int-")}/run`,
+      trainSubset: 256 as never,
+      testSubset: 100 as never,
+      batchSize: 32 as never,
+      epochs: 2 as never,
+      swaStart: 1 as never,
+      backend: "wasm",
+    });
+    if (E.isLeft(c)) throw c.left;
+    const progress = { ...makeProgress(process.stdout, true), log: () => {} };
+    const before = tf.memory().numTensors;
+    await expect(
+      runExperiment(c.right, { resume: false, force: false, progress, signal: { aborted: true } }),
+    ).rejects.toBeInstanceOf(Interrupted);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
