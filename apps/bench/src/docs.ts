@@ -63,7 +63,7 @@ export const replaceSection = async (file: string, name: string, body: string): 
 };
 
 /**
- * Formats written JSON and Markdown files with the repository's Biome (so `pnpm lint` stays
+ * Formats written JSON files with the repository's Biome (so `pnpm lint` stays
  * green on generated files). Best effort: returns a note instead of throwing when Biome is absent.
  */
 export const formatWithBiome = (files: readonly string[]): string | null => {

@@ -78,11 +78,7 @@ export const runBench = async (
       `## Benchmark: Wider vs PyTorch 1.13\n\nCommand: \`pnpm bench\` (writes bench/results.json and bench/results.md).\n\n${table}`,
     );
   }
-  const note = formatWithBiome([
-    join(cli.out, "results.json"),
-    join(cli.out, "results.md"),
-    ...(cli.docs === null ? [] : [cli.docs]),
-  ]);
+  const note = formatWithBiome([join(cli.out, "results.json")]);
   if (note !== null) log(note);
   log("");
   log(table);

@@ -185,11 +185,7 @@ export const runExperiment = async (
   );
   await writeFileAtomic(join(options.outDir, `${options.prefix}.md`), md);
   if (options.docs !== null) await replaceSection(options.docs, "experiment", md);
-  const note = formatWithBiome([
-    join(options.outDir, `${options.prefix}.json`),
-    join(options.outDir, `${options.prefix}.md`),
-    ...(options.docs === null ? [] : [options.docs]),
-  ]);
+  const note = formatWithBiome([join(options.outDir, `${options.prefix}.json`)]);
   if (note !== null) log(note);
   log("");
   log(md);
