@@ -7,6 +7,7 @@ export {
   type TrainingKernel,
   wasmTrainingKernels,
 } from "./registerWasmTrainingKernels.js";
+export { emaUpdateKernelName, swaUpdateKernelName } from "./runningMean.js";
 export {
   autoOrder,
   type BackendAttempt,

@@ -18,6 +18,7 @@ import {
 } from "./depthwiseConv2dGrad.js";
 import { sumConfig } from "./leadingSum.js";
 import { maxPoolGradConfig } from "./maxPoolGrad.js";
+import { emaUpdateConfig, swaUpdateConfig } from "./runningMean.js";
 import { untransposedFusedMatMul } from "./transposedMatMul.js";
 import { unsortedSegmentSumConfig } from "./unsortedSegmentSum.js";
 import { rememberOriginal } from "./wasmKernelCall.js";
@@ -91,6 +92,16 @@ export const wasmTrainingKernels: ReadonlyArray<TrainingKernel> = [
     change: "replaced",
     why: "same-dtype casts (relu gradients) copied the whole buffer; shares it",
   },
+  {
+    kernelName: "WiderSwaUpdate",
+    change: "added",
+    why: "@wider/averaging's SWA update mean + (w - mean) / count is three elementwise passes; one pass of a 412-byte SIMD module on the backend's memory",
+  },
+  {
+    kernelName: "WiderEmaUpdate",
+    change: "added",
+    why: "@wider/averaging's EMA update decay * mean + (1 - decay) * w is three elementwise passes; one pass of the same module",
+  },
 ];
 
 // -------------------------------------------------------------------------------------
@@ -104,6 +115,8 @@ const ownConfigs: ReadonlyArray<KernelConfig> = [
   depthwiseConv2dNativeBackpropFilterConfig,
   unsortedSegmentSumConfig,
   maxPoolGradConfig,
+  swaUpdateConfig,
+  emaUpdateConfig,
 ];
 
 /** Replaces `config`'s kernel on wasm (registering it when absent). */
