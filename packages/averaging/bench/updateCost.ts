@@ -3,14 +3,16 @@
  * training step of the same model (SGD, softmax cross-entropy, batch 128), for an MLP
  * (784-512-256-10) and a CNN (conv32-pool-conv64-pool-dense128-dense10, 28x28x1), on the
  * TensorFlow.js `cpu` and `wasm` backends (wasm trains with the @wider/backend kernels).
- * Prints the ratio update/step; the target is < 2 %. Not part of the tests.
+ * Prints the ratio update/step; the target is < 2 %. On wasm it also times the same rule as
+ * three tfjs kernels (`fromRule`, no one-pass kernel), the path taken where @wider/backend's
+ * `WiderSwaUpdate` is not registered, as a baseline in the same process. Not part of the tests.
  *
  * Usage: pnpm bench   (env BENCH_SECONDS, default 6: time budget per timed loop)
  */
 import * as tf from "@tensorflow/tfjs";
 import { initWasmTraining } from "@wider/backend";
 import { disposeWeights, fromModel, numel } from "@wider/weights";
-import { disposeState, swa } from "../src/index.js";
+import { type Averager, disposeState, fromRule, swa } from "../src/index.js";
 
 type Kind = "mlp" | "cnn";
 const BATCH = 128;
@@ -76,29 +78,44 @@ const bench = (backend: string, kind: Kind): void => {
   // The cpu CNN step takes tens of seconds: time it once, cold, rather than warm it up.
   const slow = backend === "cpu" && kind === "cnn";
   const train = time(step, slow ? 0 : 2, slow ? 1 : 50, SECONDS);
-  const avg = swa();
-  const w0 = fromModel(model, { include: "all" });
-  let state = avg.update(avg.init(), w0);
-  disposeWeights(w0);
-  const update = () => {
-    const w = fromModel(model, { include: "all" });
-    state = avg.update(state, w);
-    disposeWeights(w);
-    // cpu and wasm run kernels synchronously; read the smallest tensor (the last bias) anyway so
-    // nothing is deferred, without timing a large copy out of the wasm heap.
-    Object.values(state.mean!).at(-1)!.dataSync();
+  const timeUpdate = (avg: Averager) => {
+    const w0 = fromModel(model, { include: "all" });
+    let state = avg.update(avg.init(), w0);
+    disposeWeights(w0);
+    const update = () => {
+      const w = fromModel(model, { include: "all" });
+      state = avg.update(state, w);
+      disposeWeights(w);
+      // cpu and wasm run kernels synchronously; read the smallest tensor (the last bias) anyway so
+      // nothing is deferred, without timing a large copy out of the wasm heap.
+      Object.values(state.mean!).at(-1)!.dataSync();
+    };
+    const before = tf.memory().numTensors;
+    const t = time(update, 3, 200, SECONDS / 2);
+    const leaked = tf.memory().numTensors - before;
+    const params = numel(state.mean!);
+    disposeState(state);
+    return { ...t, leaked, params };
   };
-  const before = tf.memory().numTensors;
-  const upd = time(update, 3, 200, SECONDS / 2);
-  const leaked = tf.memory().numTensors - before;
-  const params = numel(state.mean!);
-  disposeState(state);
+  const upd = timeUpdate(swa());
+  // The SWA rule as three elementwise kernels (sub, div, add): the baseline of the one-pass kernel.
+  const threeOps =
+    backend === "wasm"
+      ? timeUpdate(fromRule((m, w, n) => tf.add(m, tf.div(tf.sub(w, m), n + 1))))
+      : undefined;
+  const leaked = upd.leaked + (threeOps?.leaked ?? 0);
+  const params = upd.params;
   tf.dispose([x, y]);
   optimizer.dispose();
   model.dispose();
   console.log(
     `${backend.padEnd(4)} ${kind}: params ${params}, train step ${train.ms.toFixed(1)} ms (${train.runs} steps), ` +
       `swa update ${upd.ms.toFixed(2)} ms (${upd.runs} updates), ratio ${((100 * upd.ms) / train.ms).toFixed(2)} %` +
+      `${
+        threeOps === undefined
+          ? ""
+          : `; as three kernels ${threeOps.ms.toFixed(2)} ms (${((100 * threeOps.ms) / train.ms).toFixed(2)} %), one-pass speedup ${(threeOps.ms / upd.ms).toFixed(2)}x`
+      }` +
       `${leaked === 0 ? "" : `, LEAKED ${leaked} tensors`}`,
   );
 };

@@ -112,6 +112,38 @@ const checkKeys = (mean: Weights, w: Weights): void => {
  */
 export type CpuRule = (a: Float32Array, b: Float32Array, out: Float32Array, n: number) => void;
 
+/**
+ * A one-pass kernel computing a rule, looked up by name on the active backend: when a kernel
+ * `name` is registered there (`tf.getKernel(name, tf.getBackend())`), `update` runs
+ * `runKernel(name, { mean, w }, attrs(n))` (float32 `mean` and `w` of one shape, the new mean
+ * out) instead of the tensor rule. The kernel must give the same float32 numbers as the rule.
+ * @wider/backend registers {@link swaUpdateKernel} and {@link emaUpdateKernel} on wasm.
+ */
+export interface KernelRule {
+  readonly name: string;
+  readonly attrs: (n: number) => tf.NamedAttrMap;
+}
+
+/** Faster paths computing the same numbers as a rule; the tensor rule runs where none applies. */
+export interface FastPaths {
+  /** Used on the `cpu` backend (unless a kernel is registered there). */
+  readonly cpu?: CpuRule;
+  /** Used on any backend where a kernel of that name is registered. */
+  readonly kernel?: KernelRule;
+}
+
+/**
+ * Name of the one-pass SWA kernel: inputs `{ mean, w }`, attrs `{ count }` (= n + 1), output
+ * `mean + (w - mean) / count` rounded to float32 after each operation.
+ */
+export const swaUpdateKernel = "WiderSwaUpdate";
+
+/**
+ * Name of the one-pass EMA kernel: inputs `{ mean, w }`, attrs `{ decay }`, output
+ * `decay * mean + (1 - decay) * w` rounded to float32 after each operation.
+ */
+export const emaUpdateKernel = "WiderEmaUpdate";
+
 /** Runs a {@link CpuRule} on the cpu backend's arrays (`dataSync` returns them without a copy). */
 const runOnCpu = (mean: tf.Tensor, w: tf.Tensor, n: number, cpu: CpuRule): tf.Tensor => {
   const a = mean.dataSync() as Float32Array;
@@ -121,23 +153,42 @@ const runOnCpu = (mean: tf.Tensor, w: tf.Tensor, n: number, cpu: CpuRule): tf.Te
   return tf.tensor(out, mean.shape, "float32");
 };
 
+/** How `update` computes parameters on the backend active now. */
+type Path =
+  | { readonly kind: "kernel"; readonly kernel: KernelRule }
+  | { readonly kind: "cpu"; readonly cpu: CpuRule }
+  | { readonly kind: "rule" };
+
+const pathNow = (fast: FastPaths): Path => {
+  const backend = tf.getBackend();
+  if (fast.kernel !== undefined && tf.getKernel(fast.kernel.name, backend) !== undefined) {
+    return { kind: "kernel", kernel: fast.kernel };
+  }
+  if (fast.cpu !== undefined && backend === "cpu") return { kind: "cpu", cpu: fast.cpu };
+  return { kind: "rule" };
+};
+
 /**
  * Builds an averager from a per-tensor rule: the first update copies (cast to float32), later
  * updates apply `rule(mean, w, n, key)` to parameters and, per `options.buffers`, to buffers.
  * The running mean is float32 whatever the dtype of the weights.
  */
 export const fromRule = (rule: AvgFn, options: AveragerOptions = {}): Averager =>
-  makeAverager(rule, options, undefined);
+  makeAverager(rule, options);
 
 /**
- * An averager from a tensor rule plus an optional {@link CpuRule} computing the same float32
- * numbers in one JS pass, used on the `cpu` backend (about 8x faster there than three tfjs-cpu
- * kernels with a broadcast scalar); other backends (wasm, webgl) run `rule` on their kernels.
+ * An averager from a tensor rule plus optional {@link FastPaths} computing the same float32
+ * numbers: a registered one-pass kernel (e.g. @wider/backend's on wasm, where the three-kernel
+ * rule costs three passes over the weights), or a JS loop on the `cpu` backend (about 8x faster
+ * there than three tfjs-cpu kernels with a broadcast scalar).
+ *
+ * @example
+ * const half = makeAverager((m, w) => tf.add(tf.mul(m, 0.5), tf.mul(w, 0.5)), {});
  */
 export const makeAverager = (
   rule: AvgFn,
   options: AveragerOptions,
-  cpu: CpuRule | undefined,
+  fast: FastPaths = {},
 ): Averager => {
   const copyBuffers = (options.buffers ?? "average") === "copy";
   if (
@@ -153,6 +204,7 @@ export const makeAverager = (
   const update = (state: AveragerState, w: Weights): AveragerState => {
     const old = state.mean;
     if (old !== null) checkKeys(old, w);
+    const path = pathNow(fast);
     const out: Record<string, tf.Tensor> = {};
     try {
       for (const [k, t] of Object.entries(w)) {
@@ -160,7 +212,11 @@ export const makeAverager = (
           const x = toFloat32(t);
           if (old === null || (copyBuffers && isBuffer(k))) return x === t ? t.clone() : x;
           const m = old[k]!;
-          if (cpu !== undefined && tf.getBackend() === "cpu") return runOnCpu(m, x, state.n, cpu);
+          if (path.kind === "kernel") {
+            const { name, attrs } = path.kernel;
+            return tf.engine().runKernel(name, { mean: m, w: x }, attrs(state.n)) as tf.Tensor;
+          }
+          if (path.kind === "cpu") return runOnCpu(m, x, state.n, path.cpu);
           const r = rule(m, x, state.n, k);
           if (r.shape.length !== m.shape.length || r.shape.some((d, i) => d !== m.shape[i])) {
             throw new Error(

@@ -8,6 +8,7 @@ import {
   type Averager,
   type AveragerOptions,
   AveragingConfigError,
+  emaUpdateKernel,
   makeAverager,
 } from "./Averager.js";
 
@@ -72,12 +73,15 @@ export const ema = (options: EmaOptions): Averager => {
       return tf.add(tf.mul(mean, dt), tf.mul(w, 1 - dt));
     },
     options,
-    // Same float32 roundings as the tensor rule (and PyTorch): d and 1 - d as float32, mul, mul, add.
-    (a, b, out, n) => {
-      const f = Math.fround;
-      const dt = f(d(n));
-      const ct = f(1 - d(n));
-      for (let i = 0; i < a.length; i++) out[i] = f(f(dt * a[i]!) + f(ct * b[i]!));
+    {
+      // Same float32 roundings as the tensor rule (and PyTorch): d and 1 - d as float32, mul, mul, add.
+      cpu: (a, b, out, n) => {
+        const f = Math.fround;
+        const dt = f(d(n));
+        const ct = f(1 - d(n));
+        for (let i = 0; i < a.length; i++) out[i] = f(f(dt * a[i]!) + f(ct * b[i]!));
+      },
+      kernel: { name: emaUpdateKernel, attrs: (n) => ({ decay: d(n) }) },
     },
   );
 };

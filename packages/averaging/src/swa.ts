@@ -4,7 +4,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { type Averager, type AveragerOptions, makeAverager } from "./Averager.js";
+import { type Averager, type AveragerOptions, makeAverager, swaUpdateKernel } from "./Averager.js";
 
 /**
  * The SWA running mean `mean + (w - mean) / (n + 1)` (PyTorch `AveragedModel` default avg_fn);
@@ -16,11 +16,9 @@ import { type Averager, type AveragerOptions, makeAverager } from "./Averager.js
  * s = avg.update(s, w1); s = avg.update(s, w2); // s.mean = (w1 + w2) / 2, s.n = 2
  */
 export const swa = (options: AveragerOptions = {}): Averager =>
-  makeAverager(
-    (mean, w, n) => tf.add(mean, tf.div(tf.sub(w, mean), n + 1)),
-    options,
+  makeAverager((mean, w, n) => tf.add(mean, tf.div(tf.sub(w, mean), n + 1)), options, {
     // Same float32 roundings as the tensor rule (and PyTorch): sub, div, add.
-    (a, b, out, n) => {
+    cpu: (a, b, out, n) => {
       const d = n + 1;
       const f = Math.fround;
       for (let i = 0; i < a.length; i++) {
@@ -28,4 +26,5 @@ export const swa = (options: AveragerOptions = {}): Averager =>
         out[i] = f(ai + f(f(b[i]! - ai) / d));
       }
     },
-  );
+    kernel: { name: swaUpdateKernel, attrs: (n) => ({ count: n + 1 }) },
+  });

@@ -1,0 +1,164 @@
+/**
+ * On wasm with @wider/backend's kernels registered, `swa()` and `ema()` run their one-pass
+ * kernels (`WiderSwaUpdate`, `WiderEmaUpdate`) instead of three elementwise kernels, and give
+ * bit for bit the numbers of the other paths: the cpu backend's JS loop, and the tensor rule on
+ * wasm (the same rule through `custom`). The PyTorch fixtures also run on this path
+ * (`fixtureSuite` below). No tensor or heap leaks over 1,000 updates.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { initWasmTraining, wasmHeapBytes } from "@wider/backend";
+import { disposeWeights, type Weights } from "@wider/weights";
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  type Averager,
+  custom,
+  disposeState,
+  ema,
+  emaDecay,
+  emaUpdateKernel,
+  swa,
+  swaUpdateKernel,
+} from "../src/index.js";
+import { fixtureSuite } from "./fixtureSuite.js";
+
+beforeAll(async () => {
+  await initWasmTraining();
+});
+
+/** Seeded pseudo-random float32 values (mulberry32), with a few exact zeros and large ones. */
+const values = (seed: number, n: number): Float32Array => {
+  let a = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    out[i] = i % 11 === 0 ? 0 : i % 13 === 0 ? (u - 0.5) * 1e6 : (u - 0.5) * 4;
+  }
+  return out;
+};
+
+/** Weight set `k`: odd sizes (tails past the 4-lane loop), a conv kernel, an int32 buffer. */
+const weightSet = (k: number): Weights => ({
+  "conv/kernel": tf.tensor(values(10 * k + 1, 3 * 3 * 2 * 5), [3, 3, 2, 5]),
+  "conv/bias": tf.tensor(values(10 * k + 2, 5), [5]),
+  "dense/kernel": tf.tensor(values(10 * k + 3, 37 * 11), [37, 11]),
+  "bn/moving_mean": tf.tensor(values(10 * k + 4, 7), [7]),
+  "step/count": tf.tensor([k, k + 1, 2 * k], [3], "int32"),
+});
+
+/** Runs `avg` over 6 weight sets on `backend`; returns the final mean as plain arrays. */
+const runOn = async (backend: string, avg: Averager): Promise<Record<string, Float32Array>> => {
+  const prev = tf.getBackend();
+  await tf.setBackend(backend);
+  try {
+    let s = avg.init();
+    for (let k = 0; k < 6; k++) {
+      const w = weightSet(k);
+      s = avg.update(s, w);
+      disposeWeights(w);
+    }
+    const out = Object.fromEntries(
+      Object.entries(s.mean!).map(([k, t]) => [k, t.dataSync() as Float32Array]),
+    );
+    disposeState(s);
+    return out;
+  } finally {
+    await tf.setBackend(prev);
+  }
+};
+
+const emaOptions = { decay: 0.9, warmup: { gamma: 1, power: 0.75 } } as const;
+const d = emaDecay(emaOptions);
+const cases: ReadonlyArray<{
+  label: string;
+  kernel: string;
+  fast: () => Averager;
+  rule: Averager;
+}> = [
+  {
+    label: "swa",
+    kernel: swaUpdateKernel,
+    fast: () => swa(),
+    rule: custom((m, w, n) => tf.add(m, tf.div(tf.sub(w, m), n + 1))),
+  },
+  {
+    label: "ema (warmup)",
+    kernel: emaUpdateKernel,
+    fast: () => ema(emaOptions),
+    rule: custom((m, w, n) => tf.add(tf.mul(m, d(n)), tf.mul(w, 1 - d(n)))),
+  },
+];
+
+describe("one-pass kernels on wasm", () => {
+  it("are registered by @wider/backend under the names @wider/averaging looks up", () => {
+    expect(tf.getBackend()).toBe("wasm");
+    expect(tf.getKernel(swaUpdateKernel, "wasm")).toBeDefined();
+    expect(tf.getKernel(emaUpdateKernel, "wasm")).toBeDefined();
+  });
+
+  for (const c of cases) {
+    it(`${c.label}: update runs one ${c.kernel} per tensor and no elementwise kernels`, async () => {
+      const avg = c.fast();
+      const w0 = weightSet(0);
+      const w1 = weightSet(1);
+      const s0 = avg.update(avg.init(), w0);
+      let s1 = s0;
+      const profile = await tf.profile(() => {
+        s1 = avg.update(s0, w1);
+      });
+      const names = profile.kernels.map((k) => k.name);
+      // 5 tensors; the int32 one is cast to float32 first.
+      expect(names.filter((k) => k === c.kernel)).toHaveLength(5);
+      expect(names.filter((k) => ["Sub", "RealDiv", "Add", "Mul"].includes(k))).toEqual([]);
+      disposeState(s1);
+      disposeWeights(w0);
+      disposeWeights(w1);
+    });
+
+    it(`${c.label}: equals the cpu path and the tensor rule on wasm bit for bit`, async () => {
+      const wasmFast = await runOn("wasm", c.fast());
+      const wasmRule = await runOn("wasm", c.rule);
+      const cpuFast = await runOn("cpu", c.fast());
+      for (const key of Object.keys(wasmFast)) {
+        expect(Array.from(wasmFast[key]!), `${key} vs tensor rule on wasm`).toEqual(
+          Array.from(wasmRule[key]!),
+        );
+        expect(Array.from(wasmFast[key]!), `${key} vs cpu`).toEqual(Array.from(cpuFast[key]!));
+      }
+    });
+  }
+
+  it("buffers: 'copy' still copies the latest buffers on the kernel path", () => {
+    const avg = swa({ buffers: "copy" });
+    const w0 = weightSet(0);
+    const w1 = weightSet(1);
+    let s = avg.update(avg.init(), w0);
+    s = avg.update(s, w1);
+    expect(Array.from(s.mean!["bn/moving_mean"]!.dataSync())).toEqual(
+      Array.from(w1["bn/moving_mean"]!.dataSync()),
+    );
+    disposeState(s);
+    disposeWeights(w0);
+    disposeWeights(w1);
+  });
+
+  it("leak neither tensors nor wasm heap over 1,000 updates", () => {
+    for (const avg of [swa(), ema({ decay: 0.99 })]) {
+      const w = weightSet(3);
+      let s = avg.update(avg.init(), w);
+      for (let i = 0; i < 10; i++) s = avg.update(s, w);
+      const tensors = tf.memory().numTensors;
+      const heap = wasmHeapBytes();
+      for (let i = 0; i < 1000; i++) s = avg.update(s, w);
+      expect(tf.memory().numTensors).toBe(tensors);
+      expect(wasmHeapBytes()).toBe(heap);
+      disposeState(s);
+      disposeWeights(w);
+    }
+  });
+});
+
+// The PyTorch fixtures again, now through the one-pass kernels (same tolerance as plain wasm).
+fixtureSuite("wasm with one-pass kernels", 0.1);
