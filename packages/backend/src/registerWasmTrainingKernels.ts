@@ -18,7 +18,12 @@ import {
 } from "./depthwiseConv2dGrad.js";
 import { sumConfig } from "./leadingSum.js";
 import { maxPoolGradConfig } from "./maxPoolGrad.js";
-import { emaUpdateConfig, swaUpdateConfig } from "./runningMean.js";
+import {
+  emaUpdateConfig,
+  emaUpdateKernelName,
+  swaUpdateConfig,
+  swaUpdateKernelName,
+} from "./runningMean.js";
 import { untransposedFusedMatMul } from "./transposedMatMul.js";
 import { unsortedSegmentSumConfig } from "./unsortedSegmentSum.js";
 import { rememberOriginal } from "./wasmKernelCall.js";
@@ -93,12 +98,12 @@ export const wasmTrainingKernels: ReadonlyArray<TrainingKernel> = [
     why: "same-dtype casts (relu gradients) copied the whole buffer; shares it",
   },
   {
-    kernelName: "WiderSwaUpdate",
+    kernelName: swaUpdateKernelName,
     change: "added",
-    why: "@wider/averaging's SWA update mean + (w - mean) / count is three elementwise passes; one pass of a 412-byte SIMD module on the backend's memory",
+    why: "@wider/averaging's SWA update mean + (w - mean) / count is three elementwise passes; one pass of a small SIMD module on the backend's memory (the three kernels where it cannot run)",
   },
   {
-    kernelName: "WiderEmaUpdate",
+    kernelName: emaUpdateKernelName,
     change: "added",
     why: "@wider/averaging's EMA update decay * mean + (1 - decay) * w is three elementwise passes; one pass of the same module",
   },

@@ -4,26 +4,30 @@
  * @wider/averaging looks these names up with `getKernel` and falls back to three elementwise
  * tfjs kernels when they are absent; here each update is a single pass of a small SIMD module
  * (wasm/runningMean.wat) that imports the backend's own linear memory, so it reads and writes
- * tensors where they are. The results are the same float32 numbers as the tensor rules.
+ * tensors where they are. The results are the same float32 numbers as the tensor rules. Where
+ * the module cannot run (no WebAssembly SIMD, or a build whose memory is not exported, such as
+ * the threaded one), the kernels compose the tensor rule from the backend's own kernels, so
+ * they are never slower than the path they replace.
  */
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import {
   type KernelConfig,
   type KernelFunc,
+  type NamedAttrMap,
   type NamedTensorInfoMap,
   type TensorInfo,
   util,
 } from "@tensorflow/tfjs-core";
 import { runningMeanWasmBase64 } from "./runningMeanWasm.js";
-import { need } from "./wasmKernelCall.js";
+import { callWasm, free, need } from "./wasmKernelCall.js";
 
 // -------------------------------------------------------------------------------------
 // model
 // -------------------------------------------------------------------------------------
 
-/** Kernel name of the SWA update: inputs `{ mean, w }` (float32, same size), attrs `{ count }`. */
+/** Kernel name of the SWA update: inputs `{ mean, w }` (float32, same shape), attrs `{ count }`. */
 export const swaUpdateKernelName = "WiderSwaUpdate";
-/** Kernel name of the EMA update: inputs `{ mean, w }` (float32, same size), attrs `{ decay }`. */
+/** Kernel name of the EMA update: inputs `{ mean, w }` (float32, same shape), attrs `{ decay }`. */
 export const emaUpdateKernelName = "WiderEmaUpdate";
 
 /** The functions of the running-mean module; pointers are byte offsets, `len` counts floats. */
@@ -39,6 +43,9 @@ export interface RunningMeanExports {
   ) => void;
 }
 
+/** Finds the running-mean module for a backend (a parameter so tests can take the fallback). */
+export type ModuleOf = (backend: BackendWasm) => RunningMeanExports | undefined;
+
 // -------------------------------------------------------------------------------------
 // constructors
 // -------------------------------------------------------------------------------------
@@ -48,15 +55,23 @@ export const runningMeanWasmBytes = (): Uint8Array<ArrayBuffer> =>
   Uint8Array.from(atob(runningMeanWasmBase64), (c) => c.charCodeAt(0));
 
 /**
- * Instantiates the running-mean module on `memory`, or returns undefined where WebAssembly
- * SIMD is unavailable (the kernels then run their JavaScript loops). Compiles synchronously:
- * the module is 412 bytes, well under the browsers' limit for synchronous compilation.
+ * Instantiates the running-mean module on `memory`, or returns undefined where it cannot run
+ * (no WebAssembly SIMD, or a memory it cannot import, e.g. a shared one). Compiles
+ * synchronously: the module is a few hundred bytes, well under browsers' limit for that.
  */
 export function instantiateRunningMean(memory: WebAssembly.Memory): RunningMeanExports | undefined {
   const bytes = runningMeanWasmBytes();
   if (!WebAssembly.validate(bytes)) return undefined;
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-  return instance.exports as unknown as RunningMeanExports;
+  let exports: Record<string, unknown>;
+  try {
+    exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
+  } catch {
+    return undefined; // LinkError: e.g. a shared memory (threaded build) against our unshared import.
+  }
+  const { swa, ema } = exports;
+  if (typeof swa !== "function" || typeof ema !== "function") return undefined;
+  // Typed by the .wat source: swa(i32, i32, i32, i32, f32), ema(i32, i32, i32, i32, f32, f32).
+  return { swa, ema } as RunningMeanExports;
 }
 
 /** One instance per backend memory (a cache: instantiating again would give the same functions). */
@@ -64,10 +79,10 @@ const instances = new WeakMap<WebAssembly.Memory, RunningMeanExports | undefined
 
 /**
  * The module instantiated on the backend's linear memory, or undefined when the memory is not
- * reachable (tfjs-backend-wasm 4.22.0 exposes it as the Emscripten module's `asm.memory`) or
- * SIMD is unavailable.
+ * reachable (tfjs-backend-wasm 4.22.0 exports it as the Emscripten module's `asm.memory`; its
+ * threaded build imports a shared memory instead) or the module cannot run there.
  */
-function runningMeanFor(backend: BackendWasm): RunningMeanExports | undefined {
+export function runningMeanFor(backend: BackendWasm): RunningMeanExports | undefined {
   // The Emscripten module type (@types/emscripten) does not declare `asm`; read it structurally.
   const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
   if (!(memory instanceof WebAssembly.Memory)) return undefined;
@@ -76,72 +91,17 @@ function runningMeanFor(backend: BackendWasm): RunningMeanExports | undefined {
 }
 
 // -------------------------------------------------------------------------------------
-// JavaScript fallbacks (same float32 roundings)
-// -------------------------------------------------------------------------------------
-
-/** `out = mean + (w - mean) / count`, rounding to float32 after each operation. */
-export function swaUpdateJs(
-  mean: Float32Array,
-  w: Float32Array,
-  out: Float32Array,
-  count: number,
-): void {
-  const f = Math.fround;
-  const c = f(count);
-  for (let i = 0; i < mean.length; i++) {
-    const m = mean[i] as number;
-    out[i] = f(m + f(f((w[i] as number) - m) / c));
-  }
-}
-
-/** `out = decay * mean + (1 - decay) * w`, rounding to float32 after each operation. */
-export function emaUpdateJs(
-  mean: Float32Array,
-  w: Float32Array,
-  out: Float32Array,
-  decay: number,
-): void {
-  const f = Math.fround;
-  const d = f(decay);
-  const c = f(1 - decay);
-  for (let i = 0; i < mean.length; i++) {
-    out[i] = f(f(d * (mean[i] as number)) + f(c * (w[i] as number)));
-  }
-}
-
-// -------------------------------------------------------------------------------------
 // kernels
 // -------------------------------------------------------------------------------------
 
-type Run = (
-  exports: RunningMeanExports | undefined,
-  mean: Float32Array,
-  w: Float32Array,
-  out: Float32Array,
-) => void;
-
-/** A running-mean kernel: checks the operands, allocates the output, runs `run` on heap views. */
-function runningMeanKernel(
-  name: string,
-  attrsOf: (attrs: Record<string, unknown>) => Run,
-): KernelFunc {
-  return ({ inputs, attrs, backend }) => {
-    const wasm = backend as BackendWasm;
-    const { mean, w } = operands(name, inputs);
-    const run = attrsOf(attrs as Record<string, unknown>);
-    const out = wasm.makeOutput(mean.shape, "float32");
-    if (util.sizeFromShape(mean.shape) === 0) return out;
-    // Views after makeOutput: an allocation may grow the memory and detach older views.
-    run(
-      runningMeanFor(wasm),
-      wasm.typedArrayFromHeap(mean) as Float32Array,
-      wasm.typedArrayFromHeap(w) as Float32Array,
-      wasm.typedArrayFromHeap(out) as Float32Array,
-    );
-    return out;
-  };
+/** A float32 scalar on the wasm heap; the caller frees it. */
+function scalarInfo(wasm: BackendWasm, value: number): TensorInfo {
+  const s = wasm.makeOutput([], "float32");
+  (wasm.typedArrayFromHeap(s) as Float32Array)[0] = value;
+  return s;
 }
 
+/** Checks the `{ mean, w }` inputs: float32, one shape. */
 function operands(name: string, inputs: NamedTensorInfoMap): { mean: TensorInfo; w: TensorInfo } {
   const mean = need(inputs, "mean");
   const w = need(inputs, "w");
@@ -158,7 +118,8 @@ function operands(name: string, inputs: NamedTensorInfoMap): { mean: TensorInfo;
   return { mean, w };
 }
 
-function numberAttr(name: string, attrs: Record<string, unknown>, key: string): number {
+/** A number attr of a kernel call, or a clear error. */
+function numberAttr(name: string, attrs: NamedAttrMap, key: string): number {
   const v = attrs[key];
   if (typeof v !== "number") {
     throw new Error(`@wider/backend: ${name} needs a number attr '${key}', got ${String(v)}.`);
@@ -166,23 +127,92 @@ function numberAttr(name: string, attrs: Record<string, unknown>, key: string): 
   return v;
 }
 
+/** Runs the module on byte offsets: `(module, mean, w, out, len, attrs)`. */
+type Simd = (
+  k: RunningMeanExports,
+  mean: number,
+  w: number,
+  out: number,
+  len: number,
+  attrs: NamedAttrMap,
+) => void;
+
+/** Composes the same rule from the backend's own kernels. */
+type Fallback = (
+  wasm: BackendWasm,
+  mean: TensorInfo,
+  w: TensorInfo,
+  attrs: NamedAttrMap,
+) => TensorInfo;
+
+/**
+ * A running-mean kernel: `simd` on the heap offsets of the inputs and of the output (offsets
+ * taken after `makeOutput`, whose allocation may grow the memory), or `fallback` where the
+ * module cannot run.
+ */
+function runningMeanKernel(
+  name: string,
+  moduleOf: ModuleOf,
+  simd: Simd,
+  fallback: Fallback,
+): KernelFunc {
+  return ({ inputs, attrs = {}, backend }) => {
+    const wasm = backend as BackendWasm;
+    const { mean, w } = operands(name, inputs);
+    const k = moduleOf(wasm);
+    if (k === undefined) return fallback(wasm, mean, w, attrs);
+    const len = util.sizeFromShape(mean.shape);
+    const out = wasm.makeOutput(mean.shape, "float32");
+    if (len === 0) return out;
+    const at = (t: TensorInfo) => wasm.typedArrayFromHeap(t).byteOffset;
+    simd(k, at(mean), at(w), at(out), len, attrs);
+    return out;
+  };
+}
+
+/** `WiderSwaUpdate` on wasm, finding the module with `moduleOf`. */
+export const swaUpdateWith = (moduleOf: ModuleOf): KernelFunc =>
+  runningMeanKernel(
+    swaUpdateKernelName,
+    moduleOf,
+    (k, mean, w, out, len, attrs) =>
+      k.swa(mean, w, out, len, numberAttr(swaUpdateKernelName, attrs, "count")),
+    (wasm, mean, w, attrs) => {
+      const count = scalarInfo(wasm, numberAttr(swaUpdateKernelName, attrs, "count"));
+      const diff = callWasm(wasm, "Sub", { a: w, b: mean });
+      const step = callWasm(wasm, "RealDiv", { a: diff, b: count });
+      const out = callWasm(wasm, "Add", { a: mean, b: step });
+      free(wasm, count, diff, step);
+      return out;
+    },
+  );
+
+/** `WiderEmaUpdate` on wasm, finding the module with `moduleOf`. */
+export const emaUpdateWith = (moduleOf: ModuleOf): KernelFunc =>
+  runningMeanKernel(
+    emaUpdateKernelName,
+    moduleOf,
+    (k, mean, w, out, len, attrs) => {
+      const decay = numberAttr(emaUpdateKernelName, attrs, "decay");
+      k.ema(mean, w, out, len, decay, 1 - decay);
+    },
+    (wasm, mean, w, attrs) => {
+      const decay = numberAttr(emaUpdateKernelName, attrs, "decay");
+      const d = scalarInfo(wasm, decay);
+      const c = scalarInfo(wasm, 1 - decay);
+      const a = callWasm(wasm, "Multiply", { a: mean, b: d });
+      const b = callWasm(wasm, "Multiply", { a: w, b: c });
+      const out = callWasm(wasm, "Add", { a, b });
+      free(wasm, d, c, a, b);
+      return out;
+    },
+  );
+
 /** `WiderSwaUpdate` on wasm: `mean + (w - mean) / count` in one pass. */
-export const swaUpdate: KernelFunc = runningMeanKernel(swaUpdateKernelName, (attrs) => {
-  const count = numberAttr(swaUpdateKernelName, attrs, "count");
-  return (k, mean, w, out) =>
-    k === undefined
-      ? swaUpdateJs(mean, w, out, count)
-      : k.swa(mean.byteOffset, w.byteOffset, out.byteOffset, mean.length, count);
-});
+export const swaUpdate: KernelFunc = swaUpdateWith(runningMeanFor);
 
 /** `WiderEmaUpdate` on wasm: `decay * mean + (1 - decay) * w` in one pass. */
-export const emaUpdate: KernelFunc = runningMeanKernel(emaUpdateKernelName, (attrs) => {
-  const decay = numberAttr(emaUpdateKernelName, attrs, "decay");
-  return (k, mean, w, out) =>
-    k === undefined
-      ? emaUpdateJs(mean, w, out, decay)
-      : k.ema(mean.byteOffset, w.byteOffset, out.byteOffset, mean.length, decay, 1 - decay);
-});
+export const emaUpdate: KernelFunc = emaUpdateWith(runningMeanFor);
 
 /** Kernel config: `WiderSwaUpdate` on wasm. */
 export const swaUpdateConfig: KernelConfig = {

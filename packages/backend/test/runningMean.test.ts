@@ -1,11 +1,14 @@
 /**
  * The running-mean kernels (`WiderSwaUpdate`, `WiderEmaUpdate`): the committed module matches
- * its .wat source; the SIMD module, its JavaScript fallback and the registered wasm kernels all
+ * its .wat source; the SIMD module, the registered wasm kernels (which must really run the
+ * module on the backend's memory) and their fallback through the wasm package's own kernels all
  * give exactly (bit for bit) the float32 numbers of the tensor rules they replace, computed by
  * the cpu backend's own kernels (the independent oracle), including tails (len % 4 != 0),
- * unaligned offsets and special values; bad operands are refused; nothing leaks.
+ * unaligned offsets, special values and an output whose allocation grows the memory; bad
+ * operands are refused; nothing leaks.
  */
 import * as tf from "@tensorflow/tfjs";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { assembleRunningMean } from "../scripts/assembleWasm.js";
 import {
@@ -15,10 +18,11 @@ import {
   wasmHeapBytes,
 } from "../src/index.js";
 import {
-  emaUpdateJs,
+  emaUpdateWith,
   instantiateRunningMean,
+  runningMeanFor,
   runningMeanWasmBytes,
-  swaUpdateJs,
+  swaUpdateWith,
 } from "../src/runningMean.js";
 import { normals, rng } from "./helpers.js";
 
@@ -93,8 +97,8 @@ describe("running-mean module", () => {
         const heap = new Float32Array(memory.buffer);
         heap.set(mean, base[0] / 4);
         heap.set(w, base[1] / 4);
-        // The output region and 4 floats past it start as a sentinel; only len floats may change.
-        const poison = () => heap.fill(12345, base[2] / 4, base[2] / 4 + len + 4);
+        // The output region and 4 floats either side start as a sentinel; only len floats change.
+        const poison = () => heap.fill(12345, base[2] / 4 - 4, base[2] / 4 + len + 4);
         const read = () => new Float32Array(memory.buffer, base[2], len).slice();
         for (const count of [2, 3, 7, 1001]) {
           poison();
@@ -107,22 +111,10 @@ describe("running-mean module", () => {
           expectSameFloats(read(), cpuRule("ema", mean, w, decay), `ema len ${len} decay ${decay}`);
         }
         // Nothing beyond len is written.
-        expect(new Float32Array(memory.buffer, base[2] + 4 * len, 4)).toEqual(
-          new Float32Array(4).fill(12345),
-        );
+        const sentinel = new Float32Array(4).fill(12345);
+        expect(new Float32Array(memory.buffer, base[2] + 4 * len, 4)).toEqual(sentinel);
+        expect(new Float32Array(memory.buffer, base[2] - 16, 4)).toEqual(sentinel);
       }
-    }
-  });
-
-  it("the JavaScript fallbacks equal the cpu tensor rules bit for bit", () => {
-    for (const len of LENGTHS) {
-      const mean = values(len + 2, len);
-      const w = values(len + 202, len);
-      const out = new Float32Array(len);
-      swaUpdateJs(mean, w, out, 5);
-      expectSameFloats(out, cpuRule("swa", mean, w, 5), `swa len ${len}`);
-      emaUpdateJs(mean, w, out, 0.999);
-      expectSameFloats(out, cpuRule("ema", mean, w, 0.999), `ema len ${len}`);
     }
   });
 });
@@ -130,6 +122,15 @@ describe("running-mean module", () => {
 describe("WiderSwaUpdate / WiderEmaUpdate on wasm", () => {
   const run = (name: string, mean: tf.Tensor, w: tf.Tensor, attrs: Attrs): tf.Tensor =>
     tf.engine().runKernel(name, { mean, w }, attrs) as tf.Tensor;
+
+  it("find the SIMD module on the backend's own memory (not the fallback)", () => {
+    expect(runningMeanFor(tf.backend() as BackendWasm)).toBeDefined();
+    // The registered kernels use the module whenever runningMeanFor finds it (their fallback
+    // only runs when it returns undefined): on Node with tfjs-backend-wasm 4.22.0 it must.
+    const k = runningMeanFor(tf.backend() as BackendWasm);
+    expect(k).toBeDefined();
+    expect(runningMeanFor(tf.backend() as BackendWasm), "instantiated once, then cached").toBe(k);
+  });
 
   it("are registered by initWasmTraining and equal the cpu tensor rules bit for bit", () => {
     expect(tf.getBackend()).toBe("wasm");
@@ -156,6 +157,70 @@ describe("WiderSwaUpdate / WiderEmaUpdate on wasm", () => {
     }
   });
 
+  it("stay exact when allocating the output grows the wasm memory", () => {
+    // Inputs as large as the whole heap so far: the output cannot fit without growing it.
+    const len = Math.ceil(wasmHeapBytes()! / 4) + 7;
+    const mean = values(91, len);
+    const w = values(92, len);
+    tf.tidy(() => {
+      const m = tf.tensor1d(mean);
+      const x = tf.tensor1d(w);
+      const before = wasmHeapBytes()!;
+      const s = run(swaUpdateKernelName, m, x, { count: 7 });
+      expect(wasmHeapBytes()!, "the output allocation grew the memory").toBeGreaterThan(before);
+      expectSameFloats(
+        s.dataSync() as Float32Array,
+        cpuRule("swa", mean, w, 7),
+        "swa after growth",
+      );
+    });
+  });
+
+  it("fall back to the backend's own kernels, with the same numbers, where the module cannot run", () => {
+    // The kernels as registered, but told the module is unavailable (a threaded build, no SIMD).
+    const names = { swa: "TestSwaUpdateFallback", ema: "TestEmaUpdateFallback" } as const;
+    tf.registerKernel({
+      kernelName: names.swa,
+      backendName: "wasm",
+      kernelFunc: swaUpdateWith(() => undefined),
+    });
+    tf.registerKernel({
+      kernelName: names.ema,
+      backendName: "wasm",
+      kernelFunc: emaUpdateWith(() => undefined),
+    });
+    try {
+      for (const len of [0, 5, 1027]) {
+        const mean = values(len + 5, len);
+        const w = values(len + 505, len);
+        const before = tf.memory().numTensors;
+        tf.tidy(() => {
+          const m = tf.tensor1d(mean);
+          const x = tf.tensor1d(w);
+          const s = run(names.swa, m, x, { count: 7 });
+          expectSameFloats(s.dataSync() as Float32Array, cpuRule("swa", mean, w, 7), `swa ${len}`);
+          const e = run(names.ema, m, x, { decay: 0.9 });
+          expectSameFloats(
+            e.dataSync() as Float32Array,
+            cpuRule("ema", mean, w, 0.9),
+            `ema ${len}`,
+          );
+        });
+        expect(tf.memory().numTensors).toBe(before);
+      }
+      // The fallback's intermediates are freed inside the kernel: the heap does not grow.
+      const big = tf.randomNormal([50_000]);
+      for (let i = 0; i < 5; i++) run(names.swa, big, big, { count: 2 }).dispose();
+      const heap = wasmHeapBytes();
+      for (let i = 0; i < 200; i++) run(names.ema, big, big, { decay: 0.5 }).dispose();
+      expect(wasmHeapBytes()).toBe(heap);
+      big.dispose();
+    } finally {
+      tf.unregisterKernel(names.swa, "wasm");
+      tf.unregisterKernel(names.ema, "wasm");
+    }
+  });
+
   it("refuse non-float32, mismatched shapes and missing attrs with a clear error", () => {
     tf.tidy(() => {
       const m = tf.zeros([3]);
@@ -169,6 +234,8 @@ describe("WiderSwaUpdate / WiderEmaUpdate on wasm", () => {
     });
   });
 
+  // numTensors is the real leak check; the heap size (it only grows) catches a leak of the
+  // intermediates or outputs large enough to make the allocator grow the memory.
   it("leak neither tensors nor heap over 1,000 updates of a 100k-float mean", () => {
     let mean = tf.randomNormal([100_003]);
     const w = tf.randomNormal([100_003]);
