@@ -85,6 +85,9 @@ export const emptyState = (): AveragerState => ({ n: 0, mean: null });
 
 const toFloat32 = (t: tf.Tensor): tf.Tensor => (t.dtype === "float32" ? t : tf.cast(t, "float32"));
 
+const sameShape = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): boolean =>
+  a.length === b.length && a.every((d, i) => d === b[i]);
+
 const checkKeys = (mean: Weights, w: Weights): void => {
   const km = Object.keys(mean);
   const kw = Object.keys(w);
@@ -99,7 +102,7 @@ const checkKeys = (mean: Weights, w: Weights): void => {
   for (const k of km) {
     const a = mean[k]!.shape;
     const b = w[k]!.shape;
-    if (a.length !== b.length || a.some((d, i) => d !== b[i])) {
+    if (!sameShape(a, b)) {
       throw new Error(`update: "${k}" has shape [${b}] but the running mean has [${a}]`);
     }
   }
@@ -117,7 +120,7 @@ export type CpuRule = (a: Float32Array, b: Float32Array, out: Float32Array, n: n
  * `name` is registered there (`tf.getKernel(name, tf.getBackend())`), `update` runs
  * `runKernel(name, { mean, w }, attrs(n))` (float32 `mean` and `w` of one shape, the new mean
  * out) instead of the tensor rule. The kernel must give the same float32 numbers as the rule.
- * @wider/backend registers {@link swaUpdateKernel} and {@link emaUpdateKernel} on wasm.
+ * @wider/backend registers {@link swaUpdateKernelName} and {@link emaUpdateKernelName} on wasm.
  */
 export interface KernelRule {
   readonly name: string;
@@ -136,13 +139,13 @@ export interface FastPaths {
  * Name of the one-pass SWA kernel: inputs `{ mean, w }`, attrs `{ count }` (= n + 1), output
  * `mean + (w - mean) / count` rounded to float32 after each operation.
  */
-export const swaUpdateKernel = "WiderSwaUpdate";
+export const swaUpdateKernelName = "WiderSwaUpdate";
 
 /**
  * Name of the one-pass EMA kernel: inputs `{ mean, w }`, attrs `{ decay }`, output
  * `decay * mean + (1 - decay) * w` rounded to float32 after each operation.
  */
-export const emaUpdateKernel = "WiderEmaUpdate";
+export const emaUpdateKernelName = "WiderEmaUpdate";
 
 /** Runs a {@link CpuRule} on the cpu backend's arrays (`dataSync` returns them without a copy). */
 const runOnCpu = (mean: tf.Tensor, w: tf.Tensor, n: number, cpu: CpuRule): tf.Tensor => {
@@ -214,11 +217,18 @@ export const makeAverager = (
           const m = old[k]!;
           if (path.kind === "kernel") {
             const { name, attrs } = path.kernel;
-            return tf.engine().runKernel(name, { mean: m, w: x }, attrs(state.n)) as tf.Tensor;
+            const r = tf.engine().runKernel(name, { mean: m, w: x }, attrs(state.n)) as tf.Tensor;
+            // Any backend may register the name: hold it to the contract.
+            if (r.dtype !== "float32" || !sameShape(r.shape, m.shape)) {
+              throw new Error(
+                `update: kernel ${name} returned ${r.dtype} [${r.shape}] for "${k}", expected float32 [${m.shape}]`,
+              );
+            }
+            return r;
           }
           if (path.kind === "cpu") return runOnCpu(m, x, state.n, path.cpu);
           const r = rule(m, x, state.n, k);
-          if (r.shape.length !== m.shape.length || r.shape.some((d, i) => d !== m.shape[i])) {
+          if (!sameShape(r.shape, m.shape)) {
             throw new Error(
               `update: the rule returned shape [${r.shape}] for "${k}", expected [${m.shape}]`,
             );

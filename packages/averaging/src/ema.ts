@@ -8,7 +8,7 @@ import {
   type Averager,
   type AveragerOptions,
   AveragingConfigError,
-  emaUpdateKernel,
+  emaUpdateKernelName,
   makeAverager,
 } from "./Averager.js";
 
@@ -81,7 +81,7 @@ export const ema = (options: EmaOptions): Averager => {
         const ct = f(1 - d(n));
         for (let i = 0; i < a.length; i++) out[i] = f(f(dt * a[i]!) + f(ct * b[i]!));
       },
-      kernel: { name: emaUpdateKernel, attrs: (n) => ({ decay: d(n) }) },
+      kernel: { name: emaUpdateKernelName, attrs: (n) => ({ decay: d(n) }) },
     },
   );
 };

@@ -4,7 +4,12 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { type Averager, type AveragerOptions, makeAverager, swaUpdateKernel } from "./Averager.js";
+import {
+  type Averager,
+  type AveragerOptions,
+  makeAverager,
+  swaUpdateKernelName,
+} from "./Averager.js";
 
 /**
  * The SWA running mean `mean + (w - mean) / (n + 1)` (PyTorch `AveragedModel` default avg_fn);
@@ -26,5 +31,5 @@ export const swa = (options: AveragerOptions = {}): Averager =>
         out[i] = f(ai + f(f(b[i]! - ai) / d));
       }
     },
-    kernel: { name: swaUpdateKernel, attrs: (n) => ({ count: n + 1 }) },
+    kernel: { name: swaUpdateKernelName, attrs: (n) => ({ count: n + 1 }) },
   });

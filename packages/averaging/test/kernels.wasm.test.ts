@@ -6,7 +6,7 @@
  * (`fixtureSuite` below). No tensor or heap leaks over 1,000 updates.
  */
 import * as tf from "@tensorflow/tfjs";
-import { initWasmTraining, wasmHeapBytes } from "@wider/backend";
+import * as backend from "@wider/backend";
 import { disposeWeights, type Weights } from "@wider/weights";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
@@ -15,17 +15,20 @@ import {
   disposeState,
   ema,
   emaDecay,
-  emaUpdateKernel,
+  emaUpdateKernelName,
   swa,
-  swaUpdateKernel,
+  swaUpdateKernelName,
 } from "../src/index.js";
 import { fixtureSuite } from "./fixtureSuite.js";
 
 beforeAll(async () => {
-  await initWasmTraining();
+  await backend.initWasmTraining();
 });
 
-/** Seeded pseudo-random float32 values (mulberry32), with a few exact zeros and large ones. */
+/**
+ * Seeded pseudo-random float32 values (mulberry32), with exact zeros, large values and, at every
+ * 17th place, a special one: ±0, ±Inf, NaN, a subnormal, 3e38.
+ */
 const values = (seed: number, n: number): Float32Array => {
   let a = seed >>> 0;
   const out = new Float32Array(n);
@@ -36,6 +39,8 @@ const values = (seed: number, n: number): Float32Array => {
     const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
     out[i] = i % 11 === 0 ? 0 : i % 13 === 0 ? (u - 0.5) * 1e6 : (u - 0.5) * 4;
   }
+  const special = [-0, Infinity, -Infinity, Number.NaN, 1e-40, 3e38];
+  for (let i = 5; i < n; i += 17) out[i] = special[(i + seed) % special.length]!;
   return out;
 };
 
@@ -79,13 +84,13 @@ const cases: ReadonlyArray<{
 }> = [
   {
     label: "swa",
-    kernel: swaUpdateKernel,
+    kernel: swaUpdateKernelName,
     fast: () => swa(),
     rule: custom((m, w, n) => tf.add(m, tf.div(tf.sub(w, m), n + 1))),
   },
   {
     label: "ema (warmup)",
-    kernel: emaUpdateKernel,
+    kernel: emaUpdateKernelName,
     fast: () => ema(emaOptions),
     rule: custom((m, w, n) => tf.add(tf.mul(m, d(n)), tf.mul(w, 1 - d(n)))),
   },
@@ -93,9 +98,11 @@ const cases: ReadonlyArray<{
 
 describe("one-pass kernels on wasm", () => {
   it("are registered by @wider/backend under the names @wider/averaging looks up", () => {
+    expect(backend.swaUpdateKernelName).toBe(swaUpdateKernelName);
+    expect(backend.emaUpdateKernelName).toBe(emaUpdateKernelName);
     expect(tf.getBackend()).toBe("wasm");
-    expect(tf.getKernel(swaUpdateKernel, "wasm")).toBeDefined();
-    expect(tf.getKernel(emaUpdateKernel, "wasm")).toBeDefined();
+    expect(tf.getKernel(swaUpdateKernelName, "wasm")).toBeDefined();
+    expect(tf.getKernel(emaUpdateKernelName, "wasm")).toBeDefined();
   });
 
   for (const c of cases) {
@@ -122,6 +129,7 @@ describe("one-pass kernels on wasm", () => {
       const wasmRule = await runOn("wasm", c.rule);
       const cpuFast = await runOn("cpu", c.fast());
       for (const key of Object.keys(wasmFast)) {
+        // toEqual: NaN equals NaN, and -0 differs from +0 (Object.is).
         expect(Array.from(wasmFast[key]!), `${key} vs tensor rule on wasm`).toEqual(
           Array.from(wasmRule[key]!),
         );
@@ -150,10 +158,10 @@ describe("one-pass kernels on wasm", () => {
       let s = avg.update(avg.init(), w);
       for (let i = 0; i < 10; i++) s = avg.update(s, w);
       const tensors = tf.memory().numTensors;
-      const heap = wasmHeapBytes();
+      const heap = backend.wasmHeapBytes();
       for (let i = 0; i < 1000; i++) s = avg.update(s, w);
       expect(tf.memory().numTensors).toBe(tensors);
-      expect(wasmHeapBytes()).toBe(heap);
+      expect(backend.wasmHeapBytes()).toBe(heap);
       disposeState(s);
       disposeWeights(w);
     }
