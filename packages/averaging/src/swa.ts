@@ -24,8 +24,8 @@ export const swa = (options: AveragerOptions = {}): Averager =>
   makeAverager((mean, w, n) => tf.add(mean, tf.div(tf.sub(w, mean), n + 1)), options, {
     // Same float32 roundings as the tensor rule (and PyTorch): sub, div, add.
     cpu: (a, b, out, n) => {
-      const d = n + 1;
       const f = Math.fround;
+      const d = f(n + 1); // the tensor rule's float32 scalar (exact below 2^24 updates)
       for (let i = 0; i < a.length; i++) {
         const ai = a[i]!;
         out[i] = f(ai + f(f(b[i]! - ai) / d));
