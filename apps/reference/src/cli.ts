@@ -21,6 +21,7 @@ import {
 } from "./config.js";
 import { makeProgress } from "./progress.js";
 import { checkpointDir, runExperiment } from "./run.js";
+import { parseSeeds, readSeedsConfig, runSeeds } from "./seeds.js";
 
 const numericFields = new Set<string>(
   configFields.filter((f) => typeof defaultConfig()[f] === "number"),
@@ -43,6 +44,9 @@ export const helpText = (): string => {
     "  --force                overwrite the run in an existing --out directory",
     "  --resume               continue the interrupted run in --out from its last checkpoint",
     "  --quiet                no progress, only summary lines",
+    "  --seeds 0,1,2          one run per seed in <out>/seed-<s>/, then aggregate.{json,md,html} in --out",
+    "  --jobs N               with --seeds: run N seeds at once, in child processes (default 1)",
+    "  --docs FILE            with --seeds: also write the aggregate into FILE's experiment section",
     "  --help                 this text",
     "",
     "Fields (flag = kebab-case of the field; schedule specs are JSON, see @wider/schedules):",
@@ -72,9 +76,24 @@ export interface Cli {
   readonly force: boolean;
   readonly resume: boolean;
   readonly quiet: boolean;
+  /** `--seeds`: the multi-seed mode's seeds (null: one run). */
+  readonly seeds: readonly number[] | null;
+  /** `--jobs`: seeds run at once. */
+  readonly jobs: number;
+  /** `--docs`: a Markdown file whose `experiment` section receives the aggregate. */
+  readonly docs: string | null;
   readonly file: ConfigFile;
   readonly flags: ConfigFile;
 }
+
+const parseJobs = (raw: string | boolean | undefined): number => {
+  if (typeof raw !== "string") return 1;
+  if (!/^\d+$/.test(raw.trim()) || Number(raw) < 1 || Number(raw) > 64)
+    throw new AppError(
+      `--jobs: ${raw} is not allowed; expected an integer from 1 to 64 (seeds run at once)`,
+    );
+  return Number(raw);
+};
 
 /** Parses argv (without `node` and the script); user mistakes throw {@link AppError}. */
 export const parseCli = (argv: readonly string[]): Cli => {
@@ -84,6 +103,9 @@ export const parseCli = (argv: readonly string[]): Cli => {
     resume: { type: "boolean" },
     quiet: { type: "boolean" },
     help: { type: "boolean" },
+    seeds: { type: "string" },
+    jobs: { type: "string" },
+    docs: { type: "string" },
   };
   for (const f of configFields) options[flagOf(f).slice(2)] = { type: "string" };
   // `--lr -3` would read as two flags: glue a negative number to its flag (`--lr=-3`).
@@ -139,6 +161,9 @@ export const parseCli = (argv: readonly string[]): Cli => {
     force: v.force === true,
     resume: v.resume === true,
     quiet: v.quiet === true,
+    seeds: typeof v.seeds === "string" ? parseSeeds(v.seeds) : null,
+    jobs: parseJobs(v.jobs),
+    docs: typeof v.docs === "string" ? v.docs : null,
     file,
     flags: decodedFlags.right,
   };
@@ -149,7 +174,12 @@ export const configOf = async (cli: Cli): Promise<Config> => {
   if (cli.resume && cli.force)
     throw new AppError("--resume and --force contradict each other; pass one of them");
   let base = defaultConfig();
-  if (cli.resume) {
+  if (cli.resume && cli.seeds !== null) {
+    const out = cli.flags.out ?? cli.file.out;
+    if (out === undefined)
+      throw new AppError("--resume needs --out DIR naming the multi-seed run to continue");
+    base = await readSeedsConfig(out);
+  } else if (cli.resume) {
     const out = cli.flags.out ?? cli.file.out;
     if (out === undefined)
       throw new AppError("--resume needs --out DIR naming the run to continue");
@@ -188,6 +218,28 @@ export const main = async (argv: readonly string[]): Promise<number> => {
     process.on("SIGINT", onSigint);
     const progress = makeProgress(process.stdout, cli.quiet);
     const t0 = Date.now();
+    if (cli.seeds !== null) {
+      const agg = await runSeeds(config, {
+        seeds: cli.seeds,
+        jobs: cli.jobs,
+        force: cli.force,
+        resume: cli.resume,
+        progress,
+        signal,
+        docs: cli.docs,
+        command: `wider ${argv.filter((a) => a !== "--").join(" ")}`,
+      });
+      progress.log(
+        [
+          `done: ${cli.seeds.length} seeds in ${((Date.now() - t0) / 1000).toFixed(1)}s; findings:`,
+          ...agg.findings.map((f) => `  ${f}`),
+          `aggregate: ${config.out}/aggregate.html, aggregate.md and aggregate.json`,
+        ].join("\n"),
+      );
+      return 0;
+    }
+    if (cli.docs !== null || cli.jobs !== 1)
+      throw new AppError("--jobs and --docs apply to a multi-seed run; add --seeds");
     const report = await runExperiment(config, {
       resume: cli.resume,
       force: cli.force,
