@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 
-/** The models of the benchmark and the experiment. */
+/** The models of the benchmark. */
 export type ModelName = "mlp" | "cnn" | "cnn-bn";
 
 /** Human-readable architecture of each model, for tables. */
