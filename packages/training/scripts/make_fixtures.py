@@ -9,7 +9,8 @@ optimizers.json: three float32 tensors of different shapes (keys are tfjs-style 
 of random gradients with a changing learning rate (set in param_groups before each step, as a
 per-step schedule does), for torch.optim.SGD (plain, momentum, dampening, nesterov, weight decay)
 and torch.optim.Adam / AdamW (with and without weight decay). Records the weights after every step
-and the optimizer state (momentum_buffer, exp_avg, exp_avg_sq) after the last.
+and the optimizer state (momentum_buffer, exp_avg, exp_avg_sq) after every step, so a test can
+check each step alone (from PyTorch's previous weights and state) as well as the whole run.
 
 loss.json: random logits and integer labels; torch.nn.CrossEntropyLoss(label_smoothing=s) (mean
 over the batch) and its gradient with respect to the logits, for several s.
@@ -28,7 +29,8 @@ SHAPES = {"dense/kernel": [3, 4], "dense/bias": [4], "conv/kernel": [2, 2, 1, 3]
 
 
 def flat(t):
-    return [float(v) for v in t.detach().reshape(-1).tolist()]
+    # 9 significant digits identify a float32 exactly (Math.fround gives back the same value).
+    return [float(f"{v:.9g}") for v in t.detach().reshape(-1).tolist()]
 
 
 def tensors(d):
@@ -72,6 +74,7 @@ for name, (kind, opts) in CONFIGS.items():
     else:
         opt = torch.optim.AdamW(plist, lr=lrs[0], **opts)
     after = []
+    states = []
     for s in range(STEPS):
         for g in opt.param_groups:
             g["lr"] = lrs[s]
@@ -79,12 +82,13 @@ for name, (kind, opts) in CONFIGS.items():
             params[k].grad = grads[s][k].clone()
         opt.step()
         after.append(tensors({k: params[k] for k in keys}))
-    state = {}
-    for torch_name, our_name in STATE_NAMES[kind].items():
-        if all(torch_name in opt.state[p] and opt.state[p][torch_name] is not None for p in plist):
-            state[our_name] = tensors({k: opt.state[params[k]][torch_name] for k in keys})
+        state = {}
+        for torch_name, our_name in STATE_NAMES[kind].items():
+            if all(opt.state[p].get(torch_name) is not None for p in plist):
+                state[our_name] = tensors({k: opt.state[params[k]][torch_name] for k in keys})
+        states.append(state)
     options = {k: (list(v) if isinstance(v, tuple) else v) for k, v in opts.items()}
-    cases[name] = {"kind": kind, "options": options, "after": after, "state": state}
+    cases[name] = {"kind": kind, "options": options, "after": after, "states": states}
 
 os.makedirs(OUT, exist_ok=True)
 with open(os.path.join(OUT, "optimizers.json"), "w") as f:
@@ -92,7 +96,7 @@ with open(os.path.join(OUT, "optimizers.json"), "w") as f:
         {
             "torch": torch.__version__,
             "steps": STEPS,
-            "lrs": lrs,
+            "lrs": lrs,  # float64: the rate a schedule computes
             "initial": tensors(initial),
             "grads": [tensors(g) for g in grads],
             "cases": cases,
