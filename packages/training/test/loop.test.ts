@@ -62,7 +62,7 @@ describe("runSteps", () => {
             seen.push({ step, lr });
             expect(state.step).toBe(step + 1);
           },
-        
+        },
         { onEpoch: (i) => void epochs.push(i) },
       ],
     });
