@@ -5,6 +5,14 @@
  *
  * @packageDocumentation
  */
+
+export {
+  disposeRunCheckpoint,
+  loadRunCheckpoint,
+  type RunCheckpoint,
+  RunCheckpointHeader,
+  saveRunCheckpoint,
+} from "./checkpoint.js";
 export {
   fail,
   TrainingConfigError,
