@@ -25,7 +25,7 @@ export interface AveragingCallbackOptions {
 /**
  * After each batch, if `policy(step)`, folds the model's current weights into the running state;
  * `step` counts batches across epochs and `fit` calls. The callback owns `state` (read it, or
- * swap it into the model with `withWeights`); free it with `dispose()`.
+ * swap it into the model with `withWeights` from `@wider/weights`); free it with `dispose()`.
  */
 export class AveragingCallback extends tfl.Callback {
   /** The current averager state (owned by the callback). */
