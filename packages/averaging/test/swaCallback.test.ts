@@ -66,7 +66,10 @@ const probe = (m: tf.LayersModel, n: () => number) => {
       });
     }
   })();
-  return { cb, seen, dispose: () => seen.forEach((s) => disposeWeights(s.weights)) };
+  const dispose = (): void => {
+    for (const s of seen) disposeWeights(s.weights);
+  };
+  return { cb, seen, dispose };
 };
 
 /** The float64 mean of the given weight sets, flattened (`flatten`'s key order). */
