@@ -12,7 +12,11 @@ import type { Policy } from "./policy.js";
 export interface AveragingCallbackOptions {
   /** The averager, e.g. `swa()` or `ema({ decay: 0.999 })`. */
   readonly averager: Averager;
-  /** At which 0-based global steps (batches) to update, e.g. `when({ start: 1000 })`. */
+  /**
+   * At which 0-based ABSOLUTE global steps (batches) to update, e.g. `when({ start: 1000 })`. The
+   * step is not re-based: with a `join`ed learning-rate schedule use `swaCallback`, which sets
+   * the rate and collects on one counter.
+   */
   readonly policy: Policy;
   /** Which weights to average (default `"all"`, so the averager's `buffers` option applies). */
   readonly include?: Include;
@@ -25,7 +29,7 @@ export interface AveragingCallbackOptions {
 /**
  * After each batch, if `policy(step)`, folds the model's current weights into the running state;
  * `step` counts batches across epochs and `fit` calls. The callback owns `state` (read it, or
- * swap it into the model with `withWeights`); free it with `dispose()`.
+ * swap it into the model with `withWeights` from `@wider/weights`); free it with `dispose()`.
  */
 export class AveragingCallback extends tfl.Callback {
   /** The current averager state (owned by the callback). */

@@ -14,4 +14,5 @@ export * from "./learningRate.js";
 export * from "./persistence.js";
 export * from "./policy.js";
 export * from "./swa.js";
+export * from "./swaCallback.js";
 export * from "./withWeights.js";

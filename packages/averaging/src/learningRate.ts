@@ -73,7 +73,8 @@ export interface LearningRateCallbackOptions {
 /**
  * A `model.fit` callback that sets the optimizer's learning rate to `schedule(step)` before each
  * batch; `step` counts batches across epochs and across `fit` calls. Throws (failing `fit`) when
- * the optimizer's rate cannot be set.
+ * the optimizer's rate cannot be set. It keeps its own counter: for SWA (a rate schedule plus
+ * averaging) use `swaCallback`, which drives both from one counter.
  */
 export class LearningRateCallback extends tfl.Callback {
   /** The global step of the next batch. */

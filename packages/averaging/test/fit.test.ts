@@ -1,17 +1,24 @@
 import * as tf from "@tensorflow/tfjs";
 import { constant, piecewiseConstant } from "@wider/schedules";
-import { assignToModel, disposeWeights, flatten, fromModel, type Weights } from "@wider/weights";
+import {
+  assignToModel,
+  disposeWeights,
+  flatten,
+  fromModel,
+  type Weights,
+  withWeights,
+} from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import { describe, expect, it } from "vitest";
 import {
   averagingCallback,
+  withWeights as deprecatedWithWeights,
   disposeState,
   getLearningRate,
   learningRateScheduler,
   setLearningRate,
   swa,
   when,
-  withWeights,
 } from "../src/index.js";
 
 const net = (optimizer: tf.Optimizer) => {
@@ -150,34 +157,9 @@ describe("learning rate", () => {
   });
 });
 
-describe("withWeights", () => {
-  it("swaps weights in for fn and restores the live ones, even when fn throws", async () => {
-    const m = net(tf.train.sgd(0.1));
-    const liveW = fromModel(m, { include: "all" });
-    const live = Array.from(flatten(liveW));
-    disposeWeights(liveW);
-    const zeros = tf.tidy(() => {
-      const w = fromModel(m);
-      const z = Object.fromEntries(Object.entries(w).map(([k, t]) => [k, tf.zerosLike(t)]));
-      disposeWeights(w);
-      return z;
-    });
-    const before = tf.memory().numTensors;
-    const r = await withWeights(m, zeros, () =>
-      tf.tidy(() => (m.predict(x) as tf.Tensor).sum().arraySync() as number),
-    );
-    expect(r).toEqual(E.right(0)); // all-zero weights predict 0
-    await expect(
-      withWeights(m, zeros, async () => Promise.reject(new Error("boom"))),
-    ).rejects.toThrow("boom");
-    expect(tf.memory().numTensors).toBe(before);
-    const after = fromModel(m, { include: "all" });
-    expect(Array.from(flatten(after))).toEqual(live);
-    const bad = await withWeights(m, { "nope/kernel": zeros["h/kernel"]! }, () => 1);
-    expect(E.isLeft(bad) && bad.left.kind).toBe("missing-name");
-    disposeWeights(after);
-    disposeWeights(zeros);
-    m.dispose();
+describe("withWeights (moved to @wider/weights)", () => {
+  it("the deprecated re-export is @wider/weights' withWeights", () => {
+    expect(deprecatedWithWeights).toBe(withWeights);
   });
 
   it("evaluates an SWA mean: the averaged model, then the live model again", async () => {

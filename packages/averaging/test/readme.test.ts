@@ -1,7 +1,7 @@
 // The README examples, verbatim apart from the test scaffolding, so they stay runnable.
 import * as tf from "@tensorflow/tfjs";
 import { cyclical } from "@wider/schedules";
-import { disposeWeights, fromModel } from "@wider/weights";
+import { disposeWeights, fromModel, withWeights } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import { describe, expect, it } from "vitest";
 import {
@@ -12,7 +12,6 @@ import {
   swa,
   updateBatchNorm,
   when,
-  withWeights,
 } from "../src/index.js";
 
 describe("README examples", () => {

@@ -4,7 +4,7 @@
  * BatchNorm-re-estimated, and predicted in inference mode (`model.predict`,
  * batched over x); the softmax probabilities are added to a running sum per
  * evaluation set, so memory is O(1) in the number of members. The model's own
- * weights (all of them, BatchNorm statistics included) are restored at the end.
+ * weights (all of them, BatchNorm statistics included) are restored after each member (`withWeights`).
  *
  * Snapshots move between model instances by variable name: build the model with
  * explicit layer names (see `@wider/weights`).
@@ -14,7 +14,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { type Batches, updateBatchNorm } from "@wider/averaging";
-import { assignToModel, disposeWeights, fromModel, type Weights } from "@wider/weights";
+import { disposeWeights, type Weights, withWeights } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import { checkBatchSize } from "./ensemblePredict.js";
 import { type EnsembleVsSwaReport, ensembleVsSwa } from "./ensembleVsSwa.js";
@@ -72,19 +72,12 @@ export const DEFAULT_PREDICT_BATCH = 256;
 const listOf = (members: Members): readonly Snapshot[] =>
   "snapshots" in members ? members.snapshots : (members as readonly Snapshot[]);
 
-/** Assigns weights to the model, then re-estimates BatchNorm statistics when asked to. */
-const assign = async (
+/** Re-estimates the model's BatchNorm statistics when asked to. */
+const reestimateBatchNorm = async (
   model: tfl.LayersModel,
-  weights: Weights,
   what: string,
   batchNorm: BatchNormOptions | undefined,
 ): Promise<E.Either<EnsemblingError, void>> => {
-  const r = assignToModel(model, weights);
-  if (E.isLeft(r)) {
-    return E.left(
-      ensemblingError("weights", `could not assign ${what} to the model: ${r.left.message}`),
-    );
-  }
   if (batchNorm === undefined) return E.right(undefined);
   const { batches, weighting } = batchNorm;
   try {
@@ -106,18 +99,24 @@ const assign = async (
   return E.right(undefined);
 };
 
-/** Runs `body` and then restores all of the model's weights (BatchNorm statistics included). */
-const preservingWeights = async <A>(
+/**
+ * Runs `body` with `weights` in the model (BatchNorm statistics re-estimated when asked to), then
+ * restores all of the model's own weights (`withWeights` from `@wider/weights`).
+ */
+const onWeights = async <A>(
   model: tfl.LayersModel,
-  body: () => Promise<E.Either<EnsemblingError, A>>,
+  weights: Weights,
+  what: string,
+  batchNorm: BatchNormOptions | undefined,
+  body: () => E.Either<EnsemblingError, A>,
 ): Promise<E.Either<EnsemblingError, A>> => {
-  const original = fromModel(model, { include: "all" });
-  try {
-    return await body();
-  } finally {
-    assignToModel(model, original);
-    disposeWeights(original);
-  }
+  const r = await withWeights(model, weights, async () => {
+    const bn = await reestimateBatchNorm(model, what, batchNorm);
+    return E.isLeft(bn) ? bn : body();
+  });
+  return E.isLeft(r)
+    ? E.left(ensemblingError("weights", `could not assign ${what} to the model: ${r.left.message}`))
+    : r.right;
 };
 
 /** Visits each member with its weights assigned to the model, one at a time. */
@@ -134,10 +133,9 @@ const forEachMember = async (
     );
   }
   for (const [i, s] of list.entries()) {
-    const r = await withSnapshot(s, async (w) => {
-      const a = await assign(model, w, `the snapshot of step ${s.step}`, batchNorm);
-      return E.isLeft(a) ? a : visit(i);
-    });
+    const r = await withSnapshot(s, (w) =>
+      onWeights(model, w, `the snapshot of step ${s.step}`, batchNorm, () => visit(i)),
+    );
     if (E.isLeft(r)) return r;
   }
   return E.right(undefined);
@@ -206,19 +204,17 @@ export const ensembleProbabilities = async <K extends string>(
   if (E.isLeft(keys)) return keys;
   const sums = new Map<K, ProbabilitySum>(keys.right.map((k) => [k, initProbabilitySum()]));
   try {
-    const done = await preservingWeights(model, () =>
-      forEachMember(model, members, options.batchNorm, () => {
-        for (const k of keys.right) {
-          const p = predictProbabilities(model, evalSets[k], options);
-          if (E.isLeft(p)) return p;
-          const next = accumulateProbabilities(sums.get(k) ?? initProbabilitySum(), p.right);
-          p.right.dispose();
-          if (E.isLeft(next)) return next;
-          sums.set(k, next.right);
-        }
-        return E.right(undefined);
-      }),
-    );
+    const done = await forEachMember(model, members, options.batchNorm, () => {
+      for (const k of keys.right) {
+        const p = predictProbabilities(model, evalSets[k], options);
+        if (E.isLeft(p)) return p;
+        const next = accumulateProbabilities(sums.get(k) ?? initProbabilitySum(), p.right);
+        p.right.dispose();
+        if (E.isLeft(next)) return next;
+        sums.set(k, next.right);
+      }
+      return E.right(undefined);
+    });
     if (E.isLeft(done)) return done;
     const out: Partial<Record<K, tf.Tensor2D>> = {};
     for (const k of keys.right) {
@@ -252,16 +248,14 @@ export const memberProbabilities = async <K extends string>(
     K,
     tf.Tensor2D[]
   >;
-  const done = await preservingWeights(model, () =>
-    forEachMember(model, members, options.batchNorm, () => {
-      for (const k of keys.right) {
-        const p = predictProbabilities(model, evalSets[k], options);
-        if (E.isLeft(p)) return p;
-        out[k].push(p.right);
-      }
-      return E.right(undefined);
-    }),
-  );
+  const done = await forEachMember(model, members, options.batchNorm, () => {
+    for (const k of keys.right) {
+      const p = predictProbabilities(model, evalSets[k], options);
+      if (E.isLeft(p)) return p;
+      out[k].push(p.right);
+    }
+    return E.right(undefined);
+  });
   if (E.isLeft(done)) {
     for (const k of keys.right) tf.dispose(out[k]);
     return done;
@@ -307,10 +301,9 @@ export const compareEnsembleToSwa = async (
       swa = options.swa;
     }
     try {
-      const pSwa = await preservingWeights(model, async () => {
-        const a = await assign(model, swa, "the SWA weights", options.batchNorm);
-        return E.isLeft(a) ? a : predictProbabilities(model, x, options);
-      });
+      const pSwa = await onWeights(model, swa, "the SWA weights", options.batchNorm, () =>
+        predictProbabilities(model, x, options),
+      );
       if (E.isLeft(pSwa)) return pSwa;
       try {
         return ensembleVsSwa(

@@ -7,13 +7,7 @@
  */
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { type Batches, type UpdateBatchNormOptions, updateBatchNorm } from "@wider/averaging";
-import {
-  type AssignOptions,
-  assignToModel,
-  disposeWeights,
-  fromModel,
-  type Weights,
-} from "@wider/weights";
+import { type AssignOptions, disposeWeights, type Weights, withWeights } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import { type GeometryError, geometryError } from "./error.js";
 import { planFingerprint } from "./fingerprint.js";
@@ -66,7 +60,7 @@ export type BatchNormBatches = Batches | (() => Batches);
 
 /** Options of {@link evaluatePlan}. */
 export interface ModelEvaluationOptions extends EvaluationOptions {
-  /** The model whose weights each point replaces; its original weights are restored at the end. */
+  /** The model whose weights each point replaces; its original weights are restored after each point. */
   readonly model: tfl.LayersModel;
   /** Evaluates the model as it stands, e.g. `evaluateClassifier({ train, test })`. */
   readonly evaluate: (model: tfl.LayersModel) => Promise<Metrics>;
@@ -81,13 +75,6 @@ export interface ModelEvaluationOptions extends EvaluationOptions {
 // -------------------------------------------------------------------------------------------------
 // evaluation
 // -------------------------------------------------------------------------------------------------
-
-/** Writes `original` (taken from this very model, so it always fits) back, then frees it. */
-const restoreModel = (model: tfl.LayersModel, original: Weights): void => {
-  const restored = assignToModel(model, original);
-  disposeWeights(original);
-  if (E.isLeft(restored)) throw new Error(`unreachable: ${restored.left.message}`);
-};
 
 class AbortWithError extends Error {
   constructor(readonly error: GeometryError) {
@@ -180,8 +167,9 @@ export const evaluatePlanWith = async (
 /**
  * Evaluates every point of `plan` on a tfjs model: assigns the point's weights
  * (`assignToModel`), re-estimates BatchNorm statistics on `bnBatches` when given
- * (`updateBatchNorm` from `@wider/averaging`), then calls `evaluate(model)`. The model's original
- * weights (all of them, BatchNorm statistics included) are restored afterwards, even on error.
+ * (`updateBatchNorm` from `@wider/averaging`), then calls `evaluate(model)`, all inside
+ * `withWeights`: the model's original weights (all of them, BatchNorm statistics included) are
+ * restored after each point, even on error.
  * A weight set that does not fit the model is a `Left` (`kind: "assign"`).
  *
  * @example
@@ -192,32 +180,36 @@ export const evaluatePlan = async (
   options: ModelEvaluationOptions,
 ): Promise<E.Either<GeometryError, PlanResults>> => {
   const { model, evaluate, bnBatches, bnOptions, assign } = options;
-  const original = fromModel(model, { include: "all" });
   try {
     return await evaluatePlanWith(
       plan,
       async (weights) => {
-        const assigned = assignToModel(model, weights, assign);
-        if (E.isLeft(assigned)) {
+        const evaluated = await withWeights(
+          model,
+          weights,
+          async () => {
+            if (bnBatches !== undefined) {
+              const batches = typeof bnBatches === "function" ? bnBatches() : bnBatches;
+              await updateBatchNorm(model, batches, bnOptions);
+            }
+            return evaluate(model);
+          },
+          assign,
+        );
+        if (E.isLeft(evaluated)) {
           throw new AbortWithError(
             geometryError(
               "assign",
-              `the plan's weights do not fit the model: ${assigned.left.message}`,
+              `the plan's weights do not fit the model: ${evaluated.left.message}`,
             ),
           );
         }
-        if (bnBatches !== undefined) {
-          const batches = typeof bnBatches === "function" ? bnBatches() : bnBatches;
-          await updateBatchNorm(model, batches, bnOptions);
-        }
-        return evaluate(model);
+        return evaluated.right;
       },
       options,
     );
   } catch (e) {
     if (e instanceof AbortWithError) return E.left(e.error);
     throw e;
-  } finally {
-    restoreModel(model, original);
   }
 };

@@ -12,6 +12,7 @@ export * from "./evaluation.js";
 export * from "./fingerprint.js";
 export * from "./plans.js";
 export * from "./plots.js";
+export * from "./projection.js";
 export * from "./render.js";
 export * from "./results.js";
 export * from "./sharpness.js";

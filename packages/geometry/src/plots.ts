@@ -9,6 +9,7 @@ import type * as vega from "vega";
 import { scheme } from "vega";
 import type * as vl from "vega-lite";
 import type { LinePoint, PlaneDescription, PlanePoint } from "./plans.js";
+import type { Projection } from "./projection.js";
 import { renderVegaLiteToSvg, renderVegaToSvg } from "./render.js";
 import type { PlanResults } from "./results.js";
 
@@ -452,3 +453,124 @@ export const planeContourSvg = (
   results: PlanResults,
   options: PlaneContourOptions,
 ): Promise<string> => renderVegaToSvg(planeContourSpec(results, options));
+
+// -------------------------------------------------------------------------------------------------
+// trajectories on a plane
+// -------------------------------------------------------------------------------------------------
+
+/** A point of a trajectory in a plane's coordinates (a {@link Projection} fits), optionally labelled. */
+export interface TrajectoryPoint {
+  readonly x: number;
+  readonly y: number;
+  readonly label?: string;
+}
+
+/** Options of {@link planeTrajectorySpec}: the contour's options plus the trajectory's color. */
+export interface PlaneTrajectoryOptions extends PlaneContourOptions {
+  /** Stroke and fill of the trajectory. Default `"black"`. */
+  readonly trajectoryColor?: string;
+}
+
+/**
+ * The plane's contour plot ({@link planeContourSpec}: filled contours, marked and labelled anchors)
+ * with a trajectory drawn on it: the points connected in the given order by a line, each point a
+ * dot, and the points with a `label` labelled. Give the points in the plane's coordinates, e.g.
+ * from `projectAllOnto(plane, snapshots)` (`Projection` has `x`, `y`). Points outside the grid are
+ * clipped (widen the plane's `margin` to show them). Throws on a non-finite coordinate or an
+ * empty trajectory (programmer mistakes), and as {@link planeContourSpec} does.
+ *
+ * @example
+ * const path = projectAllOnto(plane, snapshots); // Right([{ x, y, residual }, ...])
+ * const svg = await planeTrajectorySvg(results, path.right.map((p, i) => ({ ...p, label: `epoch ${i}` })), { metric: "trainLoss", cap: 5 });
+ */
+export const planeTrajectorySpec = (
+  results: PlanResults,
+  trajectory: readonly (TrajectoryPoint | Projection)[],
+  options: PlaneTrajectoryOptions,
+): vega.Spec => {
+  if (trajectory.length === 0) {
+    throw new RangeError("the trajectory is empty: give at least one point ({ x, y })");
+  }
+  const bad = trajectory.findIndex((p) => !(Number.isFinite(p.x) && Number.isFinite(p.y)));
+  if (bad >= 0) {
+    const p = trajectory[bad]!;
+    throw new RangeError(
+      `trajectory[${bad}] is at (${p.x}, ${p.y}): every point needs finite plane coordinates`,
+    );
+  }
+  const base = planeContourSpec(results, options) as vega.Spec & {
+    data: vega.Data[];
+    marks: vega.Mark[];
+  };
+  const color = options.trajectoryColor ?? "black";
+  const values = trajectory.map((p, order) => ({
+    order,
+    x: p.x,
+    y: p.y,
+    label: "label" in p && p.label !== undefined ? p.label : "",
+  }));
+  const xy = { x: { scale: "x", field: "x" }, y: { scale: "y", field: "y" } };
+  const marks: vega.Mark[] = [
+    {
+      type: "line",
+      name: "trajectoryLine",
+      from: { data: "trajectory" },
+      clip: true,
+      sort: { field: "datum.order" },
+      encode: {
+        enter: { ...xy, stroke: { value: color }, strokeWidth: { value: 2 } },
+      },
+    },
+    {
+      type: "symbol",
+      name: "trajectoryPoints",
+      from: { data: "trajectory" },
+      clip: true,
+      encode: {
+        enter: {
+          ...xy,
+          shape: { value: "circle" },
+          size: { value: 36 },
+          fill: { value: color },
+          stroke: { value: "white" },
+          strokeWidth: { value: 1 },
+        },
+      },
+    },
+    {
+      type: "text",
+      name: "trajectoryLabels",
+      from: { data: "trajectory" },
+      clip: true,
+      encode: {
+        enter: {
+          ...xy,
+          dx: { value: 6 },
+          dy: { value: 14 },
+          text: { field: "label" },
+          fontSize: { value: 11 },
+          fill: { value: color },
+        },
+      },
+    },
+  ] as vega.Mark[];
+  // Above the contours, below the anchors (which stay on top).
+  const anchorsAt = base.marks.findIndex((m) => m.name === "anchorPoints");
+  return {
+    ...base,
+    data: [...base.data, { name: "trajectory", values }],
+    marks: [...base.marks.slice(0, anchorsAt), ...marks, ...base.marks.slice(anchorsAt)],
+  } as vega.Spec;
+};
+
+/**
+ * {@link planeTrajectorySpec} rendered to an SVG string.
+ *
+ * @example
+ * await planeTrajectorySvg(results, projections, { metric: "trainLoss", cap: 5, labels: ["SWA", "SGD 1", "SGD 2"] });
+ */
+export const planeTrajectorySvg = (
+  results: PlanResults,
+  trajectory: readonly (TrajectoryPoint | Projection)[],
+  options: PlaneTrajectoryOptions,
+): Promise<string> => renderVegaToSvg(planeTrajectorySpec(results, trajectory, options));

@@ -19,15 +19,14 @@ import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import {
   type AssignOptions,
-  assignToModel,
   axpy,
   disposeWeights,
   dot,
-  fromModel,
   norm,
   scale,
   sub,
   type Weights,
+  withWeightsSync,
 } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import { randomDirection } from "./directions.js";
@@ -66,13 +65,6 @@ export type HvpMethod = "exact" | "finite-difference";
 // -------------------------------------------------------------------------------------------------
 // Hessian-vector products
 // -------------------------------------------------------------------------------------------------
-
-/** Writes `original` (taken from this very model, so it always fits) back, then frees it. */
-const restoreModel = (model: tfl.LayersModel, original: Weights): void => {
-  const restored = assignToModel(model, original);
-  disposeWeights(original);
-  if (E.isLeft(restored)) throw new Error(`unreachable: ${restored.left.message}`);
-};
 
 const keysOf = (w: Weights): string[] => Object.keys(w);
 
@@ -229,59 +221,65 @@ export const modelSharpness = (
   loss: (model: tfl.LayersModel) => tf.Scalar,
   options: ModelSharpnessOptions = {},
 ): E.Either<GeometryError, EigenResult> => {
+  const r = withWeightsSync(
+    model,
+    weights,
+    () => sharpnessOfModel(model, loss, options),
+    options.assign,
+  );
+  return E.isLeft(r)
+    ? E.left(geometryError("assign", `weights do not fit the model: ${r.left.message}`))
+    : r.right;
+};
+
+/** {@link modelSharpness} on the weights the model holds now. */
+const sharpnessOfModel = (
+  model: tfl.LayersModel,
+  loss: (model: tfl.LayersModel) => tf.Scalar,
+  options: ModelSharpnessOptions,
+): E.Either<GeometryError, EigenResult> => {
   const { method = "finite-difference", eps = 1e-3, checkTolerance = 0.05 } = options;
-  const original = fromModel(model, { include: "all" });
-  try {
-    const assigned = assignToModel(model, weights, options.assign);
-    if (E.isLeft(assigned)) {
+  const vars = model.trainableWeights.map((lw) => lw.read() as tf.Variable);
+  const keys = model.trainableWeights.map((lw) => lw.originalName);
+  const at = toRecord(keys, vars);
+  // The loss reads the model's variables, which ARE the tensors of `at`: gradients with respect
+  // to `at` flow through them. Evaluating elsewhere means writing the variables (below).
+  const lossAtVariables = (_w: Weights): tf.Scalar => loss(model);
+  const gradientAt = (w: Weights): Weights => {
+    const saved = keys.map((_, i) => tf.clone(vars[i]!));
+    keys.forEach((k, i) => {
+      vars[i]!.assign(w[k]!);
+    });
+    try {
+      return lossGradient(lossAtVariables, at);
+    } finally {
+      saved.forEach((s, i) => {
+        vars[i]!.assign(s);
+        s.dispose();
+      });
+    }
+  };
+  const fd = finiteDifferenceHvp(gradientAt, at, eps);
+  let hvp: Hvp = fd;
+  if (method === "exact") {
+    const exact = exactHvp(lossAtVariables, at);
+    const probe = randomDirection(at, (options.seed ?? 0) + 1);
+    const a = exact(probe);
+    const b = fd(probe);
+    const diff = sub(a, b);
+    const rel = norm(diff) / Math.max(norm(b), 1e-12);
+    for (const w of [probe, a, b, diff]) disposeWeights(w);
+    if (!(rel <= checkTolerance)) {
       return E.left(
-        geometryError("assign", `weights do not fit the model: ${assigned.left.message}`),
+        geometryError(
+          "hvp-check",
+          `the exact Hessian-vector product differs from a finite-difference one by ${rel.toExponential(2)} (relative; allowed ${checkTolerance}): the loss uses an op whose second derivative tfjs does not record (softmax, sigmoid, tanh, exp, logSoftmax, clipByValue...); use method: "finite-difference"`,
+        ),
       );
     }
-    const vars = model.trainableWeights.map((lw) => lw.read() as tf.Variable);
-    const keys = model.trainableWeights.map((lw) => lw.originalName);
-    const at = toRecord(keys, vars);
-    // The loss reads the model's variables, which ARE the tensors of `at`: gradients with respect
-    // to `at` flow through them. Evaluating elsewhere means writing the variables (below).
-    const lossAtVariables = (_w: Weights): tf.Scalar => loss(model);
-    const gradientAt = (w: Weights): Weights => {
-      const saved = keys.map((_, i) => tf.clone(vars[i]!));
-      keys.forEach((k, i) => {
-        vars[i]!.assign(w[k]!);
-      });
-      try {
-        return lossGradient(lossAtVariables, at);
-      } finally {
-        saved.forEach((s, i) => {
-          vars[i]!.assign(s);
-          s.dispose();
-        });
-      }
-    };
-    const fd = finiteDifferenceHvp(gradientAt, at, eps);
-    let hvp: Hvp = fd;
-    if (method === "exact") {
-      const exact = exactHvp(lossAtVariables, at);
-      const probe = randomDirection(at, (options.seed ?? 0) + 1);
-      const a = exact(probe);
-      const b = fd(probe);
-      const diff = sub(a, b);
-      const rel = norm(diff) / Math.max(norm(b), 1e-12);
-      for (const w of [probe, a, b, diff]) disposeWeights(w);
-      if (!(rel <= checkTolerance)) {
-        return E.left(
-          geometryError(
-            "hvp-check",
-            `the exact Hessian-vector product differs from a finite-difference one by ${rel.toExponential(2)} (relative; allowed ${checkTolerance}): the loss uses an op whose second derivative tfjs does not record (softmax, sigmoid, tanh, exp, logSoftmax, clipByValue...); use method: "finite-difference"`,
-          ),
-        );
-      }
-      hvp = exact;
-    }
-    return E.right(topHessianEigenvalue(hvp, at, options));
-  } finally {
-    restoreModel(model, original);
+    hvp = exact;
   }
+  return E.right(topHessianEigenvalue(hvp, at, options));
 };
 
 /**

@@ -1,4 +1,4 @@
-import { disposeWeights } from "@wider/weights";
+import { disposeWeights, lerp } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import * as vega from "vega";
 import { describe, expect, it } from "vitest";
@@ -11,6 +11,9 @@ import {
   planeContourSpec,
   planeContourSvg,
   planeThrough,
+  planeTrajectorySpec,
+  planeTrajectorySvg,
+  projectAllOnto,
   randomDirection,
   rayFrom,
   rayPlotSvg,
@@ -188,5 +191,103 @@ describe("plane plots", () => {
     const r = await planeResults((x) => x);
     const partial = { ...r, results: r.results.slice(0, 5), complete: false };
     expect(() => planeContourSpec(partial, { metric: "trainLoss" })).toThrow(/finish \(resume\)/);
+  });
+});
+
+describe("plane trajectory plot", () => {
+  /** The numbers of an SVG path's `d` made of M/L commands, as [x, y] pairs. */
+  const vertices = (d: string): [number, number][] =>
+    [...d.matchAll(/[ML](-?[\d.]+),(-?[\d.]+)/g)].map((m) => [Number(m[1]), Number(m[2])]);
+
+  it("draws projected points in order on the contour, dots and labels at their coordinates, anchors on top", async () => {
+    const plan = right(planeThrough(w1, w2, w3, { grid: 11 }));
+    const results = right(await evaluatePlanWith(plan, (w) => ({ trainLoss: bowlLoss(w) })));
+    // A path w1 -> (w1 + w2) / 2 -> w2 -> w3, projected: the anchors' coordinates and a midpoint.
+    const mid = lerp(w1, w2, 0.5);
+    const path = right(projectAllOnto(plan, [w1, mid, w2, w3]));
+    disposeWeights(mid);
+    disposePlan(plan);
+    const [[x2], [x3, y3]] = [plan.anchors[1], plan.anchors[2]];
+    const want = [
+      [0, 0],
+      [x2 / 2, 0],
+      [x2, 0],
+      [x3, y3],
+    ];
+    path.forEach((p, i) => {
+      expect(Math.abs(p.x - want[i]![0]!)).toBeLessThan(1e-5 * x2);
+      expect(Math.abs(p.y - want[i]![1]!)).toBeLessThan(1e-5 * x2);
+    });
+    const trajectory = path.map((p, i) => ({ ...p, label: `step ${i}` }));
+    const spec = planeTrajectorySpec(results, trajectory, {
+      metric: "trainLoss",
+      trajectoryColor: "#111111",
+    });
+    const marks = (spec.marks ?? []).map((m) => m.name);
+    expect(marks).toEqual([
+      "bands",
+      "trajectoryLine",
+      "trajectoryPoints",
+      "trajectoryLabels",
+      "anchorPoints",
+      "anchorLabels",
+    ]);
+    const data = (spec.data ?? []).find((d) => d.name === "trajectory") as { values: unknown[] };
+    expect(data.values).toEqual(
+      trajectory.map((p, order) => ({ order, x: p.x, y: p.y, label: p.label })),
+    );
+
+    const svg = await planeTrajectorySvg(results, trajectory, {
+      metric: "trainLoss",
+      trajectoryColor: "#111111",
+    });
+    wellFormed(svg);
+    // Pixel positions from the plot's scales: cells of the 11 x 11 grid, y pointing up.
+    if (results.plan.kind !== "plane") throw new Error("a plane's results expected");
+    const { xs, ys } = results.plan;
+    const [dx, dy] = [xs[1]! - xs[0]!, ys[1]! - ys[0]!];
+    const px = (x: number) => ((x - (xs[0]! - dx / 2)) / (xs[10]! - xs[0]! + dx)) * 420;
+    const py = (y: number) => 420 - ((y - (ys[0]! - dy / 2)) / (ys[10]! - ys[0]! + dy)) * 420;
+    const line =
+      /class="mark-line role-mark trajectoryLine"[^>]*><path d="([^"]+)"[^>]*stroke="#111111"/.exec(
+        svg,
+      );
+    expect(line).not.toBeNull();
+    const drawn = vertices(line![1]!);
+    expect(drawn.length).toBe(4); // connected in the given order
+    drawn.forEach(([x, y], i) => {
+      expect(Math.abs(x - px(path[i]!.x))).toBeLessThan(0.01);
+      expect(Math.abs(y - py(path[i]!.y))).toBeLessThan(0.01);
+    });
+    const dots = /class="mark-symbol role-mark trajectoryPoints"[^>]*>(.*?)<\/g>/.exec(svg)![1]!;
+    const centres = [...dots.matchAll(/translate\((-?[\d.]+),(-?[\d.]+)\)/g)].map((m) => [
+      Number(m[1]),
+      Number(m[2]),
+    ]);
+    expect(centres.length).toBe(4);
+    centres.forEach(([x, y], i) => {
+      expect(Math.abs(x! - px(path[i]!.x))).toBeLessThan(1e-6);
+      expect(Math.abs(y! - py(path[i]!.y))).toBeLessThan(1e-6);
+    });
+    for (const label of ["step 0", "step 1", "step 2", "step 3", "w1", "w2", "w3"]) {
+      expect(svg).toContain(`>${label}</text>`);
+    }
+  });
+
+  it("refuses an empty trajectory and non-finite coordinates", async () => {
+    const r = await planeResults((x, y) => x * x + y * y);
+    expect(() => planeTrajectorySpec(r, [], { metric: "trainLoss" })).toThrow(
+      /trajectory is empty/,
+    );
+    expect(() =>
+      planeTrajectorySpec(
+        r,
+        [
+          { x: 0, y: 0 },
+          { x: Number.NaN, y: 1 },
+        ],
+        { metric: "trainLoss" },
+      ),
+    ).toThrow(/trajectory\[1\] is at \(NaN, 1\)/);
   });
 });

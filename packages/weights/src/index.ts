@@ -8,3 +8,4 @@ export * from "./flatten.js";
 export * from "./model.js";
 export * from "./persistence.js";
 export * from "./types.js";
+export * from "./withWeights.js";
