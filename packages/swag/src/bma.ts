@@ -9,7 +9,7 @@
  */
 import type * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
-import { batchNormLayers, updateBatchNorm, withWeights } from "@wider/averaging";
+import { batchNormLayers, updateBatchNorm } from "@wider/averaging";
 import {
   accumulateProbabilities,
   type BatchNormOptions,
@@ -23,7 +23,7 @@ import {
   type ProbabilitySum,
   predictProbabilities,
 } from "@wider/ensembling";
-import { assignToModel, disposeWeights } from "@wider/weights";
+import { assignToModel, disposeWeights, withWeights } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import type { SwagState } from "./SwagState.js";
 import { DEFAULT_SCALE, type SampleOptions, swagSampleSeeded } from "./sample.js";
