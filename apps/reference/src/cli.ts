@@ -7,9 +7,9 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { readManifest } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import { AppError, Interrupted } from "./AppError.js";
+import { readCheckpointConfig } from "./checkpoint.js";
 import {
   type Config,
   type ConfigFile,
@@ -183,13 +183,7 @@ export const configOf = async (cli: Cli): Promise<Config> => {
     const out = cli.flags.out ?? cli.file.out;
     if (out === undefined)
       throw new AppError("--resume needs --out DIR naming the run to continue");
-    const m = await readManifest(checkpointDir(out));
-    if (E.isLeft(m))
-      throw new AppError(`--resume: cannot read the checkpoint in ${out}: ${m.left.message}`, 1);
-    const state = m.right.metadata as { readonly version?: number; readonly config?: Config };
-    if (state?.version !== 1 || state.config === undefined)
-      throw new AppError(`--resume: ${out} holds no Wider run state (version 1)`, 1);
-    base = state.config;
+    base = await readCheckpointConfig(checkpointDir(out));
   }
   const r = resolveConfig(base, cli.file, cli.flags);
   if (E.isLeft(r)) throw r.left;
@@ -252,7 +246,17 @@ export const main = async (argv: readonly string[]): Promise<number> => {
         `done in ${((Date.now() - t0) / 1000).toFixed(1)}s on ${report.backend.name}; test accuracy (NLL, ECE):`,
         `  SGD ${fmt(r.sgd.accuracy)} (${r.sgd.nll.toFixed(4)}, ${r.sgd.ece.toFixed(4)})`,
         `  SWA ${fmt(r.swa.accuracy)} (${r.swa.nll.toFixed(4)}, ${r.swa.ece.toFixed(4)}), ${report.swaAveraged} models averaged`,
+        ...(r.swaExtended === undefined
+          ? []
+          : [
+              `  SWA extended ${fmt(r.swaExtended.accuracy)} (${r.swaExtended.nll.toFixed(4)}, ${r.swaExtended.ece.toFixed(4)}), ${report.swaExtendedAveraged} models averaged`,
+            ]),
         `  FGE ${fmt(r.fge.accuracy)} (${r.fge.nll.toFixed(4)}, ${r.fge.ece.toFixed(4)}), ${r.fge.members} snapshots`,
+        ...(r.swag === undefined
+          ? []
+          : [
+              `  SWAG ${fmt(r.swag.accuracy)} (${r.swag.nll.toFixed(4)}, ${r.swag.ece.toFixed(4)}), ${r.swag.samples} samples`,
+            ]),
         `report: ${config.out}/report.html and report.json`,
       ].join("\n"),
     );

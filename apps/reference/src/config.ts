@@ -87,6 +87,10 @@ export const DatasetName = t.keyof({
 });
 /** The model zoo (see `models.ts`). */
 export const ModelName = t.keyof({ mlp: null, cnn: null, vgg: null, preresnet: null });
+/** How SWA relates to the SGD run (see `schedules.ts`). */
+export const ProtocolName = t.keyof({ shared: null, authors: null });
+/** Training-time augmentation: `default` crops and flips 32x32 images only. */
+export const AugmentName = t.keyof({ default: null, none: null, "crop-flip": null });
 /** The backends `--backend` accepts. */
 export const BackendName = t.keyof({
   auto: null,
@@ -124,6 +128,23 @@ export const Config = t.type({
   pretrainSchedule: t.union([t.UnknownRecord, t.null]),
   /** The SWA phase's schedule (a `fromSpec` JSON, steps from the phase start); `null`: default. */
   swaSchedule: t.union([t.UnknownRecord, t.null]),
+  /**
+   * `shared`: SWA and FGE continue from the SGD run's point at `swaStart` (SWA on a cyclical or
+   * constant rate); `authors`: SWA is its own run from the initial weights on the SWA repository's
+   * schedule (the SGD schedule compressed to `swaStart`, then constant `swaLr`), FGE continues from
+   * the SGD run's point at `swaStart`.
+   */
+  protocol: ProtocolName,
+  /** Epochs the SWA run continues past the budget (its mean at the budget and at the end are both reported). */
+  swaExtend: NonNegativeInt,
+  /** Training augmentation: `crop-flip` pads by 2 (28x28) or 4 (32x32), crops and flips; `default` does so for 32x32 only. */
+  augment: AugmentName,
+  /** SWAG: deviations kept (K, the low rank; 0: no SWAG). Collected from the SWA run at no extra training. */
+  swagRank: NonNegativeInt,
+  /** SWAG: samples of the Bayesian model average. */
+  swagSamples: PositiveInt,
+  /** SWAG: covariance scale of the samples. */
+  swagScale: PositiveNumber,
   /** The SWA learning rate (the low end of the default cyclical schedule). */
   swaLr: PositiveNumber,
   /** Average every `swaEvery` epochs, at the end of each cycle of that length. */
@@ -192,6 +213,12 @@ export const defaultConfig = (now: Date = new Date()): Config => ({
   weightDecay: 5e-4 as Config["weightDecay"],
   pretrainSchedule: null,
   swaSchedule: null,
+  protocol: "shared",
+  swaExtend: 0 as Config["swaExtend"],
+  augment: "default",
+  swagRank: 20 as Config["swagRank"],
+  swagSamples: 30 as Config["swagSamples"],
+  swagScale: 0.5 as Config["swagScale"],
   swaLr: 0.01 as Config["swaLr"],
   swaEvery: 1 as Config["swaEvery"],
   fgeCycle: 1 as Config["fgeCycle"],
@@ -281,6 +308,30 @@ export const decodePartial = (input: unknown, origin: Origin): E.Either<AppError
   return E.right(record as ConfigFile);
 };
 
+/**
+ * Fields that only shape the analysis after training (geometry sizes, output, SWAG sampling):
+ * `--resume` accepts changes to these.
+ */
+export const analysisFields: ReadonlyArray<keyof Config> = [
+  "out",
+  "rays",
+  "rayPoints",
+  "rayDistance",
+  "widthThreshold",
+  "segmentPoints",
+  "planeGrid",
+  "geometrySubset",
+  "geometrySeed",
+  "swagSamples",
+  "swagScale",
+];
+
+/** Whether two configs train identically (they may differ in {@link analysisFields}). */
+export const sameTraining = (a: Config, b: Config): boolean =>
+  configFields.every(
+    (f) => analysisFields.includes(f) || JSON.stringify(a[f]) === JSON.stringify(b[f]),
+  );
+
 /** Merges defaults, then a file, then flags, and checks relations between fields. */
 export const resolveConfig = (
   base: Config,
@@ -308,6 +359,12 @@ export const resolveConfig = (
     return E.left(
       new AppError(
         `fgeCycle: ${merged.fgeCycle} is not allowed; expected below 2 * (epochs - swaStart) (${2 * post}), so that FGE reaches a cycle's midpoint`,
+      ),
+    );
+  if (merged.swagRank === 1)
+    return E.left(
+      new AppError(
+        "swagRank: 1 is not allowed; expected 0 (no SWAG) or at least 2 deviations (the low-rank part divides by K - 1)",
       ),
     );
   if (merged.fgeLrMin > merged.fgeLrMax)

@@ -7,6 +7,7 @@
  */
 import type * as tf from "@tensorflow/tfjs-core";
 import {
+  type Augmentation,
   type ChannelStats,
   deriveSeed,
   gather,
@@ -88,16 +89,32 @@ export const epochPlan = (config: Config, count: number, epoch: number): readonl
     dropRemainder: true,
   });
 
-/** A training batch as tensors (augmented for 32x32 images); the caller owns them. */
+/**
+ * The training augmentation of a config: `none`; `crop-flip` (random crop after zero padding of 2
+ * pixels for 28x28 images, 4 for larger, and a random horizontal flip); `default` (crop-flip for
+ * 32x32 images only, as `@wider/data`'s default).
+ */
+export const augmentationOf = (
+  augment: Config["augment"],
+  imageShape: readonly [number, number, number],
+): Augmentation | "default" =>
+  augment === "none"
+    ? { cropPadding: 0, horizontalFlip: false }
+    : augment === "crop-flip"
+      ? { cropPadding: imageShape[0] <= 28 ? 2 : 4, horizontalFlip: true }
+      : "default";
+
+/** A training batch as tensors (augmented as `augment` says); the caller owns them. */
 export const trainBatch = (
   data: AppDataset,
   idx: ArrayLike<number>,
   seed: number,
+  augment: Config["augment"] = "default",
 ): { x: tf.Tensor4D; y: tf.Tensor1D } => {
   const b = toBatchTensors(data.train, idx, {
     normalize: data.stats,
     oneHot: false,
-    augment: "default",
+    augment: augmentationOf(augment, data.imageShape),
     seed,
   });
   return { x: b.xs, y: b.ys as tf.Tensor1D };

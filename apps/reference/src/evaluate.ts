@@ -16,18 +16,27 @@ import {
   meanProbabilities,
   type PredictionMetrics,
   type ProbabilitySum,
-  predictionMetrics,
+  type ReliabilityBin,
 } from "@wider/ensembling";
+import { bayesianModelAverage, calibrationReport, type SwagState } from "@wider/swag";
 import { assignToModel, type Weights } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import { type AppDataset, evalBatch } from "./dataset.js";
+import type { Trained } from "./training.js";
+
+/** Scores of one method: the four metrics and its reliability-diagram bins. */
+export type MethodScores = PredictionMetrics & { readonly reliability: readonly ReliabilityBin[] };
 
 /** Test-set scores of each solution. */
 export interface Evaluation {
-  readonly pretrained: PredictionMetrics;
-  readonly sgd: PredictionMetrics;
-  readonly swa: PredictionMetrics;
-  readonly fge: PredictionMetrics & { readonly members: number };
+  readonly pretrained: MethodScores;
+  readonly sgd: MethodScores;
+  readonly swa: MethodScores;
+  /** The SWA average at `epochs + swaExtend` (only with `swaExtend`). */
+  readonly swaExtended?: MethodScores;
+  readonly fge: MethodScores & { readonly members: number };
+  /** SWAG's Bayesian model average over `swagSamples` samples (only with `swagRank` > 0). */
+  readonly swag?: MethodScores & { readonly samples: number; readonly rank: number };
   /**
    * The paper's section 3.5 on the FGE snapshots: their ensemble against the model with their
    * averaged weights (distance between predictions vs the spread between members); `null` with
@@ -39,6 +48,11 @@ export interface Evaluation {
 const orThrow = <A>(e: E.Either<{ message: string }, A>): A => {
   if (E.isLeft(e)) throw new Error(`internal: ${e.left.message}`);
   return e.right;
+};
+
+const score = (p: tf.Tensor2D, labels: Int32Array): MethodScores => {
+  const r = orThrow(calibrationReport(p, labels));
+  return { ...r.metrics, reliability: r.reliability };
 };
 
 /** Softmax probabilities `[n, classes]` of the model on `indices` of the test split; caller owns. */
@@ -68,11 +82,11 @@ export const scoreWeights = (
   w: Weights,
   data: AppDataset,
   indices: Int32Array,
-): PredictionMetrics => {
+): MethodScores => {
   orThrow(assignToModel(model, w));
   const p = predictProbabilities(model, data, indices);
   try {
-    return orThrow(predictionMetrics(p, labelsOf(data, indices)));
+    return score(p, labelsOf(data, indices));
   } finally {
     p.dispose();
   }
@@ -84,7 +98,7 @@ export const scoreEnsemble = (
   members: readonly Weights[],
   data: AppDataset,
   indices: Int32Array,
-): PredictionMetrics & { readonly members: number } => {
+): MethodScores & { readonly members: number } => {
   let sum: ProbabilitySum = initProbabilitySum();
   try {
     for (const w of members) {
@@ -96,7 +110,7 @@ export const scoreEnsemble = (
     }
     const mean = orThrow(meanProbabilities(sum));
     try {
-      return { ...orThrow(predictionMetrics(mean, labelsOf(data, indices))), members: sum.count };
+      return { ...score(mean as tf.Tensor2D, labelsOf(data, indices)), members: sum.count };
     } finally {
       mean.dispose();
     }
@@ -127,21 +141,73 @@ export const fgeVsAverage = async (
   }
 };
 
-/** Evaluates the pretrained point, SGD, SWA and FGE on `indices` of the test split. */
-export const evaluateAll = async (
+/** SWAG's Bayesian model average on the test images (BatchNorm re-estimated per sample). */
+export const scoreSwag = async (
   model: tfl.LayersModel,
-  trained: {
-    readonly pretrained: Weights;
-    readonly sgd: Weights;
-    readonly swa: Weights;
-    readonly fge: readonly Weights[];
-  },
+  state: SwagState | readonly SwagState[],
   data: AppDataset,
   indices: Int32Array,
-): Promise<Evaluation> => ({
-  pretrained: scoreWeights(model, trained.pretrained, data, indices),
-  sgd: scoreWeights(model, trained.sgd, data, indices),
-  swa: scoreWeights(model, trained.swa, data, indices),
-  fge: scoreEnsemble(model, trained.fge, data, indices),
-  fgeVsAverage: await fgeVsAverage(model, trained.fge, data, indices),
-});
+  options: { samples: number; scale: number; seed: number; bn: (() => Iterable<tf.Tensor>) | null },
+): Promise<MethodScores> => {
+  const { x, y } = evalBatch(data, data.test, indices);
+  y.dispose();
+  try {
+    const r = await bayesianModelAverage(
+      model,
+      state,
+      { test: x },
+      {
+        samples: options.samples,
+        scale: options.scale,
+        seed: options.seed,
+        logits: true,
+        batchSize: 500,
+        ...(options.bn === null
+          ? {}
+          : { batchNorm: { batches: options.bn, disposeBatches: true } }),
+      },
+    );
+    const p = orThrow(r).test;
+    try {
+      return score(p, labelsOf(data, indices));
+    } finally {
+      p.dispose();
+    }
+  } finally {
+    x.dispose();
+  }
+};
+
+/** Evaluates every trained solution on `indices` of the test split. */
+export const evaluateAll = async (
+  model: tfl.LayersModel,
+  trained: Trained,
+  data: AppDataset,
+  indices: Int32Array,
+  swagOptions: {
+    samples: number;
+    scale: number;
+    seed: number;
+    bn: (() => Iterable<tf.Tensor>) | null;
+  },
+): Promise<Evaluation> => {
+  const swag =
+    trained.swag === null || trained.swag.n === 0
+      ? undefined
+      : {
+          ...(await scoreSwag(model, trained.swag, data, indices, swagOptions)),
+          samples: swagOptions.samples,
+          rank: trained.swag.maxRank,
+        };
+  return {
+    pretrained: scoreWeights(model, trained.pretrained, data, indices),
+    sgd: scoreWeights(model, trained.sgd, data, indices),
+    swa: scoreWeights(model, trained.swa, data, indices),
+    ...(trained.swaExtended === null
+      ? {}
+      : { swaExtended: scoreWeights(model, trained.swaExtended, data, indices) }),
+    fge: scoreEnsemble(model, trained.fge, data, indices),
+    ...(swag === undefined ? {} : { swag }),
+    fgeVsAverage: await fgeVsAverage(model, trained.fge, data, indices),
+  };
+};

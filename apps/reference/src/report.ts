@@ -16,10 +16,11 @@ import {
   segmentPlotSvg,
   type WidthSummary,
 } from "@wider/geometry";
+import { reliabilityDiagramSvg } from "@wider/swag";
 import type { TopLevelSpec } from "vega-lite";
 import type { BackendInfo } from "./backend.js";
 import type { Config } from "./config.js";
-import type { Evaluation } from "./evaluate.js";
+import type { Evaluation, MethodScores } from "./evaluate.js";
 import type { GeometryResult } from "./geometry.js";
 import type { EpochRecord, ScheduleSet } from "./training.js";
 
@@ -48,6 +49,8 @@ export interface Report {
   readonly swaCycleSteps: number;
   readonly fgeCycleSteps: number;
   readonly swaAveraged: number;
+  /** Models in the extended SWA average (null without `swaExtend`). */
+  readonly swaExtendedAveraged: number | null;
   readonly fgeSnapshots: number;
   readonly history: readonly EpochRecord[];
   readonly schedules: {
@@ -77,17 +80,12 @@ export const sampleSchedule = (
   return out;
 };
 
-/** The schedules as plotted: SGD over the budget, SWA and FGE from `swaStart`. */
-export const scheduleSamples = (config: Config, s: ScheduleSet): Report["schedules"] => {
-  const spe = s.stepsPerEpoch;
-  const start = config.swaStart * spe;
-  const end = config.epochs * spe;
-  return {
-    sgd: sampleSchedule(s.sgd, 0, end, 0),
-    swa: sampleSchedule(s.swa, 0, end - start, start),
-    fge: sampleSchedule(s.fge, 0, end - start, start),
-  };
-};
+/** The schedules as plotted, in global steps: each track over the steps it trains. */
+export const scheduleSamples = (_config: Config, s: ScheduleSet): Report["schedules"] => ({
+  sgd: sampleSchedule(s.sgd, 0, s.budgetStep, 0),
+  swa: sampleSchedule(s.swa, s.swaFrom, s.swaEnd, 0),
+  fge: sampleSchedule(s.fge, s.swaStartStep, s.budgetStep, 0),
+});
 
 // -------------------------------------------------------------------------------------------------
 // plots (Vega-Lite specs)
@@ -135,7 +133,11 @@ const scheduleSpec = (s: Report["schedules"]): TopLevelSpec => ({
   title: "Learning-rate schedules",
   data: {
     values: [
-      ...s.sgd.map(([step, lr]) => ({ step, lr, schedule: "SGD (pretrain + baseline)" })),
+      ...s.sgd.map(([step, lr]) => ({
+        step,
+        lr,
+        schedule: "SGD (to the pretrained point, then the baseline)",
+      })),
       ...s.swa.map(([step, lr]) => ({ step, lr, schedule: "SWA" })),
       ...s.fge.map(([step, lr]) => ({ step, lr, schedule: "FGE" })),
     ],
@@ -148,6 +150,18 @@ const scheduleSpec = (s: Report["schedules"]): TopLevelSpec => ({
   },
 });
 
+/** The scored methods of a run, labelled, in table order. */
+export const methodsOf = (r: Evaluation): Array<[string, MethodScores]> => [
+  ["pretrained", r.pretrained],
+  ["SGD", r.sgd],
+  ["SWA", r.swa],
+  ...(r.swaExtended === undefined
+    ? []
+    : [["SWA (extended)", r.swaExtended] as [string, MethodScores]]),
+  ["FGE", r.fge],
+  ...(r.swag === undefined ? [] : [["SWAG", r.swag] as [string, MethodScores]]),
+];
+
 const comparisonSpec = (r: Evaluation): TopLevelSpec =>
   ({
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
@@ -155,9 +169,9 @@ const comparisonSpec = (r: Evaluation): TopLevelSpec =>
     height: 140,
     title: "Test error and NLL by method",
     data: {
-      values: (["pretrained", "sgd", "swa", "fge"] as const).flatMap((m) => [
-        { method: m.toUpperCase(), metric: "test error (%)", value: 100 * (1 - r[m].accuracy) },
-        { method: m.toUpperCase(), metric: "NLL", value: r[m].nll },
+      values: methodsOf(r).flatMap(([name, m]) => [
+        { method: name, metric: "test error (%)", value: 100 * (1 - m.accuracy) },
+        { method: name, metric: "NLL", value: m.nll },
       ]),
     },
     mark: { type: "point", filled: true, size: 90 },
@@ -262,7 +276,9 @@ pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:85%}.skip{color:#888}
 ${row("pretrained", res.pretrained, `epoch ${c.swaStart}`)}
 ${row("SGD", res.sgd, `continued to epoch ${c.epochs}`)}
 ${row("SWA", res.swa, `${r.swaAveraged} models averaged${r.model.batchNorm ? ", BN re-estimated" : ""}`)}
+${res.swaExtended === undefined ? "" : row("SWA (extended)", res.swaExtended, `${r.swaExtendedAveraged} models averaged, to epoch ${c.epochs + c.swaExtend}`)}
 ${row("FGE", res.fge, `${res.fge.members} snapshots`)}
+${res.swag === undefined ? "" : row("SWAG", res.swag, `${res.swag.samples} samples, rank ${res.swag.rank}, scale ${c.swagScale}`)}
 </table>
 ${fig("comparison", "Test error and NLL of each method (axes not from zero)")}
 ${
@@ -270,6 +286,15 @@ ${
     ? ""
     : `<p id="section35">Section 3.5 of the paper, on the ${res.fgeVsAverage.members} FGE snapshots: the ensemble's predictions and those of the single model with the snapshots' averaged weights differ by a mean total-variation distance of ${res.fgeVsAverage.ensembleSwaTv.toFixed(4)}, against ${res.fgeVsAverage.memberPairwiseTv.toFixed(4)} between two members (ratio ${res.fgeVsAverage.gapToSpreadRatio === null ? "-" : res.fgeVsAverage.gapToSpreadRatio.toFixed(3)}); their classes agree on ${pct(res.fgeVsAverage.ensembleSwaAgreement)} of test images (members pairwise: ${pct(res.fgeVsAverage.memberPairwiseAgreement)}).</p>`
 }
+<h2>Calibration</h2>
+<p>Reliability diagrams on the test set (15 equal-width confidence bins): a bar reaches the accuracy of the predictions whose confidence falls in its bin; on the diagonal a method is perfectly calibrated.</p>
+<div id="reliability" style="display:flex;flex-wrap:wrap;gap:8px">${methodsOf(res)
+    .filter(([name]) => name !== "pretrained")
+    .map(
+      ([name, m]) =>
+        `<figure class="reliability">${reliabilityDiagramSvg(m.reliability, { size: 200, title: name })}</figure>`,
+    )
+    .join("")}</div>
 <h2>Training</h2>
 ${fig("curves", "Mean train loss per epoch and test error at each epoch's end (curve subset)")}
 ${fig("schedules", "Learning rate per step: SGD over the whole budget; SWA and FGE from the pretrained point")}

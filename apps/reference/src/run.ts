@@ -8,9 +8,11 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
+import { disposeSwagState } from "@wider/swag";
 import { disposeWeights } from "@wider/weights";
 import { AppError } from "./AppError.js";
 import { type BackendInfo, chooseBackend } from "./backend.js";
+import { bnBatches } from "./batches.js";
 import type { Config } from "./config.js";
 import { loadAppDataset, ranges } from "./dataset.js";
 import { evaluateAll } from "./evaluate.js";
@@ -113,7 +115,12 @@ export const runExperiment = async (config: Config, options: RunOptions): Promis
   try {
     progress.log("evaluating on the test set");
     const t0 = Date.now();
-    const results = await evaluateAll(model, trained, data, testIdx);
+    const results = await evaluateAll(model, trained, data, testIdx, {
+      samples: config.swagSamples,
+      scale: config.swagScale,
+      seed: config.seed,
+      bn: hasBatchNorm(model) ? () => bnBatches(data, config, config.epochs) : null,
+    });
     const evalSeconds = (Date.now() - t0) / 1000;
     const geometry = await runGeometry(
       config,
@@ -154,7 +161,8 @@ export const runExperiment = async (config: Config, options: RunOptions): Promis
       stepsPerEpoch: s.stepsPerEpoch,
       swaCycleSteps: s.swaCycle,
       fgeCycleSteps: s.fgeCycle,
-      swaAveraged: trained.state.swaCount,
+      swaAveraged: trained.state.swaAtBudget ?? trained.state.swaSteps.length,
+      swaExtendedAveraged: trained.swaExtended === null ? null : trained.state.swaSteps.length,
       fgeSnapshots: trained.fge.length,
       history: trained.state.history,
       schedules: scheduleSamples(config, s),
@@ -174,6 +182,8 @@ export const runExperiment = async (config: Config, options: RunOptions): Promis
     disposeWeights(trained.pretrained);
     disposeWeights(trained.sgd);
     disposeWeights(trained.swa);
+    if (trained.swaExtended !== null) disposeWeights(trained.swaExtended);
+    if (trained.swag !== null) disposeSwagState(trained.swag);
     for (const w of trained.fge) disposeWeights(w);
     model.dispose();
     tf.disposeVariables();

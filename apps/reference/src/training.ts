@@ -1,508 +1,381 @@
 /**
- * The training phases of the experiment, resumable at epoch boundaries:
+ * The training tracks of the experiment, composed from `@wider/training` (one loop, one global
+ * step counter, `branch`/`restore`, run checkpoints) and resumable at every epoch's end:
  *
- *   pretrain (SGD, epochs [0, swaStart))  ->  from the pretrained point:
- *     sgd  (the same SGD schedule continued to the budget, epochs [swaStart, epochs))
- *     swa  (SWA schedule, averaging at cycle ends, then BatchNorm re-estimation)
- *     fge  (triangular schedule, a snapshot at each cycle's midpoint)
+ *   sgd  from the initial weights to the budget; its state at `swaStart` is the pretrained point
+ *   swa  from the pretrained point (protocol `shared`) or the initial weights (`authors`) to
+ *        `epochs + swaExtend`: the SWA average (and SWAG moments) at `swaCollect` steps, then
+ *        BatchNorm re-estimation of the average at the budget (and at the end)
+ *   fge  from the pretrained point to the budget: a snapshot at each triangular cycle's middle
  *
- * Every phase runs the same hand-written loop (`sgdStep` per batch, the rate from a `Schedule`
- * per step). The data order of epoch `e` is a permutation seeded by `(dataSeed, e)`, so it needs
- * no RNG state and the three branches see the same batches. After each epoch the whole state
- * (weights, momentum buffers, averager, snapshots, history) goes into one checkpoint, written
- * atomically by `@wider/weights` `saveBundle`; `--resume` reloads it and continues to the same
- * result as an uninterrupted run.
+ * Every track trains on the same batch at the same global step. After each epoch the whole run
+ * (live state, pretrained and initial points, collector states, results so far) goes into one
+ * atomic checkpoint; `--resume` continues to the same result as an uninterrupted run.
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
+import { swa as swaAverager, updateBatchNorm } from "@wider/averaging";
+import { type SwagState, swag } from "@wider/swag";
 import {
-  type AveragerState,
-  atCycleEnds,
-  swa as swaAverager,
-  updateBatchNorm,
-} from "@wider/averaging";
-import { deriveSeed } from "@wider/data";
-import { collectAt, disposeSnapshots, type SnapshotState } from "@wider/ensembling";
-import {
-  cyclical,
-  fromSpec,
-  isCycleMidpoint,
-  type Schedule,
-  swaReference,
-  triangular,
-} from "@wider/schedules";
-import {
-  assignToModel,
-  clone,
-  disposeWeights,
-  fromModel,
-  loadBundle,
-  saveBundle,
-  type Weights,
-} from "@wider/weights";
+  branch,
+  collect,
+  disposeOptState,
+  disposeTrainingState,
+  type Hook,
+  initLoop,
+  restore,
+  runSteps,
+  sgd,
+  softmaxCrossEntropy,
+  type TrainingState,
+} from "@wider/training";
+import { clone, disposeWeights, fromModel, type Weights, withWeights } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import { AppError, Interrupted } from "./AppError.js";
-import type { Config } from "./config.js";
-import { type AppDataset, epochPlan, evalBatch, stepsPerEpoch, trainBatch } from "./dataset.js";
+import { bnBatches, stepBatches, testError } from "./batches.js";
+import {
+  type Checkpoint,
+  type EpochRecord,
+  loadCheckpoint,
+  saveCheckpoint,
+  type Track,
+  type TrainState,
+  tracks,
+} from "./checkpoint.js";
+import { sameTraining } from "./config.js";
+import type { AppDataset } from "./dataset.js";
+import { hasBatchNorm } from "./models.js";
 import type { Progress } from "./progress.js";
-import { disposeVelocity, sgdStep, type Velocity, zeroVelocity } from "./sgd.js";
+import { makeSchedules, type ScheduleSet } from "./schedules.js";
+import { swagFromGroups, swagToGroups } from "./swagGroups.js";
 
-// -------------------------------------------------------------------------------------------------
-// model
-// -------------------------------------------------------------------------------------------------
+export type { EpochRecord, Track, TrainState } from "./checkpoint.js";
+export type { ScheduleSet } from "./schedules.js";
 
-/** The training phases, in the order they run. */
-export const phases = ["pretrain", "sgd", "swa", "fge"] as const;
-/** A training phase. */
-export type Phase = (typeof phases)[number];
-
-/** One epoch of one phase, as recorded in the report. */
-export interface EpochRecord {
-  readonly phase: Phase;
-  /** Global epoch index (0-based). */
-  readonly epoch: number;
-  /** Mean training loss over the epoch's batches (training mode, before each step). */
-  readonly trainLoss: number;
-  /** Test error of the iterate at the epoch's end, on the curve subset. */
-  readonly testError: number;
-  /** Test error of the running SWA average (phase `swa` only, models without BatchNorm). */
-  readonly swaTestError?: number;
-  /** Rate of the epoch's first and last step. */
-  readonly lrFirst: number;
-  readonly lrLast: number;
-  readonly seconds: number;
-}
-
-/** The JSON half of a checkpoint (the tensors are the bundle's groups). */
-export interface TrainState {
-  readonly version: 1;
-  /** The config the run was started with (resume refuses a different one). */
-  readonly config: Config;
-  /** The phase to run next (`done` when all four are finished). */
-  readonly phase: Phase | "done";
-  /** Next global epoch to run within `phase`. */
-  readonly epoch: number;
-  readonly history: readonly EpochRecord[];
-  /** Models averaged so far in the SWA phase. */
-  readonly swaCount: number;
-  /** Steps (within the phase) at which FGE snapshots were taken. */
-  readonly fgeSteps: readonly number[];
-  /** Steps (within the phase) at which the SWA average was updated. */
-  readonly swaSteps: readonly number[];
-  /** Seconds spent in each phase so far. */
-  readonly seconds: Readonly<Record<string, number>>;
-}
-
-/** The tensors of a run (all owned by the holder of the `Trained` value). */
-export interface Trained {
-  readonly state: TrainState;
-  readonly pretrained: Weights;
-  readonly sgd: Weights;
-  readonly swa: Weights;
-  readonly fge: readonly Weights[];
-  readonly schedules: ScheduleSet;
-}
-
-/** The three schedules of a run, with the numbers the report plots. */
-export interface ScheduleSet {
-  /** SGD: pretraining and the baseline, over global steps `[0, epochs * spe)`. */
-  readonly sgd: Schedule;
-  /** SWA phase, steps from the phase start. */
-  readonly swa: Schedule;
-  /** FGE phase, steps from the phase start. */
-  readonly fge: Schedule;
-  readonly stepsPerEpoch: number;
-  /** SWA averages at the end of each cycle of this many steps. */
-  readonly swaCycle: number;
-  /** FGE cycle length in steps (even; a snapshot at step `cycle/2` of each). */
-  readonly fgeCycle: number;
-}
-
-// -------------------------------------------------------------------------------------------------
-// schedules
-// -------------------------------------------------------------------------------------------------
-
-const specSchedule = (spec: Record<string, unknown>, field: string): Schedule => {
-  const s = fromSpec(spec);
-  if (E.isLeft(s)) throw new AppError(`${field}: ${s.left.message}`);
-  return s.right;
-};
-
-/**
- * The run's schedules. Defaults: SGD is the authors' reference schedule over the budget
- * (`swaReference`, flat for half, linear to 1% by 90%); SWA is the paper's cyclical sawtooth from
- * the SGD rate at `swaStart` down to `swaLr`, one cycle per `swaEvery` epochs; FGE is triangular
- * between `fgeLrMax` and `fgeLrMin` with cycles of `fgeCycle` epochs rounded to an even number of
- * steps.
- */
-export const makeSchedules = (config: Config, spe: number): ScheduleSet => {
-  const sgd =
-    config.pretrainSchedule === null
-      ? swaReference({ lrInit: config.lr, epochs: config.epochs, stepsPerEpoch: spe })
-      : specSchedule(config.pretrainSchedule, "pretrainSchedule");
-  const swaCycle = config.swaEvery * spe;
-  const high = sgd(config.swaStart * spe);
-  const swa =
-    config.swaSchedule === null
-      ? cyclical({ high: Math.max(high, config.swaLr), low: config.swaLr, cycle: swaCycle })
-      : specSchedule(config.swaSchedule, "swaSchedule");
-  const fgeCycle = Math.max(2, 2 * Math.floor((config.fgeCycle * spe) / 2));
-  const fge = triangular({ high: config.fgeLrMax, low: config.fgeLrMin, cycle: fgeCycle });
-  return { sgd, swa, fge, stepsPerEpoch: spe, swaCycle, fgeCycle };
-};
-
-// -------------------------------------------------------------------------------------------------
-// checkpoint
-// -------------------------------------------------------------------------------------------------
-
-type Groups = Record<string, Weights>;
-
-const saveCheckpoint = async (dir: string, state: TrainState, groups: Groups): Promise<void> => {
-  const r = await saveBundle(dir, {
-    groups,
-    metadata: JSON.parse(JSON.stringify(state)),
-  });
-  if (E.isLeft(r)) throw new AppError(`checkpoint ${dir}: ${r.left.message}`, 1);
-};
-
-/** Loads a checkpoint written by a run; the caller owns the groups' tensors. */
-export const loadCheckpoint = async (
-  dir: string,
-): Promise<{ state: TrainState; groups: Groups }> => {
-  const r = await loadBundle(dir);
-  if (E.isLeft(r))
-    throw new AppError(`--resume: cannot read the checkpoint in ${dir}: ${r.left.message}`, 1);
-  const state = r.right.metadata as unknown as TrainState | undefined;
-  if (state === undefined || state.version !== 1)
-    throw new AppError(`--resume: ${dir} holds no Wider run state (version 1)`, 1);
-  return { state, groups: r.right.groups };
-};
-
-// -------------------------------------------------------------------------------------------------
-// evaluation helpers
-// -------------------------------------------------------------------------------------------------
-
-/** Test error of the model in inference mode on `indices` of the test split. */
-export const testError = async (
-  model: tfl.LayersModel,
-  data: AppDataset,
-  indices: Int32Array,
-  batch = 500,
-): Promise<number> => {
-  let wrong = 0;
-  for (let i = 0; i < indices.length; i += batch) {
-    const idx = indices.subarray(i, Math.min(i + batch, indices.length));
-    const { x, y } = evalBatch(data, data.test, idx);
-    const w = tf.tidy(() =>
-      tf.sum(tf.notEqual(tf.argMax(model.apply(x, { training: false }) as tf.Tensor, 1), y)),
-    );
-    wrong += (await w.data())[0] as number;
-    tf.dispose([x, y, w]);
-  }
-  return wrong / indices.length;
-};
-
-/** Train batches (as image tensors) for BatchNorm re-estimation: one pass in the order of `epoch`. */
-export function* bnBatches(data: AppDataset, config: Config, epoch: number): Generator<tf.Tensor> {
-  const plan = epochPlan(config, data.train.count, epoch);
-  for (const [i, b] of plan.entries()) {
-    const { x, y } = trainBatch(data, b, augmentSeed(config, epoch, i));
-    y.dispose();
-    yield x;
-  }
-}
-
-/** Seed of the augmentation draws of batch `i` of epoch `epoch` (32x32 images only). */
-const augmentSeed = (config: Config, epoch: number, i: number): number =>
-  deriveSeed(deriveSeed(config.dataSeed + 1, epoch), i);
-
-const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
-
-// -------------------------------------------------------------------------------------------------
-// the loop
-// -------------------------------------------------------------------------------------------------
-
-/** Everything the training phases need. */
+/** Everything the training tracks need. */
 export interface TrainContext {
-  readonly config: Config;
+  readonly config: TrainState["config"];
   readonly data: AppDataset;
   readonly model: tfl.LayersModel;
   /** Test indices for the per-epoch curve. */
   readonly curveIdx: Int32Array;
   readonly checkpointDir: string;
   readonly progress: Progress;
-  /** Set by the SIGINT handler; checked after every step. */
-  readonly signal: { aborted: boolean };
+  /** Set by the signal handlers; checked after every step. */
+  readonly signal: { readonly aborted: boolean };
 }
 
-const phaseRange = (config: Config, phase: Phase): [number, number] =>
-  phase === "pretrain" ? [0, config.swaStart] : [config.swaStart, config.epochs];
+/** The trained solutions (all owned by the holder). */
+export interface Trained {
+  readonly state: TrainState;
+  readonly pretrained: Weights;
+  readonly sgd: Weights;
+  /** The SWA average at the budget, BatchNorm re-estimated. */
+  readonly swa: Weights;
+  /** The SWA average at `epochs + swaExtend` (null without `swaExtend`). */
+  readonly swaExtended: Weights | null;
+  /** SWAG moments collected with the SWA average up to the budget (null with `swagRank` 0). */
+  readonly swag: SwagState | null;
+  readonly fge: readonly Weights[];
+  readonly schedules: ScheduleSet;
+}
 
-/**
- * Runs (or resumes) all training phases and returns the trained weights; the caller owns them.
- * Throws {@link Interrupted} when `signal.aborted` is set, after the current step, leaving the
- * last epoch's checkpoint as it was.
- */
+const setGroup = (groups: Record<string, Weights>, name: string, w: Weights): void => {
+  const old = groups[name];
+  groups[name] = w;
+  if (old !== undefined && old !== w) disposeWeights(old);
+};
+
+const setState = (states: Record<string, TrainingState>, name: string, s: TrainingState) => {
+  const old = states[name];
+  states[name] = s;
+  if (old !== undefined && old !== s) disposeTrainingState(old);
+};
+
+const dropState = (states: Record<string, TrainingState>, name: string): void => {
+  const old = states[name];
+  delete states[name];
+  if (old !== undefined) disposeTrainingState(old);
+};
+
+const freeCheckpoint = (c: Checkpoint): void => {
+  for (const s of Object.values(c.states)) disposeTrainingState(s);
+  for (const g of Object.values(c.groups)) disposeWeights(g);
+};
+
+/** Runs (or resumes) all tracks; the caller owns the result. Throws {@link Interrupted} on a signal. */
 export const train = async (ctx: TrainContext, resume: boolean): Promise<Trained> => {
   const { config, data, model, progress } = ctx;
-  const spe = stepsPerEpoch(data.train.count, config.batchSize);
+  const spe = Math.floor(data.train.count / config.batchSize);
   if (spe === 0)
     throw new AppError(
       `batchSize: ${config.batchSize} is larger than the ${data.train.count} training images; lower --batch-size or raise --train-subset`,
     );
   const schedules = makeSchedules(config, spe);
-
-  // ---- state ---------------------------------------------------------------------------------
-  let state: TrainState;
-  const groups: Groups = {};
+  const optimizer = sgd({ momentum: config.momentum, weightDecay: config.weightDecay });
+  const batches = stepBatches(config, data, spe);
+  let ck: Checkpoint;
   if (resume) {
-    const loaded = await loadCheckpoint(ctx.checkpointDir);
-    // The directory may have moved: compare everything but `out`.
-    const same =
-      JSON.stringify({ ...loaded.state.config, out: "" }) ===
-      JSON.stringify({ ...config, out: "" });
-    if (!same) {
-      for (const g of Object.values(loaded.groups)) disposeWeights(g);
+    ck = await loadCheckpoint(ctx.checkpointDir);
+    if (!sameTraining(ck.state.config, config)) {
+      freeCheckpoint(ck);
       throw new AppError(
-        `--resume: the run in ${config.out} was started with a different configuration; resume it without changing flags or config`,
+        `--resume: the run in ${config.out} was started with a different training configuration; resume it without changing training flags`,
       );
     }
-    state = loaded.state;
-    Object.assign(groups, loaded.groups);
     progress.log(
-      state.phase === "done"
+      ck.state.track === "done"
         ? "resuming from the checkpoint: training finished; evaluating"
-        : `resuming from the checkpoint: ${state.phase} at epoch ${state.epoch + 1}`,
+        : `resuming from the checkpoint: ${ck.state.track} at step ${ck.states.live?.step ?? "start"}`,
     );
   } else {
-    state = {
-      version: 1,
+    const init = initLoop(model, optimizer);
+    const state: TrainState = {
+      version: 2,
       config,
-      phase: "pretrain",
-      epoch: 0,
+      track: "sgd",
       history: [],
-      swaCount: 0,
-      fgeSteps: [],
       swaSteps: [],
+      swagSteps: [],
+      fgeSteps: [],
+      swaAtBudget: null,
       seconds: {},
     };
+    ck = { state, states: { init: branch(model, init) }, groups: {} };
+    disposeOptState(init.opt);
   }
-  const setGroup = (name: string, w: Weights) => {
-    const old = groups[name];
-    groups[name] = w;
-    if (old !== undefined) disposeWeights(old);
+
+  const range: Record<Track, [number, number]> = {
+    sgd: [0, schedules.budgetStep],
+    swa: [schedules.swaFrom, schedules.swaEnd],
+    fge: [schedules.swaStartStep, schedules.budgetStep],
   };
-  const assign = (w: Weights) => {
-    const r = assignToModel(model, w);
-    if (E.isLeft(r)) throw new Error(`internal: ${r.left.message}`);
+  const startOf: Record<Track, string> = {
+    sgd: "init",
+    swa: config.protocol === "authors" ? "init" : "pretrained",
+    fge: "pretrained",
   };
 
-  let velocity: Velocity = zeroVelocity(model);
-  const restoreVelocity = (w: Weights | undefined) => {
-    if (w === undefined) return;
-    disposeVelocity(velocity);
-    velocity = clone(w);
-  };
-  const averager = swaAverager();
-  let swa: AveragerState = averager.init();
-  if (groups.swaMean !== undefined) swa = { n: state.swaCount, mean: clone(groups.swaMean) };
+  const runTrack = async (track: Track): Promise<void> => {
+    const [from, to] = range[track];
+    const live = ck.states.live;
+    const start = live !== undefined && live.step > from ? live : ck.states[startOf[track]];
+    if (start === undefined) throw new Error(`internal: no ${startOf[track]} state for ${track}`);
+    const restored = restore(model, start);
+    if (E.isLeft(restored)) throw new Error(`internal: ${restored.left.message}`);
+    const schedule = schedules[track];
+    progress.phase(track, to - from, start.step - from);
 
-  try {
-    // The model and momentum of a run in progress.
-    if (groups.model !== undefined) assign(groups.model);
-    restoreVelocity(groups.velocity);
+    // Collectors, continued from the checkpoint's groups.
+    const averager = swaAverager();
+    const swaHook = collect({
+      state:
+        track === "swa" && ck.groups.swaMean !== undefined
+          ? { n: ck.state.swaSteps.length, mean: clone(ck.groups.swaMean) }
+          : averager.init(),
+      update: (s, w) => averager.update(s, w),
+      policy: (step) => track === "swa" && schedules.swaCollect(step),
+    });
+    const swagCollector = config.swagRank > 0 ? swag({ maxRank: config.swagRank }) : null;
+    const swagHook = collect<SwagState | null>({
+      state:
+        track === "swa" && swagCollector
+          ? swagFromGroups(ck.groups, ck.state.swagSteps.length, config.swagRank)
+          : null,
+      update: (s, w) => (s === null || swagCollector === null ? s : swagCollector.update(s, w)),
+      policy: (step) =>
+        track === "swa" &&
+        swagCollector !== null &&
+        schedules.swaCollect(step) &&
+        step < schedules.budgetStep,
+      include: "trainable",
+    });
+    const fgeHook = collect<Weights[]>({
+      state: [],
+      update: (list, w) => [...list, clone(w)],
+      policy: (step) => track === "fge" && schedules.fgeCollect(step),
+    });
+    const steps = { swa: [] as number[], swag: [] as number[], fge: [] as number[] };
+    let lrFirst = Number.NaN;
+    let t0 = Date.now();
+    const ac = new AbortController();
 
-    for (const phase of phases) {
-      const order = phases.indexOf(phase);
-      if (state.phase === "done" || phases.indexOf(state.phase) > order) continue;
-      const [first, end] = phaseRange(config, phase);
-      if (state.epoch === first && phase !== "pretrain") {
-        // A branch starts from the pretrained point, with its momentum.
-        const start = groups.pretrained;
-        if (start === undefined) throw new Error("internal: no pretrained point in the state");
-        assign(start);
-        restoreVelocity(groups.pretrainedVelocity);
-      }
-      const total = (end - first) * spe;
-      progress.phase(phase, total, (state.epoch - first) * spe);
-      const schedule =
-        phase === "swa" ? schedules.swa : phase === "fge" ? schedules.fge : schedules.sgd;
-      const swaNow = atCycleEnds(schedules.swaCycle);
-      const fgeCollector = collectAt(isCycleMidpoint(schedules.fgeCycle), {
-        maxCount: Number.MAX_SAFE_INTEGER,
-        store: "memory",
-      });
-      if (E.isLeft(fgeCollector)) throw new Error(`internal: ${fgeCollector.left.message}`);
-      const collector = fgeCollector.right;
-
-      for (let epoch = state.epoch; epoch < end; epoch++) {
-        const t0 = Date.now();
-        const batches = epochPlan(config, data.train.count, epoch);
-        let lossSum = 0;
-        let lrFirst = 0;
-        let lrLast = 0;
-        const swaSteps = [...state.swaSteps];
-        // FGE snapshots taken this epoch (the earlier ones are in the checkpoint's groups).
-        let fgeState: SnapshotState = collector.init();
-        for (let i = 0; i < spe; i++) {
-          const idx = batches[i] as Int32Array;
-          const phaseStep = (epoch - first) * spe + i;
-          const scheduleStep =
-            phase === "pretrain" || phase === "sgd" ? epoch * spe + i : phaseStep;
-          const lr = schedule(scheduleStep);
-          if (i === 0) lrFirst = lr;
-          lrLast = lr;
-          const { x, y } = trainBatch(data, idx, augmentSeed(config, epoch, i));
-          const r = sgdStep(model, velocity, x, y, lr, config);
-          velocity = r.velocity;
-          const loss = (await r.loss.data())[0] as number;
-          tf.dispose([x, y, r.loss]);
+    const hooks: Hook[] = [
+      swaHook,
+      swagHook,
+      fgeHook,
+      {
+        onStep: ({ step, lr, loss }) => {
           if (!Number.isFinite(loss))
             throw new AppError(
-              `${phase}: the training loss is ${loss} at epoch ${epoch + 1} step ${i + 1}; lower --lr or the schedule's rates`,
+              `${track}: the training loss is ${loss} at step ${step + 1}; lower --lr or the schedule's rates`,
               1,
             );
-          lossSum += loss;
-          if (phase === "swa" && swaNow(phaseStep)) {
-            const w = fromModel(model, { include: "all" });
-            swa = averager.update(swa, w);
-            disposeWeights(w);
-            swaSteps.push(phaseStep);
+          if (track === "swa" && schedules.swaCollect(step)) steps.swa.push(step);
+          if (
+            track === "swa" &&
+            swagCollector &&
+            schedules.swaCollect(step) &&
+            step < schedules.budgetStep
+          )
+            steps.swag.push(step);
+          if (track === "fge" && schedules.fgeCollect(step)) steps.fge.push(step);
+          if (step % spe === 0) lrFirst = lr;
+          progress.step(step + 1 - from, {
+            epoch: Math.floor(step / spe),
+            epochs: config.epochs,
+            loss,
+            lr,
+          });
+          if (ctx.signal.aborted) ac.abort();
+        },
+        onEpoch: async ({ epoch, step, meanLoss, state }) => {
+          const err = await testError(model, data, ctx.curveIdx);
+          const mean = swaHook.state.mean;
+          let swaErr: number | undefined;
+          if (track === "swa" && mean !== null && !hasBatchNorm(model)) {
+            const r = await withWeights(model, mean, () => testError(model, data, ctx.curveIdx));
+            if (E.isLeft(r)) throw new Error(`internal: ${r.left.message}`);
+            swaErr = r.right;
           }
-          if (phase === "fge" && collector.policy(phaseStep)) {
-            const w = fromModel(model, { include: "all" });
-            const next = await collector.update(fgeState, phaseStep, w);
-            disposeWeights(w);
-            if (E.isLeft(next)) throw new Error(`internal: ${next.left.message}`);
-            fgeState = next.right;
+          const seconds = (Date.now() - t0) / 1000;
+          t0 = Date.now();
+          const record: EpochRecord = {
+            phase: track,
+            epoch,
+            trainLoss: meanLoss,
+            testError: err,
+            ...(swaErr === undefined ? {} : { swaTestError: swaErr }),
+            lrFirst,
+            lrLast: schedule(step),
+            seconds,
+          };
+          const last = step + 1 === to;
+          if (track === "sgd" && step + 1 === schedules.swaStartStep)
+            setState(ck.states, "pretrained", branch(model, state));
+          if (track === "swa") {
+            if (mean !== null) setGroup(ck.groups, "swaMean", clone(mean));
+            if (step + 1 === schedules.budgetStep && mean !== null) {
+              setGroup(ck.groups, "swaBudgetMean", clone(mean));
+              ck.state = { ...ck.state, swaAtBudget: swaHook.state.n };
+            }
+            if (swagHook.state !== null) swagToGroups(ck.groups, swagHook.state);
           }
-          progress.step(phaseStep + 1, { epoch, epochs: config.epochs, loss, lr });
-          await tick();
-          if (ctx.signal.aborted) {
-            await disposeSnapshots(fgeState);
-            throw new Interrupted(
-              `in ${phase} at epoch ${epoch + 1} step ${i + 1}; the last checkpoint (${state.phase} epoch ${state.epoch}) is intact`,
-            );
-          }
-        }
-
-        // ---- epoch end: curves, phase results, checkpoint -------------------------------------
-        const err = await testError(model, data, ctx.curveIdx);
-        let swaErr: number | undefined;
-        if (phase === "swa" && swa.mean !== null && !hasBn(model)) {
-          const live = fromModel(model, { include: "all" });
-          assign(swa.mean);
-          swaErr = await testError(model, data, ctx.curveIdx);
-          assign(live);
-          disposeWeights(live);
-        }
-        const fgeSteps = [...state.fgeSteps];
-        for (const snap of fgeState.snapshots) {
-          if (snap.kind !== "memory") throw new Error("internal: FGE snapshots are kept in memory");
-          setGroup(`fge${fgeSteps.length}`, snap.weights); // the groups own them from here
-          fgeSteps.push(snap.step);
-        }
-        const seconds = (Date.now() - t0) / 1000;
-        const record: EpochRecord = {
-          phase,
-          epoch,
-          trainLoss: lossSum / spe,
-          testError: err,
-          ...(swaErr === undefined ? {} : { swaTestError: swaErr }),
-          lrFirst,
-          lrLast,
-          seconds,
-        };
-        const last = epoch + 1 === end;
-        const nextPhase: Phase | "done" = last ? (phases[order + 1] ?? "done") : phase;
-        if (last) await finishPhase(phase, fgeSteps.length);
-        state = {
-          ...state,
-          phase: nextPhase,
-          epoch: last ? config.swaStart : epoch + 1,
-          history: [...state.history, record],
-          swaCount: swa.n,
-          swaSteps,
-          fgeSteps,
-          seconds: { ...state.seconds, [phase]: (state.seconds[phase] ?? 0) + seconds },
-        };
-        setGroup("model", fromModel(model, { include: "all" }));
-        setGroup("velocity", clone(velocity));
-        if (swa.mean !== null) setGroup("swaMean", clone(swa.mean));
-        await saveCheckpoint(ctx.checkpointDir, state, groups);
-        progress.step((epoch - first + 1) * spe, {
-          epoch,
-          epochs: config.epochs,
-          loss: record.trainLoss,
-          lr: lrLast,
-        });
-        progress.epochEnd({
-          epoch,
-          epochs: config.epochs,
-          loss: record.trainLoss,
-          lr: lrLast,
-          seconds,
-          extra: `test error ${(err * 100).toFixed(2)}%${swaErr === undefined ? "" : ` (SWA ${(swaErr * 100).toFixed(2)}%)`}`,
-        });
+          const base = ck.state.fgeSteps.length;
+          for (const [i, w] of fgeHook.state.splice(0).entries())
+            setGroup(ck.groups, `fge${base + i}`, w);
+          ck.state = {
+            ...ck.state,
+            track: last ? (tracks[tracks.indexOf(track) + 1] ?? "done") : track,
+            history: [...ck.state.history, record],
+            swaSteps: [...ck.state.swaSteps, ...steps.swa.splice(0)],
+            swagSteps: [...ck.state.swagSteps, ...steps.swag.splice(0)],
+            fgeSteps: [...ck.state.fgeSteps, ...steps.fge.splice(0)],
+            seconds: { ...ck.state.seconds, [track]: (ck.state.seconds[track] ?? 0) + seconds },
+          };
+          if (last) {
+            await finishTrack(track);
+            dropState(ck.states, "live");
+          } else setState(ck.states, "live", branch(model, state));
+          await saveCheckpoint(ctx.checkpointDir, ck);
+          progress.epochEnd({
+            epoch,
+            epochs: config.epochs,
+            loss: meanLoss,
+            lr: record.lrLast,
+            seconds,
+            extra: `test error ${(err * 100).toFixed(2)}%${swaErr === undefined ? "" : ` (SWA ${(swaErr * 100).toFixed(2)}%)`}`,
+          });
+        },
+      },
+    ];
+    try {
+      const r = await runSteps({
+        model,
+        optimizer,
+        loss: softmaxCrossEntropy(),
+        schedule,
+        batches,
+        state: restored.right,
+        to,
+        hooks,
+        stepsPerEpoch: spe,
+        signal: ac.signal,
+      });
+      disposeOptState(r.state.opt);
+      if (r.aborted)
+        throw new Interrupted(
+          `in ${track} at epoch ${Math.floor(r.state.step / spe) + 1} step ${(r.state.step % spe) + 1}; the last checkpoint (${ck.state.track}, after epoch ${(ck.state.history.at(-1)?.epoch ?? -1) + 1}) is intact`,
+        );
+    } finally {
+      if (swaHook.state.mean !== null) disposeWeights(swaHook.state.mean);
+      if (swagHook.state !== null) {
+        for (const w of [swagHook.state.mean, swagHook.state.sqMean]) if (w) disposeWeights(w);
+        for (const d of swagHook.state.deviations) disposeWeights(d);
       }
+      for (const w of fgeHook.state) disposeWeights(w);
       progress.stop();
     }
-  } catch (e) {
-    // Interrupted or failed: the checkpoint on disk is the state; free the one in memory.
-    for (const g of Object.values(groups)) disposeWeights(g);
-    throw e;
-  } finally {
-    disposeVelocity(velocity);
-    if (swa.mean !== null) disposeWeights(swa.mean);
-  }
+  };
 
+  /** A track's results into the groups: SGD's final point; SWA's BN-re-estimated averages. */
+  const finishTrack = async (track: Track): Promise<void> => {
+    if (track === "sgd") setGroup(ck.groups, "sgdFinal", fromModel(model, { include: "all" }));
+    if (track === "fge" && ck.state.fgeSteps.length === 0)
+      throw new AppError(
+        "fge: no snapshot was taken; the FGE track must contain at least half a cycle (lower --fge-cycle)",
+      );
+    if (track !== "swa") return;
+    const reestimate = async (mean: Weights | undefined, name: string) => {
+      if (mean === undefined)
+        throw new AppError(
+          "swa: no model was averaged; the SWA track must contain at least one averaging step (lower --swa-every)",
+        );
+      const r = await withWeights(model, mean, async () => {
+        await updateBatchNorm(model, bnBatches(data, config, config.epochs), {
+          disposeBatches: true,
+        });
+        return fromModel(model, { include: "all" });
+      });
+      if (E.isLeft(r)) throw new Error(`internal: ${r.left.message}`);
+      setGroup(ck.groups, name, r.right);
+    };
+    await reestimate(ck.groups.swaBudgetMean ?? ck.groups.swaMean, "swaFinal");
+    if (config.swaExtend > 0) await reestimate(ck.groups.swaMean, "swaExtendedFinal");
+  };
+
+  try {
+    for (const track of tracks) {
+      if (ck.state.track === "done" || tracks.indexOf(ck.state.track) > tracks.indexOf(track))
+        continue;
+      await runTrack(track);
+    }
+  } catch (e) {
+    freeCheckpoint(ck);
+    throw e;
+  }
   const take = (name: string): Weights => {
-    const w = groups[name];
-    if (w === undefined) throw new Error(`internal: checkpoint lacks ${name}`);
-    delete groups[name];
+    const w = ck.groups[name];
+    if (w === undefined) throw new Error(`internal: the checkpoint lacks ${name}`);
+    delete ck.groups[name];
     return w;
   };
-  const fge = state.fgeSteps.map((_, k) => take(`fge${k}`));
+  const pretrained = ck.states.pretrained;
+  if (pretrained === undefined) throw new Error("internal: no pretrained point");
   const out: Trained = {
-    state,
-    pretrained: take("pretrained"),
+    state: ck.state,
+    pretrained: clone(pretrained.weights),
     sgd: take("sgdFinal"),
     swa: take("swaFinal"),
-    fge,
+    swaExtended: config.swaExtend > 0 ? take("swaExtendedFinal") : null,
+    swag:
+      config.swagRank > 0
+        ? swagFromGroups(ck.groups, ck.state.swagSteps.length, config.swagRank, true)
+        : null,
+    fge: ck.state.fgeSteps.map((_, k) => take(`fge${k}`)),
     schedules,
   };
-  for (const g of Object.values(groups)) disposeWeights(g);
+  freeCheckpoint(ck);
   return out;
-
-  /** Stores the phase's result in the groups: pretrained point, SGD final, SWA final. */
-  async function finishPhase(phase: Phase, fgeCount: number): Promise<void> {
-    if (phase === "pretrain") {
-      setGroup("pretrained", fromModel(model, { include: "all" }));
-      setGroup("pretrainedVelocity", clone(velocity));
-    } else if (phase === "sgd") {
-      setGroup("sgdFinal", fromModel(model, { include: "all" }));
-    } else if (phase === "swa") {
-      if (swa.mean === null)
-        throw new AppError(
-          "swa: no model was averaged; the SWA phase must contain at least one cycle end (lower --swa-every)",
-        );
-      const live = fromModel(model, { include: "all" });
-      assign(swa.mean);
-      await updateBatchNorm(model, bnBatches(data, config, config.epochs), {
-        disposeBatches: true,
-      });
-      setGroup("swaFinal", fromModel(model, { include: "all" }));
-      assign(live);
-      disposeWeights(live);
-    } else if (phase === "fge" && fgeCount === 0) {
-      throw new AppError(
-        "fge: no snapshot was taken; the FGE phase must contain at least half a cycle (lower --fge-cycle)",
-      );
-    }
-  }
 };
-
-const hasBn = (model: tfl.LayersModel): boolean =>
-  model.layers.some((l) => l.getClassName() === "BatchNormalization");

@@ -20,18 +20,19 @@ const outcome = (r: Report) => ({
 /** Polls the checkpoint's manifest until `pred(state)` holds; returns the state seen. */
 const waitForCheckpoint = async (
   out: string,
-  pred: (s: { phase: string; epoch: number }) => boolean,
+  pred: (s: { track: string; epochs: number }) => boolean,
   timeoutMs = 100_000,
-): Promise<{ phase: string; epoch: number }> => {
+): Promise<{ track: string; epochs: number }> => {
   const file = join(out, "checkpoint", "manifest.json");
   const t0 = Date.now();
   while (Date.now() - t0 < timeoutMs) {
     if (existsSync(file)) {
       try {
-        const s = JSON.parse(readFileSync(file, "utf8")).metadata as {
-          phase: string;
-          epoch: number;
+        const m = JSON.parse(readFileSync(file, "utf8")).metadata.meta as {
+          track: string;
+          history: unknown[];
         };
+        const s = { track: m.track, epochs: m.history.length };
         if (pred(s)) return s;
       } catch {
         // being replaced right now: read again
@@ -59,15 +60,16 @@ describe("wider run: end to end, resumable", () => {
     expect(r.backend.name).toBe("wasm");
     expect(r.config.epochs).toBe(4);
     expect(r.dataset.trainUsed).toBe(512);
-    expect(r.history.map((h) => h.phase)).toEqual([
-      "pretrain",
-      "pretrain",
-      "sgd",
-      "sgd",
-      "swa",
-      "swa",
-      "fge",
-      "fge",
+    // sgd: epochs 0-3 (the pretrained point after epoch 1); swa and fge: epochs 2-3 from it
+    expect(r.history.map((h) => `${h.phase}${h.epoch}`)).toEqual([
+      "sgd0",
+      "sgd1",
+      "sgd2",
+      "sgd3",
+      "swa2",
+      "swa3",
+      "fge2",
+      "fge3",
     ]);
     expect(r.swaAveraged).toBe(2);
     expect(r.fgeSnapshots).toBe(2);
@@ -142,7 +144,7 @@ describe("wider run: end to end, resumable", () => {
   it("resumes after SIGKILL mid-run to the same result", async () => {
     const out = join(base, "killed");
     const { child, done } = start(tinyFlags(out));
-    await waitForCheckpoint(out, (s) => s.phase === "sgd" || s.phase === "swa");
+    await waitForCheckpoint(out, (s) => (s.track === "sgd" && s.epochs >= 2) || s.track === "swa");
     child.kill("SIGKILL");
     const killed = await done;
     expect(killed.signal).toBe("SIGKILL");
@@ -157,7 +159,7 @@ describe("wider run: end to end, resumable", () => {
   it("stops cleanly on SIGINT and resumes to the same result", async () => {
     const out = join(base, "interrupted");
     const { child, done } = start(tinyFlags(out));
-    await waitForCheckpoint(out, (s) => s.phase === "swa" || s.phase === "fge");
+    await waitForCheckpoint(out, (s) => s.track === "swa" || s.track === "fge");
     child.kill("SIGINT");
     const stopped = await done;
     expect(stopped.code).toBe(130);
@@ -191,6 +193,6 @@ describe("wider run: end to end, resumable", () => {
     writeFileSync(cfg, JSON.stringify({ lr: 0.2 }));
     const r = await runCli(["--out", straight, "--resume", "--config", cfg]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("different configuration");
+    expect(r.stderr).toContain("different training configuration");
   });
 });

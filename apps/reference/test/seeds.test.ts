@@ -40,7 +40,7 @@ describe("wider --seeds: one run per seed and an aggregate from the same code pa
     for (const f of ["aggregate.json", "aggregate.md", "aggregate.html"])
       expect(statSync(join(out, f)).size).toBeGreaterThan(200);
     expect(agg.seeds).toEqual([0, 1]);
-    expect(agg.methods.map((m) => m.key)).toEqual(["pretrained", "sgd", "swa", "fge"]);
+    expect(agg.methods.map((m) => m.key)).toEqual(["pretrained", "sgd", "swa", "fge", "swag"]);
   });
 
   it("aggregates exactly the per-seed numbers (mean, sample std, paired difference)", () => {
@@ -58,7 +58,10 @@ describe("wider --seeds: one run per seed and an aggregate from the same code pa
       reports.map((r) => r.results.swa.accuracy - r.results.sgd.accuracy),
     );
     expect(agg.findings.some((f) => f.startsWith("SWA − SGD"))).toBe(true);
-    const lengths = reports.map((r) => r.geometry.segment?.plan.length ?? null);
+    const lengths = reports.map((r) => {
+      const plan = r.geometry.segment?.plan;
+      return plan?.kind === "segment" ? plan.length : null;
+    });
     expect(agg.sgdSwaDistance.values).toEqual(lengths);
     expect(lengths.every((l) => l !== null && l > 0)).toBe(true);
     expect(readFileSync(join(out, "aggregate.md"), "utf8")).toContain("| SWA − SGD |");

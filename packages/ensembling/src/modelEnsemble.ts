@@ -45,6 +45,11 @@ export interface BatchNormOptions {
   readonly batches: Batches | (() => Batches);
   /** `"batch"` (default, PyTorch `update_bn`) or `"samples"` (the SWA authors' `bn_update`). */
   readonly weighting?: "batch" | "samples";
+  /**
+   * Dispose each batch after its pass (default false). Set it when the factory makes fresh
+   * tensors per call (e.g. a generator decoding images), or every member's pass leaks them.
+   */
+  readonly disposeBatches?: boolean;
 }
 
 /**
@@ -79,13 +84,12 @@ const reestimateBatchNorm = async (
   batchNorm: BatchNormOptions | undefined,
 ): Promise<E.Either<EnsemblingError, void>> => {
   if (batchNorm === undefined) return E.right(undefined);
-  const { batches, weighting } = batchNorm;
+  const { batches, weighting, disposeBatches } = batchNorm;
   try {
-    await updateBatchNorm(
-      model,
-      typeof batches === "function" ? batches() : batches,
-      weighting === undefined ? {} : { weighting },
-    );
+    await updateBatchNorm(model, typeof batches === "function" ? batches() : batches, {
+      ...(weighting === undefined ? {} : { weighting }),
+      ...(disposeBatches === undefined ? {} : { disposeBatches }),
+    });
   } catch (e) {
     return E.left(
       ensemblingError(

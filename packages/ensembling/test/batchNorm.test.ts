@@ -133,6 +133,33 @@ describe("BatchNorm re-estimation per member", () => {
     disposeWeights(after);
   });
 
+  it("disposeBatches frees fresh batches made per member; same result as kept batches", async () => {
+    const count = tf.memory().numTensors;
+    function* fresh() {
+      for (const [x] of bnBatches) yield x.clone();
+    }
+    const a = right(
+      await ensembleProbabilities(
+        model,
+        state,
+        { test: test.x },
+        { batchNorm: { batches: fresh, disposeBatches: true } },
+      ),
+    );
+    expect(tf.memory().numTensors).toBe(count + 1);
+    const b = right(
+      await ensembleProbabilities(
+        model,
+        state,
+        { test: test.x },
+        { batchNorm: { batches: bnBatches } },
+      ),
+    );
+    expect(maxAbsDiff(a.test, b.test)).toBe(0);
+    tf.dispose([a.test, b.test]);
+    expect(tf.memory().numTensors).toBe(count);
+  });
+
   it("empty batches are a Left naming batchNorm.batches; nothing leaks", async () => {
     const count = tf.memory().numTensors;
     const r = await ensembleProbabilities(

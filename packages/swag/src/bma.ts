@@ -154,13 +154,12 @@ export const bayesianModelAverage = async <K extends string>(
           disposeWeights(w);
         }
         if (options.batchNorm !== undefined) {
-          const { batches, weighting } = options.batchNorm;
+          const { batches, weighting, disposeBatches } = options.batchNorm;
           try {
-            await updateBatchNorm(
-              model,
-              typeof batches === "function" ? batches() : batches,
-              weighting === undefined ? {} : { weighting },
-            );
+            await updateBatchNorm(model, typeof batches === "function" ? batches() : batches, {
+              ...(weighting === undefined ? {} : { weighting }),
+              ...(disposeBatches === undefined ? {} : { disposeBatches }),
+            });
           } catch (e) {
             return configError(
               `batchNorm.batches: re-estimating BatchNorm failed: ${errorText(e)}`,

@@ -207,6 +207,37 @@ describe("bayesianModelAverage", () => {
     model.dispose();
   });
 
+  it("BatchNorm batches made fresh per sample are freed with disposeBatches (same answer)", async () => {
+    const model = tiny(true);
+    const s = collect(model, 5);
+    const xs = x();
+    const train = [0, 8].map((i) => tf.randomNormal([8, 4], 0.5, 2, "float32", 20 + i));
+    const kept = await bayesianModelAverage(
+      model,
+      s,
+      { test: xs },
+      { samples: 3, seed: 1, batchNorm: { batches: train } },
+    );
+    if (E.isLeft(kept)) throw new Error(kept.left.message);
+    const before = tf.memory().numTensors;
+    const fresh = await bayesianModelAverage(
+      model,
+      s,
+      { test: xs },
+      {
+        samples: 3,
+        seed: 1,
+        batchNorm: { batches: () => train.map((t) => t.clone()), disposeBatches: true },
+      },
+    );
+    if (E.isLeft(fresh)) throw new Error(fresh.left.message);
+    expect(tf.memory().numTensors).toBe(before + 1);
+    expect(Array.from(fresh.right.test.dataSync())).toEqual(Array.from(kept.right.test.dataSync()));
+    tf.dispose([fresh.right.test, kept.right.test, xs, ...train]);
+    disposeSwagState(s);
+    model.dispose();
+  });
+
   it("bad input is a Left naming the fix", async () => {
     const model = tiny(false);
     const s = collect(model, 6);
