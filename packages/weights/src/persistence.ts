@@ -361,7 +361,9 @@ export const readManifest = async (dir: string): Promise<E.Either<WeightsError, 
   try {
     json = JSON.parse(text);
   } catch (e) {
-    return corrupt("bad-json", file, `not valid JSON (${e instanceof Error ? e.message : e})`);
+    // V8 quotes the start of the text in the message: keep it on one short line.
+    const why = (e instanceof Error ? e.message : String(e)).replace(/\s+/g, " ").slice(0, 120);
+    return corrupt("bad-json", file, `not valid JSON (${why})`);
   }
   const header = Header.decode(json);
   if (E.isLeft(header)) {
