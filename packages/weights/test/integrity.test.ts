@@ -86,7 +86,15 @@ const expectCorrupt = async (dir: string, pattern: RegExp) => {
   expect(tf.memory().numTensors).toBe(before);
 };
 
-const editManifest = async (dir: string, edit: (m: Record<string, never>) => void) => {
+/** The fields the edits below touch, in a manifest read as raw JSON. */
+interface RawManifest {
+  metadata: Record<string, number>;
+  tensors: Array<{ offset: number; shape: number[] }>;
+  version: number;
+  manifestSha256?: string;
+}
+
+const editManifest = async (dir: string, edit: (m: RawManifest) => void) => {
   const file = join(dir, MANIFEST_FILE);
   const m = JSON.parse(await readFile(file, "utf8"));
   edit(m);
@@ -99,7 +107,7 @@ describe("issue 15: edits to a checkpoint are refused, not loaded", () => {
     const w = { "d/kernel": tf.ones([2, 5]) };
     must(await saveWeights(dir, w, { epoch: 10 }));
     await editManifest(dir, (m) => {
-      (m.metadata as { epoch: number }).epoch = 11;
+      m.metadata.epoch = 11;
     });
     await expectCorrupt(dir, /manifest\.json: its contents do not match its manifestSha256/);
     disposeWeights(w);
@@ -111,13 +119,14 @@ describe("issue 15: edits to a checkpoint are refused, not loaded", () => {
     must(await saveWeights(dir, w));
     const original = await readFile(join(dir, MANIFEST_FILE), "utf8");
     await editManifest(dir, (m) => {
-      const ts = m.tensors as Array<{ offset: number }>;
-      [ts[0]!.offset, ts[1]!.offset] = [ts[1]!.offset, ts[0]!.offset];
+      const [a, b] = m.tensors;
+      if (a === undefined || b === undefined) throw new Error("expected two tensors");
+      [a.offset, b.offset] = [b.offset, a.offset];
     });
     await expectCorrupt(dir, /do not match its manifestSha256/);
     await writeFile(join(dir, MANIFEST_FILE), original);
     await editManifest(dir, (m) => {
-      (m.tensors as Array<{ shape: number[] }>)[0]!.shape = [5, 2];
+      (m.tensors[0] as { shape: number[] }).shape = [5, 2];
     });
     await expectCorrupt(dir, /do not match its manifestSha256/);
     // The untouched manifest still loads.
@@ -133,7 +142,7 @@ describe("issue 15: edits to a checkpoint are refused, not loaded", () => {
     const mean = { k: tf.ones([3]) };
     must(await saveBundle(dir, { groups: { mean }, metadata: { kind: "averager", n: 1 } }));
     await editManifest(dir, (m) => {
-      (m.metadata as { n: number }).n = 1e6;
+      m.metadata.n = 1e6;
     });
     await expectCorrupt(dir, /do not match its manifestSha256/);
     // readManifest (used to read run state without the blob) refuses it too.
@@ -166,7 +175,7 @@ describe("golden checkpoints written by an independent Python writer (scripts/ma
     const before = tf.memory().numTensors;
     const b = must(await loadBundle(join(FIXTURES, "checkpoint-v2")));
     expect(Object.keys(b.groups)).toEqual(expected.groups);
-    expect(Object.keys(b.groups.__proto__ as Weights)).toEqual(["constructor", "__proto__"]);
+    expect(Object.keys(b.groups["__proto__"] as Weights)).toEqual(["constructor", "__proto__"]);
     for (const e of expected.tensors) {
       const x = (b.groups[e.group] as Weights)[e.name] as tf.Tensor;
       expect(Object.hasOwn(b.groups[e.group] as Weights, e.name)).toBe(true);
@@ -194,7 +203,7 @@ describe("golden checkpoints written by an independent Python writer (scripts/ma
     const dir = freshDir();
     await cp(join(FIXTURES, "checkpoint-v2"), dir, { recursive: true });
     await editManifest(dir, (m) => {
-      (m as { version: number }).version = 3;
+      m.version = 3;
     });
     const r = await loadBundle(dir);
     expect(E.isLeft(r) && r.left.message).toMatch(
@@ -270,8 +279,9 @@ const pathsOf = (
   prefix: Array<string | number> = [],
 ): Array<Array<string | number>> => {
   const out: Array<Array<string | number>> = [prefix];
-  if (Array.isArray(v)) v.forEach((x, i) => out.push(...pathsOf(x, [...prefix, i])));
-  else if (typeof v === "object" && v !== null)
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) out.push(...pathsOf(v[i], [...prefix, i]));
+  } else if (typeof v === "object" && v !== null)
     for (const k of Object.keys(v))
       out.push(...pathsOf((v as Record<string, unknown>)[k], [...prefix, k]));
   return out;
