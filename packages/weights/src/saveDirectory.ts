@@ -124,7 +124,10 @@ export const prepareDirectory = async (
       }
       break;
     } catch (e) {
-      if (codeOf(e) !== "ENOENT") return E.left(fsError(`${what}: cannot inspect`, cur, e));
+      const code = codeOf(e);
+      // ENOTDIR: an ancestor is a file; walking up finds it and says so.
+      if (code !== "ENOENT" && code !== "ENOTDIR")
+        return E.left(fsError(`${what}: cannot inspect`, cur, e));
       const parent = path.dirname(cur);
       if (parent === cur) return E.left(fsError(`${what}: cannot inspect`, cur, e));
       missing.push(cur);
