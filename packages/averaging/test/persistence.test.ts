@@ -1,8 +1,9 @@
+import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { disposeWeights, flatten, saveWeights } from "@wider/weights";
+import { canonicalJson, disposeWeights, flatten, saveWeights } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { disposeState, ema, loadState, saveState, swa } from "../src/index.js";
@@ -58,7 +59,14 @@ describe("saveState / loadState", () => {
     const file = join(dir, "manifest.json");
     const m = JSON.parse(await readFile(file, "utf8"));
     m.metadata.n = 0;
+    // An edited manifest is refused by @wider/weights' checksum before the state is looked at.
     await writeFile(file, JSON.stringify(m));
+    const edited = await loadState(dir);
+    expect(E.isLeft(edited) && edited.left.message).toMatch(/^checkpoint is corrupt: /);
+    // Re-signed (as a buggy writer would), it reaches the averager's own consistency check.
+    const { manifestSha256: _, ...body } = m;
+    const manifestSha256 = createHash("sha256").update(canonicalJson(body)).digest("hex");
+    await writeFile(file, JSON.stringify({ ...body, manifestSha256 }));
     const r2 = await loadState(dir);
     expect(E.isLeft(r2) && r2.left.message).toMatch(/n is 0 but the mean is present/);
     disposeState(s);

@@ -89,10 +89,45 @@ export const isGzip = (bytes: Uint8Array): boolean =>
   bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 
 /**
+ * True when `bytes` (not a valid IDX header) look like a gzip file whose magic is damaged: one
+ * magic byte right, or the deflate method byte `08` and flags `00` where an IDX file has its dtype
+ * and rank (a zeroed magic reads as an IDX header of dtype uint8 and rank 0), or a `.gz` name.
+ */
+export const looksLikeDamagedGzip = (bytes: Uint8Array, file: string): boolean =>
+  !isGzip(bytes) &&
+  bytes.length >= 4 &&
+  (bytes[0] === 0x1f ||
+    bytes[1] === 0x8b ||
+    (bytes[2] === 0x08 && bytes[3] === 0) ||
+    /\.gz$/i.test(file));
+
+/** A corrupt-file error worded `not a valid gzip file: <path> (<why>); <fix>`. */
+const notGzip = (file: string, why: string): DataError => ({
+  _tag: "DataError",
+  kind: "corrupt",
+  file,
+  message: `not a valid gzip file: ${file} (${why}); the file is damaged or incomplete: download it again`,
+});
+
+/** The fix appended to messages about a damaged IDX file. */
+const REFETCH = "the file is damaged, incomplete or not this data set: download it again";
+
+/**
  * Parses and checks an IDX header from the first bytes of a (decompressed) file;
  * `file` names the file in errors. Nothing of the claimed size is allocated.
  */
 export const parseIdxHeader = (bytes: Uint8Array, file: string): E.Either<DataError, IdxHeader> => {
+  const parsed = parseIdxHeaderOnly(bytes, file);
+  if (E.isLeft(parsed) && looksLikeDamagedGzip(bytes, file)) {
+    const first = Array.from(bytes.subarray(0, 4), hex).join(" ");
+    return E.left(
+      notGzip(file, `it starts ${first}, but a gzip file starts 1f 8b 08 and an IDX file 00 00`),
+    );
+  }
+  return parsed;
+};
+
+const parseIdxHeaderOnly = (bytes: Uint8Array, file: string): E.Either<DataError, IdxHeader> => {
   if (bytes.length < 4) {
     return E.left(corrupt(file, `holds ${bytes.length} bytes, fewer than the 4-byte IDX magic`));
   }
@@ -101,7 +136,7 @@ export const parseIdxHeader = (bytes: Uint8Array, file: string): E.Either<DataEr
       corrupt(
         file,
         `bad IDX magic ${hex(bytes[0])} ${hex(bytes[1])} ${hex(bytes[2])} ${hex(bytes[3])}: ` +
-          "an IDX file starts with two zero bytes, a dtype code and a rank (is this the right file?)",
+          `an IDX file starts with two zero bytes, a dtype code and a rank; ${REFETCH}`,
       ),
     );
   }
@@ -112,18 +147,19 @@ export const parseIdxHeader = (bytes: Uint8Array, file: string): E.Either<DataEr
       corrupt(
         file,
         `unknown IDX dtype code 0x${hex(code)}; known codes are 08 (uint8), 09 (int8), ` +
-          "0b (int16), 0c (int32), 0d (float32), 0e (float64)",
+          `0b (int16), 0c (int32), 0d (float32), 0e (float64); ${REFETCH}`,
       ),
     );
   }
   const rank = bytes[3] ?? 0;
-  if (rank === 0) return E.left(corrupt(file, "IDX header declares rank 0 (no dimensions)"));
+  if (rank === 0)
+    return E.left(corrupt(file, `IDX header declares rank 0 (no dimensions); ${REFETCH}`));
   const headerBytes = 4 + 4 * rank;
   if (bytes.length < headerBytes) {
     return E.left(
       corrupt(
         file,
-        `truncated IDX header: rank ${rank} needs ${headerBytes} bytes, found ${bytes.length}`,
+        `truncated IDX header: rank ${rank} needs ${headerBytes} bytes, found ${bytes.length}; ${REFETCH}`,
       ),
     );
   }
@@ -137,7 +173,9 @@ export const parseIdxHeader = (bytes: Uint8Array, file: string): E.Either<DataEr
   }
   const dataBytes = elements * kind.size;
   if (!Number.isSafeInteger(dataBytes)) {
-    return E.left(corrupt(file, `IDX header claims an impossible shape [${shape.join(", ")}]`));
+    return E.left(
+      corrupt(file, `IDX header claims an impossible shape [${shape.join(", ")}]; ${REFETCH}`),
+    );
   }
   return E.right({ dtype: kind.dtype, shape, headerBytes, dataBytes });
 };
@@ -165,7 +203,7 @@ const checkRawLength = (
       corrupt(
         file,
         `truncated: the IDX header claims shape ${shape} (${expected} bytes in all) ` +
-          `but the data holds only ${length} bytes`,
+          `but the data holds only ${length} bytes; ${REFETCH}`,
       ),
     );
   }
@@ -174,7 +212,7 @@ const checkRawLength = (
       corrupt(
         file,
         `${length - expected} unexpected bytes after the data: the IDX header claims shape ` +
-          `${shape} (${expected} bytes in all), the data holds ${length}`,
+          `${shape} (${expected} bytes in all), the data holds ${length}; ${REFETCH}`,
       ),
     );
   }
@@ -240,7 +278,7 @@ const peekGzipHeader = (bytes: Buffer, file: string): E.Either<DataError, IdxHea
         finishFlush: zlib.constants.Z_SYNC_FLUSH,
       });
     } catch (cause) {
-      return E.left(corrupt(file, `corrupt gzip data (${describeCause(cause)})`));
+      return E.left(notGzip(file, `corrupt gzip data: ${describeCause(cause)}`));
     }
     const enough = out.length >= 4 && out.length >= 4 + 4 * (out[3] ?? 0);
     if (enough || end === bytes.length) return parseIdxHeader(out, file);
@@ -302,7 +340,7 @@ const materialize = async (opened: OpenedIdx): Promise<E.Either<DataError, IdxAr
         ),
       );
     }
-    return E.left(corrupt(file, `corrupt or truncated gzip data (${describeCause(cause)})`));
+    return E.left(notGzip(file, `corrupt or truncated gzip data: ${describeCause(cause)}`));
   }
   return decodeIdx(out, file);
 };

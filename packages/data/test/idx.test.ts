@@ -118,7 +118,7 @@ describe("readIdx on bad files", () => {
     const garbled = Buffer.from(good);
     for (let i = 10; i < 40; i++) garbled[i] = 0xff;
     const bad = leftOf(await readIdx(tmp.write("gz-garbled", garbled)));
-    expect(bad.message).toMatch(/gz-garbled: .*gzip/);
+    expect(bad.message).toMatch(/not a valid gzip file: .*gz-garbled \(/);
   });
 
   it("says a missing file cannot be read", async () => {
@@ -168,5 +168,85 @@ describe("readIdxSplit", () => {
     expect(leftOf(await readIdxSplit(images, labels, 4)).message).toMatch(
       /w-labels: label 4 is 4, outside 0..3/,
     );
+  });
+});
+
+describe("damaged files: the message names the file, the problem and the fix", () => {
+  const good = gzip(uint8Idx([6, 2, 2], (i) => i));
+  const damaged = (name: string, edit: (b: Buffer) => void) => {
+    const b = Buffer.from(good);
+    edit(b);
+    return tmp.write(name, b);
+  };
+  const GZIP =
+    /^not a valid gzip file: .+ \(.+\); the file is damaged or incomplete: download it again$/;
+
+  it("a gzip file with a damaged magic is 'not a valid gzip file', not 'rank 0'", async () => {
+    const cases: Array<[string, (b: Buffer) => void]> = [
+      ["gz-magic-zeroed", (b) => b.fill(0, 0, 2)],
+      ["gz-magic-first", (b) => (b[0] = 0x1e)],
+      ["gz-magic-second", (b) => (b[1] = 0x0b)],
+      ["gz-magic-flipped", (b) => (b[0] = 0x00)],
+    ];
+    for (const [name, edit] of cases) {
+      const file = damaged(name, edit);
+      const error = leftOf(await readIdx(file));
+      expect(error.kind).toBe("corrupt");
+      expect(error.message).toMatch(GZIP);
+      expect(error.message).toContain(file);
+      expect(error.message).not.toMatch(/rank 0/);
+    }
+    // Named .gz, any damage to the start that breaks the IDX reading says gzip too.
+    const named = damaged("labels.gz", (b) => b.fill(0x41, 0, 4));
+    expect(leftOf(await readIdx(named)).message).toMatch(
+      /not a valid gzip file: .*labels\.gz \(it starts 41 41 41 41/,
+    );
+  });
+
+  it("a corrupt or truncated gzip stream is 'not a valid gzip file' naming the file", async () => {
+    const method = leftOf(await readIdx(damaged("gz-method", (b) => (b[2] = 0x07))));
+    expect(method.message).toMatch(GZIP);
+    expect(method.message).toMatch(/gz-method \(corrupt gzip data: /);
+    const cut = leftOf(await readIdx(tmp.write("gz-cut2", good.subarray(0, good.length - 6))));
+    expect(cut.message).toMatch(GZIP);
+  });
+
+  it("IDX header corruptions: bad magic, wrong dtype code, rank 0, dims not matching the size, truncated", async () => {
+    const raw = uint8Idx([6, 2, 2], (i) => i);
+    const setBytes = (b: Buffer, at: Record<number, number>): Buffer => {
+      for (const [i, v] of Object.entries(at)) b[Number(i)] = v;
+      return b;
+    };
+    const edit = (name: string, f: (b: Buffer) => Buffer) => tmp.write(name, f(Buffer.from(raw)));
+    const cases: Array<[string, (b: Buffer) => Buffer, RegExp]> = [
+      ["idx-magic", (b) => setBytes(b, { 1: 0x07 }), /bad IDX magic 00 07 08 03/],
+      ["idx-dtype", (b) => setBytes(b, { 2: 0x0a }), /unknown IDX dtype code 0x0a/],
+      ["idx-rank0", (b) => setBytes(b, { 2: 0x0c, 3: 0 }), /rank 0/],
+      [
+        "idx-dims",
+        (b) => setBytes(b, { 7: 7 }),
+        /header claims shape \[7, 2, 2\] uint8 \(44 bytes in all\) but the data holds only 40/,
+      ],
+      ["idx-short", (b) => b.subarray(0, 30), /truncated: .* holds only 30 bytes/],
+      [
+        "idx-header",
+        (b) => b.subarray(0, 9),
+        /truncated IDX header: rank 3 needs 16 bytes, found 9/,
+      ],
+      [
+        "idx-extra",
+        (b) => Buffer.concat([b, Buffer.alloc(3)]),
+        /3 unexpected bytes after the data/,
+      ],
+    ];
+    for (const [name, f, pattern] of cases) {
+      const file = edit(name, f);
+      const error = leftOf(await readIdx(file));
+      expect(error.kind).toBe("corrupt");
+      expect(error.message.startsWith(`${file}: `)).toBe(true);
+      expect(error.message).toMatch(pattern);
+      expect(error.message).toMatch(/download it again$/);
+      expect(error.message).not.toMatch(/gzip/);
+    }
   });
 });

@@ -1,10 +1,13 @@
 import type { Schedule } from "./Schedule.js";
-import { checkPositive, checkPositiveInt, checkRate, checkStep } from "./ScheduleError.js";
+import { checkPositiveInt, checkRate, checkStep, ScheduleError } from "./ScheduleError.js";
 
 /** Options of {@link exponential}: multiply the rate by `decay` every `steps` steps. */
 export interface ExponentialOptions {
   readonly from: number;
-  /** Factor applied per `steps` steps, a finite number `> 0` (`< 1` decays). */
+  /**
+   * Factor applied per `steps` steps, in `(0, 1]` (`< 1` decays, `1` is constant): a factor `> 1`
+   * would grow the rate without bound (to `Infinity`), so it is refused.
+   */
   readonly decay: number;
   /** Steps per factor of `decay`, an integer `>= 1`. */
   readonly steps: number;
@@ -26,7 +29,13 @@ export const exponential = ({
   staircase = false,
 }: ExponentialOptions): Schedule => {
   checkRate("exponential", "from", from);
-  checkPositive("exponential", "decay", decay);
+  if (typeof decay !== "number" || !(decay > 0 && decay <= 1))
+    throw new ScheduleError(
+      "decay",
+      decay,
+      "a number in (0, 1] (the factor per `steps` steps; above 1 the rate would grow to Infinity)",
+      "exponential",
+    );
   checkPositiveInt("exponential", "steps", steps);
   return (step) => {
     checkStep("exponential", step);

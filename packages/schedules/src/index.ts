@@ -12,7 +12,13 @@ export { type LinearOptions, linear } from "./linear.js";
 export { type PiecewiseConstantOptions, piecewiseConstant } from "./piecewiseConstant.js";
 export type { Schedule } from "./Schedule.js";
 export { ScheduleError } from "./ScheduleError.js";
-export { fromSpec, type JoinSpec, ScheduleSpec, scheduleTypes } from "./spec.js";
+export {
+  fromSpec,
+  type JoinSpec,
+  MAX_SPEC_DEPTH,
+  ScheduleSpec,
+  scheduleTypes,
+} from "./spec.js";
 export { type SvgOptions, toSvg } from "./svg.js";
 export { type SwalrOptions, swalr } from "./swalr.js";
 export {

@@ -21,6 +21,7 @@ export const linear = ({ from, to, steps }: LinearOptions): Schedule => {
   checkNonNegativeInt("linear", "steps", steps);
   return (step) => {
     checkStep("linear", step);
-    return step >= steps ? to : from + ((to - from) * step) / steps;
+    // step / steps < 1 first: (to - from) * step could overflow for huge rates.
+    return step >= steps ? to : from + (to - from) * (step / steps);
   };
 };

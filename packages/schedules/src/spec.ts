@@ -162,8 +162,14 @@ const fromIoTsErrors = (errors: t.Errors, path: string, where: string): Schedule
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
+/**
+ * How deeply `join`s may nest in a spec given to {@link fromSpec}; deeper is a `Left` (one `join`
+ * takes any number of pieces, so a deeper spec can always be flattened).
+ */
+export const MAX_SPEC_DEPTH = 64;
+
 /** Builds a schedule from a spec at `path`, throwing a ScheduleError whose path starts at `path`. */
-const build = (json: unknown, path: string): Schedule => {
+const build = (json: unknown, path: string, depth: number): Schedule => {
   if (!isRecord(json))
     throw new ScheduleError(path, json, `a schedule spec object with a "type" field`);
   const type = json.type;
@@ -172,6 +178,13 @@ const build = (json: unknown, path: string): Schedule => {
       `${path}.type`,
       type,
       `one of ${scheduleTypes.map((s) => `"${s}"`).join(", ")}`,
+    );
+  if (type === "join" && depth >= MAX_SPEC_DEPTH)
+    throw new ScheduleError(
+      path,
+      `${depth + 1} levels of nested joins`,
+      `at most ${MAX_SPEC_DEPTH} levels of nested joins (one join takes any number of pieces: flatten the spec)`,
+      "join",
     );
   const codec = type === "join" ? shallowJoin : leafCodecs[type as keyof typeof leafCodecs];
   const allowed = fieldsOf(codec);
@@ -187,14 +200,18 @@ const build = (json: unknown, path: string): Schedule => {
   if (decoded._tag === "Left") throw fromIoTsErrors(decoded.left, path, type);
   const spec = decoded.right as LeafSpec | t.TypeOf<typeof shallowJoin>;
   try {
-    return construct(spec, path);
+    return construct(spec, path, depth);
   } catch (e) {
     if (e instanceof ScheduleError && !e.path.startsWith(path)) throw e.under(path);
     throw e;
   }
 };
 
-const construct = (spec: LeafSpec | t.TypeOf<typeof shallowJoin>, path: string): Schedule => {
+const construct = (
+  spec: LeafSpec | t.TypeOf<typeof shallowJoin>,
+  path: string,
+  depth: number,
+): Schedule => {
   switch (spec.type) {
     case "constant":
       try {
@@ -244,7 +261,7 @@ const construct = (spec: LeafSpec | t.TypeOf<typeof shallowJoin>, path: string):
         ...(spec.strategy === undefined ? {} : { strategy: spec.strategy }),
       });
     case "join": {
-      const pieces = spec.schedules.map((s, i) => build(s, `${path}.schedules[${i}]`));
+      const pieces = spec.schedules.map((s, i) => build(s, `${path}.schedules[${i}]`, depth + 1));
       return join(pieces, spec.boundaries);
     }
   }
@@ -260,7 +277,7 @@ const construct = (spec: LeafSpec | t.TypeOf<typeof shallowJoin>, path: string):
  */
 export const fromSpec = (json: unknown): Either<ScheduleError, Schedule> => {
   try {
-    return right(build(json, "$"));
+    return right(build(json, "$", 0));
   } catch (e) {
     if (e instanceof ScheduleError) return left(e);
     throw e;

@@ -51,7 +51,8 @@ export const swaReference = (options: SwaReferenceOptions): Schedule => {
   const lrInit = checkPositive(where, "lrInit", options.lrInit);
   const stepsPerEpoch = checkPositiveInt(where, "stepsPerEpoch", options.stepsPerEpoch);
   let horizon: number;
-  let ratio: number;
+  /** The final rate, `lrInit * ratio` in the authors' code (written so it cannot overflow). */
+  let end: number;
   if (options.swaLr !== undefined) {
     const swaLr = checkRate(where, "swaLr", options.swaLr);
     if (options.swaStart === undefined)
@@ -63,7 +64,7 @@ export const swaReference = (options: SwaReferenceOptions): Schedule => {
       );
     horizon = checkPositive(where, "swaStart", options.swaStart);
     if (options.epochs !== undefined) checkPositiveInt(where, "epochs", options.epochs);
-    ratio = swaLr / lrInit;
+    end = swaLr;
   } else {
     if (options.epochs === undefined)
       throw new ScheduleError(
@@ -74,15 +75,16 @@ export const swaReference = (options: SwaReferenceOptions): Schedule => {
       );
     horizon = checkPositiveInt(where, "epochs", options.epochs);
     if (options.swaStart !== undefined) checkPositive(where, "swaStart", options.swaStart);
-    ratio = 0.01;
+    end = 0.01 * lrInit;
   }
   return (step) => {
     checkStep(where, step);
     const t = Math.floor(step / stepsPerEpoch) / horizon;
-    let factor: number;
-    if (t <= 0.5) factor = 1.0;
-    else if (t <= 0.9) factor = 1.0 - ((1.0 - ratio) * (t - 0.5)) / 0.4;
-    else factor = ratio;
-    return lrInit * factor;
+    // The authors: lr_init * factor, factor = 1 - (1 - ratio) (t - 0.5) / 0.4 between 0.5 and
+    // 0.9. The same line through (0.5, lrInit) and (0.9, end), without forming swaLr / lrInit,
+    // which overflows when lrInit is tiny.
+    if (t <= 0.5) return lrInit;
+    if (t <= 0.9) return lrInit + (end - lrInit) * ((t - 0.5) / 0.4);
+    return end;
   };
 };

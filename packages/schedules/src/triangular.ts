@@ -22,7 +22,9 @@ export const triangular = ({ high, low, cycle }: CycleOptions): Schedule => {
   return (step) => {
     checkStep("triangular", step);
     const t = (step % cycle) / cycle;
-    const lr = t < 0.5 ? high * (1 - 2 * t) + low * 2 * t : high * (2 * t - 1) + low * (2 - 2 * t);
+    // Weights first (low * 2 would overflow for rates near Number.MAX_VALUE, and * 0 give NaN).
+    const lr =
+      t < 0.5 ? high * (1 - 2 * t) + low * (2 * t) : high * (2 * t - 1) + low * (2 - 2 * t);
     return Math.min(high, Math.max(low, lr));
   };
 };

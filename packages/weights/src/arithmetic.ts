@@ -7,6 +7,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { hasOwn, setOwn } from "./ownRecord.js";
 import type { Weights } from "./types.js";
 
 // -------------------------------------------------------------------------------------
@@ -16,9 +17,9 @@ import type { Weights } from "./types.js";
 const checkSameKeys = (op: string, a: Weights, b: Weights): void => {
   const ka = Object.keys(a);
   const kb = Object.keys(b);
-  if (ka.length !== kb.length || ka.some((k) => !(k in b))) {
-    const onlyA = ka.filter((k) => !(k in b)).slice(0, 4);
-    const onlyB = kb.filter((k) => !(k in a)).slice(0, 4);
+  if (ka.length !== kb.length || ka.some((k) => !hasOwn(b, k))) {
+    const onlyA = ka.filter((k) => !hasOwn(b, k)).slice(0, 4);
+    const onlyB = kb.filter((k) => !hasOwn(a, k)).slice(0, 4);
     throw new Error(
       `${op}: the two weight sets have different keys (only in the first: [${onlyA.join(", ")}], ` +
         `only in the second: [${onlyB.join(", ")}])`,
@@ -37,7 +38,12 @@ const checkSameKeys = (op: string, a: Weights, b: Weights): void => {
 export const map = (a: Weights, f: (t: tf.Tensor, key: string) => tf.Tensor): Weights => {
   const out: Record<string, tf.Tensor> = {};
   try {
-    for (const [k, t] of Object.entries(a)) out[k] = tf.tidy(() => f(t, k));
+    for (const [k, t] of Object.entries(a))
+      setOwn(
+        out,
+        k,
+        tf.tidy(() => f(t, k)),
+      );
   } catch (e) {
     for (const t of Object.values(out)) t.dispose();
     throw e;

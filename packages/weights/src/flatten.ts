@@ -5,6 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { numel } from "./arithmetic.js";
+import { setOwn } from "./ownRecord.js";
 import type { Weights } from "./types.js";
 
 /** The keys of `a` in the order {@link flatten} uses: sorted by code unit (`Array.prototype.sort`). */
@@ -48,10 +49,13 @@ export const unflatten = (like: Weights, data: Float32Array): Weights => {
   for (const [k, t] of Object.entries(like)) {
     const o = offsets.get(k)!;
     const part = data.subarray(o, o + t.size);
-    out[k] =
+    setOwn(
+      out,
+      k,
       t.dtype === "int32"
         ? tf.tensor(Int32Array.from(part), t.shape, "int32")
-        : tf.tensor(part.slice(), t.shape, "float32");
+        : tf.tensor(part.slice(), t.shape, "float32"),
+    );
   }
   return out;
 };

@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import * as E from "fp-ts/lib/Either.js";
+import { hasOwn, setOwn } from "./ownRecord.js";
 import { type Weights, type WeightsError, weightsError } from "./types.js";
 
 // -------------------------------------------------------------------------------------
@@ -57,13 +58,13 @@ export const fromModel = (model: tfl.LayersModel, options: FromModelOptions = {}
   const out: Record<string, tf.Tensor> = {};
   const vars = modelVariables(model, options.include ?? "trainable");
   for (const v of vars) {
-    if (v.originalName in out) {
+    if (hasOwn(out, v.originalName)) {
       for (const t of Object.values(out)) t.dispose();
       throw new Error(
         `fromModel: two variables are named "${v.originalName}"; give the layers unique names`,
       );
     }
-    out[v.originalName] = v.read().clone();
+    setOwn(out, v.originalName, v.read().clone());
   }
   return out;
 };

@@ -1,50 +1,66 @@
 /**
- * Saving and loading weight sets to a directory: a JSON manifest (validated by an io-ts codec
- * on load) plus one binary blob. Writes are atomic: the blob gets a fresh name, both files are
- * written to temporary names, flushed and renamed, and the manifest is renamed last, so a reader
- * sees either the old save or the new one, never a mix. Node only (`node:fs` is imported lazily,
- * so browser bundles can still import the package).
+ * Saving and loading weight sets to a directory: a JSON manifest plus one binary blob.
+ *
+ * Integrity: the manifest holds the blob's sha256 (`blobSha256`) and the sha256 of its own
+ * canonical JSON without that field (`manifestSha256`), so an edit anywhere (metadata, a tensor's
+ * shape or offset, the blob) is refused on load as `checkpoint is corrupt: ...` rather than loaded.
+ * Loading decodes the manifest and metadata with io-ts codecs (nothing is cast).
+ *
+ * Atomicity: both files are written to temporary names, flushed and renamed, the manifest last,
+ * so a reader sees either the old save or the new one, never a mix. A failed save removes its
+ * temporary files; {@link cleanStale} removes those of crashed writers. Node only (`node:fs` is
+ * imported lazily, so browser bundles can still import the package).
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
-import { type Weights, type WeightsError, weightsError } from "./types.js";
+import { canonicalJson, Json, jsonProblem } from "./json.js";
+import { hasOwn, setOwn } from "./ownRecord.js";
+import {
+  cleanStale,
+  describeFsError,
+  fsError,
+  MANIFEST_FILE,
+  prepareDirectory,
+  saveFileNames,
+  writeFileSynced,
+} from "./saveDirectory.js";
+import type { Weights, WeightsError } from "./types.js";
+import { weightsError } from "./types.js";
+
+export { canonicalJson, Json, jsonProblem, MAX_JSON_DEPTH } from "./json.js";
+export { cleanStale, MANIFEST_FILE } from "./saveDirectory.js";
 
 // -------------------------------------------------------------------------------------
 // model
 // -------------------------------------------------------------------------------------
 
-/** A JSON value, for user metadata stored in the manifest. */
-export type Json =
-  | null
-  | boolean
-  | number
-  | string
-  | readonly Json[]
-  | { readonly [k: string]: Json };
-
 /**
  * Several named weight sets plus JSON metadata: any state made of `Weights` and scalars, e.g. an
- * averager state `{ groups: { mean }, metadata: { n } }`.
+ * averager state `{ groups: { mean }, metadata: { n } }`. Group and tensor names may be any
+ * string, `__proto__` and `constructor` included.
  */
 export interface Bundle {
   readonly groups: Readonly<Record<string, Weights>>;
   readonly metadata?: Json;
 }
 
-/** The manifest's file name inside a save directory. */
-export const MANIFEST_FILE = "manifest.json";
-
-/** The manifest format version this package writes and reads. */
-export const FORMAT_VERSION = 1;
+/**
+ * The manifest format version this package writes and reads. Version 2 added `manifestSha256`
+ * (and renamed `sha256` to `blobSha256`); version 1 saves are refused as written by an older
+ * version, since nothing guards their manifest against edits.
+ */
+export const FORMAT_VERSION = 2;
 
 const NonNegativeInt = t.refinement(
   t.number,
   (n) => Number.isSafeInteger(n) && n >= 0,
   "NonNegativeInt",
 );
+
+const Sha256Hex = t.refinement(t.string, (s) => /^[0-9a-f]{64}$/.test(s), "Sha256Hex");
 
 /** io-ts codec of one tensor entry of the manifest. */
 export const TensorEntry = t.type({
@@ -56,22 +72,34 @@ export const TensorEntry = t.type({
   bytes: NonNegativeInt,
 });
 
-/** io-ts codec of the manifest (`manifest.json`). */
-export const Manifest = t.type({
-  format: t.literal("wider-weights"),
-  version: t.number,
-  blob: t.string,
-  blobBytes: NonNegativeInt,
-  sha256: t.string,
-  /** Every group, including empty ones. */
-  groups: t.array(t.string),
-  tensors: t.array(TensorEntry),
-  /** Optional user metadata (absent = none). */
-  metadata: t.unknown,
-});
+/** The decoded tensor entry. */
+export type TensorEntry = t.TypeOf<typeof TensorEntry>;
+
+/** io-ts codec of the manifest (`manifest.json`), format version 2. */
+export const Manifest = t.intersection([
+  t.type({
+    format: t.literal("wider-weights"),
+    version: t.literal(FORMAT_VERSION),
+    blob: t.string,
+    blobBytes: NonNegativeInt,
+    /** sha256 of the blob, hex. */
+    blobSha256: Sha256Hex,
+    /** Every group, including empty ones, in order. */
+    groups: t.array(t.string),
+    tensors: t.array(TensorEntry),
+    /** sha256 (hex) of the canonical JSON ({@link canonicalJson}) of the manifest without this field. */
+    manifestSha256: Sha256Hex,
+  }),
+  t.partial({
+    /** User metadata (absent = none). */
+    metadata: Json,
+  }),
+]);
 
 /** The decoded manifest. */
 export type Manifest = t.TypeOf<typeof Manifest>;
+
+const Header = t.type({ format: t.literal("wider-weights"), version: t.number });
 
 // -------------------------------------------------------------------------------------
 // utils
@@ -81,22 +109,31 @@ const fsP = () => import("node:fs/promises");
 const pathM = () => import("node:path");
 const cryptoM = () => import("node:crypto");
 
-const describeErr = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+const sha256Hex = async (data: Uint8Array | string): Promise<string> =>
+  (await cryptoM()).createHash("sha256").update(data).digest("hex");
 
-const ioError = (what: string, file: string, e: unknown): WeightsError =>
-  weightsError("io", `${what} ${file}: ${describeErr(e)}`, file);
+/** The digest stored as `manifestSha256`: over the canonical JSON of everything else. */
+const manifestDigest = (json: Record<string, unknown>): Promise<string> => {
+  const body: Record<string, unknown> = {};
+  for (const k of Object.keys(json)) if (k !== "manifestSha256") setOwn(body, k, json[k]);
+  return sha256Hex(canonicalJson(body));
+};
 
 /** Paths of io-ts errors, e.g. `tensors.0.shape.1: expected NonNegativeInt, got -3`. */
 const reportErrors = (errors: t.Errors): string =>
   errors
-    .slice(0, 5)
+    .slice(0, 3)
     .map((err) => {
-      const path = err.context
+      const ctx = err.context;
+      // Skip the member index io-ts adds under an intersection.
+      const path = ctx
+        .filter((c, i) => c.key !== "" && !(ctx[i - 1]?.type instanceof t.IntersectionType))
         .map((c) => c.key)
-        .filter((k) => k !== "")
         .join(".");
+      if (err.message !== undefined) return err.message.replace(/^\$/, path);
       const expected = err.context[err.context.length - 1]?.type.name ?? "?";
-      return `${path === "" ? "(root)" : path}: expected ${expected}, got ${JSON.stringify(err.value)}`;
+      const got = JSON.stringify(err.value) ?? String(err.value);
+      return `${path === "" ? "(root)" : path}: expected ${expected}, got ${got.length > 60 ? `${got.slice(0, 57)}...` : got}`;
     })
     .join("; ");
 
@@ -108,16 +145,19 @@ const isPlainFileName = (name: string): boolean =>
   !name.includes("\\") &&
   !name.includes("\0");
 
-const writeFileSynced = async (file: string, data: Uint8Array | string): Promise<void> => {
-  const fs = await fsP();
-  const h = await fs.open(file, "w");
-  try {
-    await h.writeFile(data);
-    await h.sync();
-  } finally {
-    await h.close();
-  }
-};
+/** A `Left` saying the checkpoint is corrupt: `checkpoint is corrupt: <file>: <what>; save again`. */
+const corrupt = (
+  kind: "bad-json" | "bad-manifest" | "bad-blob" | "path-outside",
+  file: string,
+  what: string,
+): E.Either<WeightsError, never> =>
+  E.left(
+    weightsError(
+      kind,
+      `checkpoint is corrupt: ${file}: ${what}; it was edited or damaged after saving, save it again`,
+      file,
+    ),
+  );
 
 // -------------------------------------------------------------------------------------
 // save
@@ -125,7 +165,9 @@ const writeFileSynced = async (file: string, data: Uint8Array | string): Promise
 
 /**
  * Saves a {@link Bundle} to `dir` (created if needed) atomically; a previous save in `dir` is
- * replaced and its blob removed. Reads tensor data asynchronously; the tensors stay the caller's.
+ * replaced and its blob removed, and so are files crashed saves left ({@link cleanStale}). Reads
+ * tensor data asynchronously; the tensors stay the caller's. A directory that cannot be created
+ * or written, or a full disk, is a `Left` naming the path and the cause, and leaves no file behind.
  *
  * @example
  * await saveBundle("runs/swa", { groups: { mean }, metadata: { n: 12 } });
@@ -134,10 +176,21 @@ export const saveBundle = async (
   dir: string,
   bundle: Bundle,
 ): Promise<E.Either<WeightsError, void>> => {
-  const fs = await fsP();
-  const path = await pathM();
-  const crypto = await cryptoM();
-  const entries: Array<t.TypeOf<typeof TensorEntry>> = [];
+  if (typeof dir !== "string" || dir === "") {
+    return E.left(weightsError("io", "saveBundle: dir must be a non-empty directory path"));
+  }
+  if (bundle.metadata !== undefined) {
+    const problem = jsonProblem(bundle.metadata, "metadata");
+    if (problem !== undefined) {
+      return E.left(
+        weightsError(
+          "bad-manifest",
+          `saveBundle: ${problem}; store plain JSON (finite numbers, strings, booleans, null, arrays, plain objects)`,
+        ),
+      );
+    }
+  }
+  const entries: TensorEntry[] = [];
   const chunks: Uint8Array[] = [];
   let offset = 0;
   for (const [group, w] of Object.entries(bundle.groups)) {
@@ -171,47 +224,49 @@ export const saveBundle = async (
     blob.set(c, o);
     o += c.byteLength;
   }
-  const sha256 = crypto.createHash("sha256").update(blob).digest("hex");
+  const crypto = await cryptoM();
   const tag = crypto.randomBytes(6).toString("hex");
-  const blobName = `weights-${tag}.bin`;
-  const manifest: Manifest = {
+  const names = saveFileNames(tag, process.pid);
+  const body: Record<string, unknown> = {
     format: "wider-weights",
     version: FORMAT_VERSION,
-    blob: blobName,
+    blob: names.blob,
     blobBytes: blob.byteLength,
-    sha256,
+    blobSha256: await sha256Hex(blob),
     groups: Object.keys(bundle.groups),
     tensors: entries,
-    metadata: bundle.metadata, // JSON.stringify drops it when undefined
   };
+  if (bundle.metadata !== undefined) body.metadata = bundle.metadata;
+  const manifestText = `${JSON.stringify({ ...body, manifestSha256: await manifestDigest(body) }, null, 1)}\n`;
+
+  const prepared = await prepareDirectory("saveBundle", dir);
+  if (E.isLeft(prepared)) return prepared;
+  await cleanStale(dir); // best effort: frees space a crashed save took
+  const path = await pathM();
+  const fs = await fsP();
+  const manifestTmp = path.join(dir, names.manifestTmp);
+  const blobTmp = path.join(dir, names.blobTmp);
+  const blobFile = path.join(dir, names.blob);
   const manifestFile = path.join(dir, MANIFEST_FILE);
-  const blobFile = path.join(dir, blobName);
-  const blobTmp = path.join(dir, `.${blobName}.tmp`);
-  const manifestTmp = path.join(dir, `.${MANIFEST_FILE}.${tag}.tmp`);
+  let step = `write ${manifestTmp}`;
+  let blobRenamed = false;
   try {
-    await fs.mkdir(dir, { recursive: true });
-  } catch (e) {
-    return E.left(ioError("saveBundle: cannot create directory", dir, e));
-  }
-  // The blob the current manifest names (if any), to remove once the new manifest is in place.
-  let oldBlob: string | undefined;
-  try {
-    const old = Manifest.decode(JSON.parse(await fs.readFile(manifestFile, "utf8")));
-    if (E.isRight(old) && isPlainFileName(old.right.blob) && old.right.blob !== blobName) {
-      oldBlob = path.join(dir, old.right.blob);
-    }
-  } catch {
-    // No previous save (or an unreadable one): nothing to clean up.
-  }
-  try {
+    // The manifest's temporary file goes first: while it exists, cleanStale keeps this blob.
+    await writeFileSynced(manifestTmp, manifestText);
+    step = `write ${blobTmp}`;
     await writeFileSynced(blobTmp, blob);
+    step = `rename ${blobTmp}`;
     await fs.rename(blobTmp, blobFile);
-    await writeFileSynced(manifestTmp, `${JSON.stringify(manifest, null, 1)}\n`);
+    blobRenamed = true;
+    step = `rename ${manifestTmp} to ${manifestFile}`;
     await fs.rename(manifestTmp, manifestFile);
   } catch (e) {
     await fs.rm(blobTmp, { force: true }).catch(() => undefined);
+    if (blobRenamed) await fs.rm(blobFile, { force: true }).catch(() => undefined);
     await fs.rm(manifestTmp, { force: true }).catch(() => undefined);
-    return E.left(ioError("saveBundle: cannot write", dir, e));
+    return E.left(
+      weightsError("io", `saveBundle: cannot ${step}: ${describeFsError(e)}`, manifestFile),
+    );
   }
   try {
     const h = await fs.open(dir, "r");
@@ -219,7 +274,7 @@ export const saveBundle = async (
   } catch {
     // Directory fsync is not supported everywhere (e.g. Windows); the renames are still atomic.
   }
-  if (oldBlob !== undefined) await fs.rm(oldBlob, { force: true }).catch(() => undefined);
+  await cleanStale(dir); // removes the previous save's blob
   return E.right(undefined);
 };
 
@@ -245,34 +300,27 @@ export const saveWeights = (
 
 const BYTES_PER_ELEMENT = 4;
 
-/** Checks what the codec cannot: blob path, sizes, overlaps, duplicates, version. */
+/** Checks what the codec cannot: blob path, sizes, overlaps, duplicates. */
 const checkManifest = (m: Manifest, file: string): E.Either<WeightsError, void> => {
-  const bad = (msg: string) => E.left(weightsError("bad-manifest", `${file}: ${msg}`, file));
-  if (m.version !== FORMAT_VERSION) {
-    return bad(
-      `version is ${m.version} but this @wider/weights reads version ${FORMAT_VERSION}; upgrade the package`,
-    );
-  }
+  const bad = (msg: string) => corrupt("bad-manifest", file, msg);
   if (!isPlainFileName(m.blob)) {
-    return E.left(
-      weightsError(
-        "path-outside",
-        `${file}: blob ${JSON.stringify(m.blob)} is not a plain file name; a manifest may only name a file in its own directory`,
-        file,
-      ),
+    return corrupt(
+      "path-outside",
+      file,
+      `blob ${JSON.stringify(m.blob)} is not a plain file name; a manifest may only name a file in its own directory`,
     );
   }
-  if (!/^[0-9a-f]{64}$/.test(m.sha256))
-    return bad(`sha256 ${JSON.stringify(m.sha256)} is not 64 hex digits`);
   if (new Set(m.groups).size !== m.groups.length) return bad("groups has duplicates");
+  const groups = new Set(m.groups);
   const seen = new Set<string>();
   const spans: Array<[number, number, string]> = [];
   for (const e of m.tensors) {
     const key = `${e.group}/${e.name}`;
-    if (!m.groups.includes(e.group))
+    if (!groups.has(e.group))
       return bad(`tensor "${e.name}" is in group "${e.group}" not listed in groups`);
-    if (seen.has(key)) return bad(`tensor "${e.name}" appears twice in group "${e.group}"`);
-    seen.add(key);
+    const id = JSON.stringify([e.group, e.name]);
+    if (seen.has(id)) return bad(`tensor "${e.name}" appears twice in group "${e.group}"`);
+    seen.add(id);
     const want = e.shape.reduce((a, b) => a * b, 1) * BYTES_PER_ELEMENT;
     if (e.bytes !== want) {
       return bad(
@@ -294,7 +342,11 @@ const checkManifest = (m: Manifest, file: string): E.Either<WeightsError, void> 
   return E.right(undefined);
 };
 
-/** Reads and validates `dir/manifest.json` without reading the blob. */
+/**
+ * Reads and verifies `dir/manifest.json` without reading the blob: JSON, format version, codec,
+ * the manifest's own sha256, sizes and overlaps. A version 1 manifest is refused as written by an
+ * older version (kind `unsupported-version`).
+ */
 export const readManifest = async (dir: string): Promise<E.Either<WeightsError, Manifest>> => {
   const fs = await fsP();
   const path = await pathM();
@@ -303,43 +355,70 @@ export const readManifest = async (dir: string): Promise<E.Either<WeightsError, 
   try {
     text = await fs.readFile(file, "utf8");
   } catch (e) {
-    return E.left(ioError("cannot read manifest", file, e));
+    return E.left(fsError("cannot read manifest", file, e));
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
+    // V8 quotes the start of the text in the message: keep it on one short line.
+    const why = (e instanceof Error ? e.message : String(e)).replace(/\s+/g, " ").slice(0, 120);
+    return corrupt("bad-json", file, `not valid JSON (${why})`);
+  }
+  const header = Header.decode(json);
+  if (E.isLeft(header)) {
+    return corrupt(
+      "bad-manifest",
+      file,
+      `not a wider-weights manifest: ${reportErrors(header.left)}`,
+    );
+  }
+  const version = header.right.version;
+  if (version !== FORMAT_VERSION) {
+    const older = Number.isInteger(version) && version >= 1 && version < FORMAT_VERSION;
+    const newer = Number.isInteger(version) && version > FORMAT_VERSION;
+    if (!older && !newer)
+      return corrupt("bad-manifest", file, `version ${version} is not a format version`);
     return E.left(
       weightsError(
-        "bad-json",
-        `${file} is not valid JSON (${describeErr(e)}); the save is corrupt, save again`,
+        "unsupported-version",
+        older
+          ? `${file} was written by an older version of @wider/weights (format version ${version}, whose checksum ` +
+              `does not cover the manifest); this version reads format ${FORMAT_VERSION} only and refuses it ` +
+              "rather than trust it unchecked: save the weights again (or load them with the older version and re-save)"
+          : `${file} was written by a newer version of @wider/weights (format version ${version}); ` +
+              `this one reads format ${FORMAT_VERSION}: upgrade @wider/weights`,
         file,
       ),
     );
   }
   const decoded = Manifest.decode(json);
-  if (E.isLeft(decoded)) {
-    return E.left(
-      weightsError(
-        "bad-manifest",
-        `${file} is not a wider-weights manifest: ${reportErrors(decoded.left)}`,
-        file,
-      ),
+  if (E.isLeft(decoded)) return corrupt("bad-manifest", file, reportErrors(decoded.left));
+  const m = decoded.right;
+  // json is an object here: the codec accepted it.
+  const digest = await manifestDigest(json as Record<string, unknown>);
+  if (digest !== m.manifestSha256) {
+    return corrupt(
+      "bad-manifest",
+      file,
+      `its contents do not match its manifestSha256 (${digest.slice(0, 12)}... vs ${m.manifestSha256.slice(0, 12)}...)`,
     );
   }
-  const checked = checkManifest(decoded.right, file);
-  return E.isLeft(checked) ? checked : E.right(decoded.right);
+  const checked = checkManifest(m, file);
+  return E.isLeft(checked) ? checked : E.right(m);
 };
 
 /**
- * Loads a {@link Bundle} saved by {@link saveBundle}; the caller owns the tensors. A missing,
- * truncated or mismatched file, bad JSON, or a manifest naming a path outside `dir` is a `Left`
- * whose message names the file and the problem.
+ * Loads a {@link Bundle} saved by {@link saveBundle}; the caller owns the tensors. A missing file
+ * is an `io` `Left`; any edit or damage (manifest or blob) is a `Left` whose message starts
+ * `checkpoint is corrupt:` and names the file and the problem.
+ *
+ * @example
+ * const r = await loadBundle("runs/swa"); // Either<WeightsError, Bundle>
  */
 export const loadBundle = async (dir: string): Promise<E.Either<WeightsError, Bundle>> => {
   const fs = await fsP();
   const path = await pathM();
-  const crypto = await cryptoM();
   const m = await readManifest(dir);
   if (E.isLeft(m)) return m;
   const manifest = m.right;
@@ -348,40 +427,40 @@ export const loadBundle = async (dir: string): Promise<E.Either<WeightsError, Bu
   try {
     blob = await fs.readFile(blobFile);
   } catch (e) {
-    return E.left(ioError("cannot read blob", blobFile, e));
+    if ((e as { code?: unknown }).code === "ENOENT")
+      return corrupt("bad-blob", blobFile, "the blob its manifest names is missing");
+    return E.left(fsError("cannot read blob", blobFile, e));
   }
   if (blob.byteLength !== manifest.blobBytes) {
     const what = blob.byteLength < manifest.blobBytes ? "is truncated" : "is longer than expected";
-    return E.left(
-      weightsError(
-        "bad-blob",
-        `${blobFile} ${what}: it has ${blob.byteLength} bytes but ${path.join(dir, MANIFEST_FILE)} says ${manifest.blobBytes}; save again`,
-        blobFile,
-      ),
+    return corrupt(
+      "bad-blob",
+      blobFile,
+      `${what}: it has ${blob.byteLength} bytes but ${path.join(dir, MANIFEST_FILE)} says ${manifest.blobBytes}`,
     );
   }
-  const sha = crypto.createHash("sha256").update(blob).digest("hex");
-  if (sha !== manifest.sha256) {
-    return E.left(
-      weightsError(
-        "bad-blob",
-        `${blobFile} does not match its manifest (sha256 ${sha.slice(0, 12)}... vs ${manifest.sha256.slice(0, 12)}...): corrupt or from another save`,
-        blobFile,
-      ),
+  const sha = await sha256Hex(blob);
+  if (sha !== manifest.blobSha256) {
+    return corrupt(
+      "bad-blob",
+      blobFile,
+      `does not match its manifest (sha256 ${sha.slice(0, 12)}... vs ${manifest.blobSha256.slice(0, 12)}...)`,
     );
   }
   const groups: Record<string, Record<string, tf.Tensor>> = {};
-  for (const g of manifest.groups) groups[g] = {};
+  for (const g of manifest.groups) setOwn(groups, g, {});
   for (const e of manifest.tensors) {
     // Copy into an aligned buffer: the Buffer's byteOffset need not be a multiple of 4.
     const bytes = new Uint8Array(e.bytes);
     bytes.set(blob.subarray(e.offset, e.offset + e.bytes));
     const values =
       e.dtype === "int32" ? new Int32Array(bytes.buffer) : new Float32Array(bytes.buffer);
-    groups[e.group]![e.name] = tf.tensor(values, e.shape, e.dtype);
+    const group = groups[e.group];
+    if (group !== undefined && hasOwn(groups, e.group))
+      setOwn(group, e.name, tf.tensor(values, e.shape, e.dtype));
   }
   return E.right(
-    manifest.metadata === undefined ? { groups } : { groups, metadata: manifest.metadata as Json },
+    manifest.metadata === undefined ? { groups } : { groups, metadata: manifest.metadata },
   );
 };
 
@@ -396,14 +475,14 @@ export const loadWeights = async (
 ): Promise<E.Either<WeightsError, { readonly weights: Weights; readonly metadata?: Json }>> => {
   const b = await loadBundle(dir);
   if (E.isLeft(b)) return b;
-  const { weights, ...rest } = b.right.groups;
-  const others = Object.keys(rest);
-  if (weights === undefined || others.length > 0) {
+  const names = Object.keys(b.right.groups);
+  const weights = hasOwn(b.right.groups, "weights") ? b.right.groups.weights : undefined;
+  if (weights === undefined || names.length !== 1) {
     for (const g of Object.values(b.right.groups)) for (const x of Object.values(g)) x.dispose();
     return E.left(
       weightsError(
         "bad-manifest",
-        `${dir}/${MANIFEST_FILE} holds the groups [${Object.keys(b.right.groups).join(", ")}], not one "weights" group; use loadBundle`,
+        `${dir}/${MANIFEST_FILE} holds the groups [${names.join(", ")}], not one "weights" group; use loadBundle`,
       ),
     );
   }

@@ -25,7 +25,8 @@ export type WeightsErrorKind =
   | "bad-json"
   | "bad-manifest"
   | "bad-blob"
-  | "path-outside";
+  | "path-outside"
+  | "unsupported-version";
 
 /** An error value: `kind` to branch on, `message` naming the field, value and fix, `file` if any. */
 export interface WeightsError {

@@ -1,5 +1,7 @@
+import { createHash } from "node:crypto";
 import * as tf from "@tensorflow/tfjs";
 import { expect } from "vitest";
+import { canonicalJson } from "../src/index.js";
 
 /** Runs `f`, then disposes what it returned via `dispose`, and checks numTensors is unchanged. */
 export const expectNoLeak = <A>(f: () => A, dispose: (a: A) => void): A => {
@@ -19,3 +21,15 @@ export const sample = (offset = 0): Record<string, tf.Tensor> => ({
     [1, 2, 2, 2],
   ),
 });
+
+/**
+ * `m` with `manifestSha256` recomputed: sha256 of the canonical JSON of the rest. Lets a test
+ * forge a consistent-looking manifest, to reach the checks behind the digest.
+ */
+export const resign = (m: Record<string, unknown>): Record<string, unknown> => {
+  const { manifestSha256: _, ...rest } = m;
+  return {
+    ...rest,
+    manifestSha256: createHash("sha256").update(canonicalJson(rest)).digest("hex"),
+  };
+};
