@@ -20,7 +20,10 @@ export interface TableRow {
 
 /** One fixture entry (written by scripts/param_counts.py). */
 export interface FixtureRow {
-  readonly spec: Readonly<Record<string, unknown>> & { readonly kind: string; readonly classes: number };
+  readonly spec: Readonly<Record<string, unknown>> & {
+    readonly kind: string;
+    readonly classes: number;
+  };
   readonly trainable: number;
   readonly bnBuffers: number;
   readonly bnLayers: number;
@@ -92,4 +95,5 @@ const main = async (): Promise<void> => {
   } else console.log(table);
 };
 
-if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) await main();
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1])
+  await main();

@@ -6,12 +6,7 @@
 import { readFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import {
-  readFixture,
-  readmePath,
-  renderTable,
-  type TableRow,
-} from "../scripts/readmeTable.js";
+import { readFixture, readmePath, renderTable, type TableRow } from "../scripts/readmeTable.js";
 import { buildModel, modelKinds, parameterCounts } from "../src/index.js";
 
 beforeAll(async () => {

@@ -39,7 +39,10 @@ export const trainStep = async (model: tf.LayersModel): Promise<StepReport> => {
   const optimizer = tf.train.sgd(0.01);
   const { value, grads } = tf.variableGrads(
     () =>
-      tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+      tf.losses.softmaxCrossEntropy(
+        y,
+        model.apply(x, { training: true }) as tf.Tensor,
+      ) as tf.Scalar,
     trainable.map((w) => w.read() as tf.Variable),
   );
   const loss = (await value.data())[0]!;
@@ -53,5 +56,13 @@ export const trainStep = async (model: tf.LayersModel): Promise<StepReport> => {
 
   tf.dispose([x, labels, y, logits, value, ...gradList]);
   optimizer.dispose();
-  return { logitsShape, logitsFinite, loss, gradCount: gradList.length, gradsFinite, moved, bnMoved };
+  return {
+    logitsShape,
+    logitsFinite,
+    loss,
+    gradCount: gradList.length,
+    gradsFinite,
+    moved,
+    bnMoved,
+  };
 };

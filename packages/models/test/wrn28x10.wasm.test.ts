@@ -47,7 +47,10 @@ describe("wrn28x10", () => {
     // float32 storage may round a draw up to float32(bound).
     const bound = Math.fround(1 / Math.sqrt(640 * 9));
     for (const name of ["stage3_block2_conv1/kernel", "stage3_block2_conv1/bias"]) {
-      const v = a.weights.find((w) => w.originalName === name)!.read().dataSync();
+      const v = a.weights
+        .find((w) => w.originalName === name)!
+        .read()
+        .dataSync();
       expect(v.every((x) => Math.abs(x) <= bound)).toBe(true);
       expect(v.some((x) => Math.abs(x) > 0.99 * bound)).toBe(true);
     }
