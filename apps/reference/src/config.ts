@@ -85,8 +85,18 @@ export const DatasetName = t.keyof({
   cifar10: null,
   cifar100: null,
 });
-/** The model zoo (see `models.ts`). */
-export const ModelName = t.keyof({ mlp: null, cnn: null, vgg: null, preresnet: null });
+/** The model zoo of `@wider/models` (the small models, and the paper's for 32x32x3 images). */
+export const ModelName = t.keyof({
+  mlp: null,
+  cnn: null,
+  vgg: null,
+  preresnet: null,
+  vgg16: null,
+  vgg16bn: null,
+  preresnet110: null,
+  preresnet164: null,
+  wrn28x10: null,
+});
 /** How SWA relates to the SGD run (see `schedules.ts`). */
 export const ProtocolName = t.keyof({ shared: null, authors: null });
 /** Training-time augmentation: `default` crops and flips 32x32 images only. */

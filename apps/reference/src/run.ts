@@ -17,7 +17,7 @@ import type { Config } from "./config.js";
 import { loadAppDataset, ranges } from "./dataset.js";
 import { evaluateAll } from "./evaluate.js";
 import { runGeometry } from "./geometry.js";
-import { buildModel, hasBatchNorm, parameterCount } from "./models.js";
+import { buildAppModel, hasBatchNorm, parameterCount } from "./models.js";
 import type { Progress } from "./progress.js";
 import { type Report, scheduleSamples, writeReport } from "./report.js";
 import { train } from "./training.js";
@@ -80,7 +80,7 @@ export const runExperiment = async (config: Config, options: RunOptions): Promis
   await prepareOutDir(config.out, options);
   const testIdx = ranges(data.test.count, data.test.count)[0] ?? new Int32Array(0);
   const curveIdx = testIdx.subarray(0, Math.min(2000, testIdx.length));
-  const model = buildModel(
+  const model = buildAppModel(
     config.model,
     { imageShape: data.imageShape, classes: data.classes },
     config.seed,
