@@ -38,13 +38,13 @@ import {
   clone,
   disposeWeights,
   fromModel,
-  loadBundle,
   saveBundle,
   type Weights,
 } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import { AppError, Interrupted } from "./AppError.js";
-import type { Config } from "./config.js";
+import { loadCheckpoint } from "./checkpointCodec.js";
+import { type Config, trainingDifferences } from "./config.js";
 import { type AppDataset, epochPlan, evalBatch, stepsPerEpoch, trainBatch } from "./dataset.js";
 import type { Progress } from "./progress.js";
 import { disposeVelocity, sgdStep, type Velocity, zeroVelocity } from "./sgd.js";
@@ -167,18 +167,8 @@ const saveCheckpoint = async (dir: string, state: TrainState, groups: Groups): P
   if (E.isLeft(r)) throw new AppError(`checkpoint ${dir}: ${r.left.message}`, 1);
 };
 
-/** Loads a checkpoint written by a run; the caller owns the groups' tensors. */
-export const loadCheckpoint = async (
-  dir: string,
-): Promise<{ state: TrainState; groups: Groups }> => {
-  const r = await loadBundle(dir);
-  if (E.isLeft(r))
-    throw new AppError(`--resume: cannot read the checkpoint in ${dir}: ${r.left.message}`, 1);
-  const state = r.right.metadata as unknown as TrainState | undefined;
-  if (state === undefined || state.version !== 1)
-    throw new AppError(`--resume: ${dir} holds no Wider run state (version 1)`, 1);
-  return { state, groups: r.right.groups };
-};
+// appsafe: the checkpoint is decoded with io-ts codecs in checkpointCodec.ts (no cast).
+export { loadCheckpoint } from "./checkpointCodec.js";
 
 // -------------------------------------------------------------------------------------------------
 // evaluation helpers
@@ -259,10 +249,8 @@ export const train = async (ctx: TrainContext, resume: boolean): Promise<Trained
   const groups: Groups = {};
   if (resume) {
     const loaded = await loadCheckpoint(ctx.checkpointDir);
-    // The directory may have moved: compare everything but `out`.
-    const same =
-      JSON.stringify({ ...loaded.state.config, out: "" }) ===
-      JSON.stringify({ ...config, out: "" });
+    // appsafe: the analysis-only fields (out, geometry sizes) may change on resume.
+    const same = trainingDifferences(loaded.state.config, config).length === 0;
     if (!same) {
       for (const g of Object.values(loaded.groups)) disposeWeights(g);
       throw new AppError(
