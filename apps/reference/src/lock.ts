@@ -9,7 +9,7 @@
  * @module
  */
 import * as nodeFs from "node:fs";
-import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readFile, rename, rm } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
@@ -39,18 +39,34 @@ export interface OutLock {
 }
 
 /**
- * `proper-lockfile` removes a lock with `rmdir`, which fails on a lock holding `owner.json`: the
- * same file system calls, with `rmdir` removing the lock directory and its contents.
+ * The file system calls `proper-lockfile` makes, with two changes for the holder's record inside
+ * the lock: `mkdir` of the lock writes `owner.json` into it before reporting success (before
+ * `proper-lockfile` takes the mtime it keeps refreshing, which a later write inside the directory
+ * would change), and `rmdir` removes the lock with its contents.
  */
-const lockFs = {
+const lockFs = (lockDir: string, owner: Owner) => ({
   ...nodeFs,
+  mkdir: (path: string, cb: (err: NodeJS.ErrnoException | null) => void) => {
+    nodeFs.mkdir(path, (err) => {
+      if (err !== null || path !== lockDir) return cb(err);
+      const tmp = join(lockDir, `${ownerName}.tmp`);
+      try {
+        nodeFs.writeFileSync(tmp, `${JSON.stringify(owner)}\n`);
+        nodeFs.renameSync(tmp, join(lockDir, ownerName));
+      } catch (e) {
+        nodeFs.rmSync(lockDir, { recursive: true, force: true });
+        return cb(e as NodeJS.ErrnoException);
+      }
+      cb(null);
+    });
+  },
   rmdir: (path: string, cb: (err: NodeJS.ErrnoException | null) => void) => {
     nodeFs.rm(path, { recursive: true }, cb);
   },
   rmdirSync: (path: string) => {
     nodeFs.rmSync(path, { recursive: true });
   },
-};
+});
 
 /** The lock's holder as recorded, or null when none is recorded (yet) or the record is unreadable. */
 export const readOwner = async (lockDir: string): Promise<Owner | null> => {
@@ -117,6 +133,7 @@ export const lockOutDir = async (
   onCompromised: (reason: string) => void,
 ): Promise<OutLock> => {
   const lockDir = join(out, lockName);
+  const owner: Owner = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
   let release: (() => Promise<void>) | undefined;
   for (let attempt = 0; release === undefined; attempt++) {
     const before = await readOwner(lockDir);
@@ -130,34 +147,25 @@ export const lockOutDir = async (
         stale: staleMs,
         update: staleMs / 6,
         retries: 0,
-        fs: lockFs,
+        fs: lockFs(lockDir, owner),
         onCompromised: (e) => onCompromised(e.message),
       });
     } catch (e) {
       if (errnoOf(e) !== "ELOCKED") throw fsError("lock the output directory", out, e);
-      const owner = await readOwner(lockDir);
-      if (attempt < 3 && deadHere(owner)) {
-        await takeOver(lockDir, owner);
+      const holder = await readOwner(lockDir);
+      if (attempt < 3 && deadHere(holder)) {
+        await takeOver(lockDir, holder);
         continue;
       }
-      if (attempt < 3 && owner === null) {
+      if (attempt < 3 && holder === null) {
         // The holder is between its mkdir and writing owner.json: look again shortly.
         await new Promise((r) => setTimeout(r, 100));
         continue;
       }
-      throw heldError(out, owner);
+      throw heldError(out, holder);
     }
   }
-  const owner: Owner = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
-  const tmp = join(lockDir, `${ownerName}.tmp`);
   const held = release;
-  try {
-    await writeFile(tmp, `${JSON.stringify(owner)}\n`);
-    await rename(tmp, join(lockDir, ownerName));
-  } catch (e) {
-    await held().catch(() => undefined);
-    throw fsError("write the lock", join(lockDir, ownerName), e);
-  }
   let released = false;
   return {
     path: lockDir,

@@ -141,6 +141,7 @@ const checkRun = async (
       `batchSize: ${config.batchSize} is larger than the ${data.train.count} training images; lower --batch-size or raise --train-subset`,
     );
   let onDisk = 0;
+  let trainingLeft = true;
   if (options.resume) {
     const dir = checkpointDir(config.out);
     const r = await readCheckpointState(dir);
@@ -148,9 +149,12 @@ const checkRun = async (
     const groups = checkGroups(r.right.manifest, r.right.state, model, dir);
     if (E.isLeft(groups)) throw groups.left;
     onDisk = r.right.manifest.blobBytes;
+    trainingLeft = r.right.state.phase !== "done";
   }
   const estimate = estimateRun(config, parameterCount(model), spe);
-  checkLimits(config, estimate, await measureCapacity(config.out, backend, onDisk));
+  const capacity = await measureCapacity(config.out, backend, onDisk);
+  // A finished training writes no more checkpoints: its disk need is the report's alone.
+  checkLimits(config, estimate, trainingLeft ? capacity : { ...capacity, disk: null });
 };
 
 /** Throws {@link Interrupted} naming `where` when a stop was asked for. */
@@ -166,7 +170,8 @@ const geometrySettings = async (config: Config, dir: string): Promise<void> => {
   const file = join(dir, "settings.json");
   const now = JSON.stringify(Object.fromEntries(geometryFields.map((f) => [f, config[f]])));
   const was = await readFile(file, "utf8").catch(() => null);
-  if (was?.trim() !== now && existsSync(dir))
+  if (was?.trim() === now) return;
+  if (existsSync(dir))
     await rm(dir, { recursive: true, force: true }).catch((e: unknown) => {
       throw fsError("remove the stale geometry results", dir, e);
     });
@@ -242,6 +247,8 @@ export const runExperiment = async (config: Config, options: RunOptions): Promis
     const t0 = Date.now();
     const results = await evaluateAll(model, trained, data, testIdx);
     const evalSeconds = (Date.now() - t0) / 1000;
+    // The evaluation runs mostly synchronously: let a signal that came during it be handled.
+    await new Promise((r) => setImmediate(r));
     stopIf(signal, `in evaluation; ${saved}`);
     const geometryDir = join(checkpointDir(config.out), "geometry");
     await geometrySettings(config, geometryDir);
