@@ -247,8 +247,10 @@ export const runExperiment = async (config: Config, options: RunOptions): Promis
     const t0 = Date.now();
     const results = await evaluateAll(model, trained, data, testIdx);
     const evalSeconds = (Date.now() - t0) / 1000;
-    // The evaluation runs mostly synchronously: let a signal that came during it be handled.
-    await new Promise((r) => setImmediate(r));
+    // The evaluation runs mostly synchronously: let a signal that came during it be handled. A
+    // signal is read in the event loop's poll phase; the first immediate may run before the next
+    // poll, the second runs after it.
+    for (let turn = 0; turn < 2; turn++) await new Promise((r) => setImmediate(r));
     stopIf(signal, `in evaluation; ${saved}`);
     const geometryDir = join(checkpointDir(config.out), "geometry");
     await geometrySettings(config, geometryDir);
