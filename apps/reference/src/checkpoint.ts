@@ -7,6 +7,7 @@
  * @module
  */
 
+import type * as tfl from "@tensorflow/tfjs-layers";
 import type { TrainingState } from "@wider/training";
 import {
   disposeRunCheckpoint,
@@ -14,7 +15,13 @@ import {
   RunCheckpointHeader,
   saveRunCheckpoint,
 } from "@wider/training";
-import { type Json, readManifest, type Weights } from "@wider/weights";
+import {
+  type Json,
+  type Manifest,
+  readManifest,
+  type Weights,
+  type WeightsError,
+} from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import { AppError } from "./AppError.js";
@@ -85,36 +92,124 @@ export const saveCheckpoint = async (dir: string, c: Checkpoint): Promise<void> 
   if (E.isLeft(r)) throw new AppError(`checkpoint ${dir}: ${r.left.message}`, 1);
 };
 
-/** The config stored in a checkpoint, read from its manifest alone (no tensors are loaded). */
-export const readCheckpointConfig = async (dir: string): Promise<Config> => {
-  const m = await readManifest(dir);
-  if (E.isLeft(m))
-    throw new AppError(`--resume: cannot read the checkpoint in ${dir}: ${m.left.message}`, 1);
-  const header = RunCheckpointHeader.decode(m.right.metadata);
-  const state = E.isRight(header) ? TrainStateC.decode(header.right.meta) : header;
-  const config = E.isRight(state) ? Config.decode(state.right.config) : state;
-  if (E.isLeft(config))
-    throw new AppError(
-      `checkpoint is corrupt: ${dir} holds no run state this version can read; start the run again with --force`,
-      1,
+/** The one-line error for a checkpoint that cannot be trusted (exit 1). */
+export const corrupt = (where: string, what: string): AppError =>
+  new AppError(
+    `checkpoint is corrupt: ${where}: ${what}; start the run again with --force (this deletes its files) or restore the directory from a copy`,
+    1,
+  );
+
+/**
+ * `metadata.history.3.trainLoss: expected number, got "x"` for the first few distinct places io-ts
+ * refused (`prefix` names where the decoded value sits); the member indices io-ts adds inside
+ * unions and intersections are left out.
+ */
+const describeErrors = (errors: t.Errors, prefix = "metadata"): string => {
+  const seen = new Map<string, string>();
+  for (const err of errors) {
+    const own = err.context.filter((_, i) => {
+      const parent = err.context[i - 1]?.type;
+      return !(parent instanceof t.UnionType || parent instanceof t.IntersectionType);
+    });
+    const where = [prefix, ...own.map((c) => c.key).filter((k) => k !== "")].join(".");
+    if (seen.has(where)) continue;
+    const v = JSON.stringify(err.value) ?? String(err.value);
+    seen.set(
+      where,
+      `${where}: expected ${own.at(-1)?.type.name ?? "?"}, got ${v.length > 40 ? `${v.slice(0, 37)}...` : v}`,
     );
-  return config.right;
+    if (seen.size === 3) break;
+  }
+  return [...seen.values()].join("; ");
+};
+
+const readFailure = (dir: string, e: WeightsError): AppError =>
+  e.kind === "io" && !/ENOENT/.test(e.message)
+    ? new AppError(`cannot read the checkpoint in ${dir}: ${e.message}`, 1)
+    : corrupt(e.file ?? `${dir}/manifest.json`, e.message);
+
+/**
+ * Decodes a checkpoint manifest's metadata into the run state (the header of
+ * `saveRunCheckpoint`, the state, its config); a Left is one "checkpoint is corrupt" line.
+ */
+export const decodeRunState = (metadata: unknown, file: string): E.Either<AppError, TrainState> => {
+  const header = RunCheckpointHeader.decode(metadata);
+  if (E.isLeft(header))
+    return E.left(corrupt(file, `no run checkpoint header (${describeErrors(header.left)})`));
+  const state = TrainStateC.decode(header.right.meta);
+  if (E.isLeft(state)) return E.left(corrupt(file, describeErrors(state.left)));
+  const config = Config.decode(state.right.config);
+  if (E.isLeft(config))
+    return E.left(
+      corrupt(file, `its configuration does not decode (${describeErrors(config.left)})`),
+    );
+  return E.right({ ...state.right, config: config.right });
+};
+
+/** Reads a checkpoint's manifest and decodes its run state (no tensors are loaded). */
+const readState = async (dir: string): Promise<{ manifest: Manifest; state: TrainState }> => {
+  const m = await readManifest(dir);
+  if (E.isLeft(m)) throw readFailure(dir, m.left);
+  const state = decodeRunState(m.right.metadata, `${dir}/manifest.json`);
+  if (E.isLeft(state)) throw state.left;
+  return { manifest: m.right, state: state.right };
+};
+
+/** The config stored in a checkpoint, read from its manifest alone (no tensors are loaded). */
+export const readCheckpointConfig = async (dir: string): Promise<Config> =>
+  (await readState(dir)).state.config;
+
+/**
+ * Checks a checkpoint against the model before anything is written: its state decodes, and every
+ * tensor group holds exactly the model's weights (all of them, or the trainable ones for optimizer
+ * slots and SWAG moments), names and shapes.
+ */
+export const checkCheckpoint = async (
+  dir: string,
+  model: tfl.LayersModel,
+): Promise<{ readonly blobBytes: number; readonly done: boolean }> => {
+  const { manifest, state } = await readState(dir);
+  const file = `${dir}/manifest.json`;
+  const shapes = (vars: readonly tfl.LayerVariable[]) =>
+    new Map(vars.map((v) => [v.originalName, JSON.stringify(v.shape)]));
+  const all = shapes(model.weights);
+  const trainable = shapes(model.trainableWeights);
+  const byGroup = new Map<string, Map<string, string>>();
+  for (const e of manifest.tensors) {
+    const g = byGroup.get(e.group) ?? new Map<string, string>();
+    g.set(e.name, JSON.stringify(e.shape));
+    byGroup.set(e.group, g);
+  }
+  for (const group of manifest.groups) {
+    const want = /\/opt\/|^extra\/swag/.test(group) ? trainable : all;
+    const got = byGroup.get(group) ?? new Map<string, string>();
+    for (const [name, shape] of want) {
+      const have = got.get(name);
+      if (have === undefined)
+        throw corrupt(file, `group ${group} lacks the model's weight ${name}`);
+      if (have !== shape)
+        throw corrupt(
+          file,
+          `group ${group} holds ${name} with shape ${have}, the model's is ${shape}`,
+        );
+    }
+    for (const name of got.keys())
+      if (!want.has(name))
+        throw corrupt(file, `group ${group} holds ${name}, which the model does not have`);
+  }
+  return { blobBytes: manifest.blobBytes, done: state.track === "done" };
 };
 
 /** Loads a checkpoint; a file that does not decode is an {@link AppError}: "checkpoint is corrupt". */
 export const loadCheckpoint = async (dir: string): Promise<Checkpoint> => {
   const r = await loadRunCheckpoint(dir, TrainStateC);
-  if (E.isLeft(r))
-    throw new AppError(
-      `checkpoint is corrupt: ${r.left.message}; start the run again with --force`,
-      1,
-    );
+  if (E.isLeft(r)) throw corrupt(`${dir}/manifest.json`, r.left.message);
   const config = Config.decode(r.right.meta.config);
   if (E.isLeft(config)) {
     disposeRunCheckpoint(r.right);
-    throw new AppError(
-      `checkpoint is corrupt: ${dir} holds a configuration this version cannot read; start the run again with --force`,
-      1,
+    throw corrupt(
+      `${dir}/manifest.json`,
+      `its configuration does not decode (${describeErrors(config.left)})`,
     );
   }
   return {

@@ -1,7 +1,8 @@
 /**
  * The `wider` command: flags and an optional JSON config file over the embedded defaults, then
- * one run. A user's mistake prints one line on stderr and exits non-zero (2: usage or config,
- * 1: data or run); Ctrl-C stops after the current step (exit 130) with the last checkpoint intact.
+ * one run, holding the lock on its output directory. A user's mistake prints one line on stderr and
+ * exits non-zero (2: usage or config, 1: data or run); Ctrl-C or SIGTERM stops after the current
+ * step (exit 130 or 143) with the last checkpoint intact.
  *
  * @module
  */
@@ -11,6 +12,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { AppError, Interrupted } from "./AppError.js";
 import { readCheckpointConfig } from "./checkpoint.js";
 import {
+  analysisFields,
   type Config,
   type ConfigFile,
   configFields,
@@ -18,9 +20,12 @@ import {
   defaultConfig,
   flagOf,
   resolveConfig,
+  trainingDifferences,
 } from "./config.js";
+import { lockOutDir, type OutLock } from "./lock.js";
+import { ensureOutDir, removeCreated } from "./outputDir.js";
 import { makeProgress } from "./progress.js";
-import { checkpointDir, runExperiment } from "./run.js";
+import { checkpointDir, hasCheckpoint, noCheckpoint, runExperiment } from "./run.js";
 import { parseSeeds, readSeedsConfig, runSeeds } from "./seeds.js";
 
 const numericFields = new Set<string>(
@@ -41,8 +46,9 @@ export const helpText = (): string => {
     "Usage: wider [--config file.json] [flags]",
     "",
     "  --config FILE          JSON object with any of the fields below (camelCase names)",
-    "  --force                overwrite the run in an existing --out directory",
-    "  --resume               continue the interrupted run in --out from its last checkpoint",
+    "  --force                overwrite the run in an existing --out directory (after every check passed)",
+    "  --resume               continue the run in --out from its last checkpoint; only the analysis",
+    `                         fields may change (${analysisFields.join(", ")})`,
     "  --quiet                no progress, only summary lines",
     "  --seeds 0,1,2          one run per seed in <out>/seed-<s>/, then aggregate.{json,md,html} in --out",
     "  --jobs N               with --seeds: run N seeds at once, in child processes (default 1)",
@@ -169,47 +175,92 @@ export const parseCli = (argv: readonly string[]): Cli => {
   };
 };
 
-/** Resolves the run's config: defaults (or the checkpoint's config on resume), file, flags. */
+/** The output directory a command line names (on `--resume` it must name one). */
+export const outOf = (cli: Cli): string | undefined => cli.flags.out ?? cli.file.out;
+
+/**
+ * Resolves the run's config: defaults (or, on `--resume`, the checkpoint's config, decoded with
+ * the config codec), then the file, then the flags. On `--resume` only the analysis fields
+ * (`analysisFields`: output directory, geometry sizes) may differ from the checkpoint's.
+ */
 export const configOf = async (cli: Cli): Promise<Config> => {
   if (cli.resume && cli.force)
     throw new AppError("--resume and --force contradict each other; pass one of them");
   let base = defaultConfig();
   if (cli.resume && cli.seeds !== null) {
-    const out = cli.flags.out ?? cli.file.out;
+    const out = outOf(cli);
     if (out === undefined)
       throw new AppError("--resume needs --out DIR naming the multi-seed run to continue");
     base = await readSeedsConfig(out);
   } else if (cli.resume) {
-    const out = cli.flags.out ?? cli.file.out;
+    const out = outOf(cli);
     if (out === undefined)
       throw new AppError("--resume needs --out DIR naming the run to continue");
+    if (!hasCheckpoint(out)) throw noCheckpoint(out);
     base = await readCheckpointConfig(checkpointDir(out));
   }
   const r = resolveConfig(base, cli.file, cli.flags);
   if (E.isLeft(r)) throw r.left;
+  if (cli.resume) {
+    const changed = trainingDifferences(base, r.right);
+    if (changed.length > 0)
+      throw new AppError(
+        `--resume: the run in ${r.right.out} was started with a different configuration (${changed
+          .slice(0, 3)
+          .map((d) => `${d.field} ${d.was}, now ${d.now}`)
+          .join("; ")}); on --resume only ${analysisFields.join(", ")} may change`,
+      );
+  }
   return r.right;
 };
 
 const fmt = (x: number): string => `${(100 * x).toFixed(2)}%`;
 
+/** Exit codes of the signals that stop a run cleanly (128 + the signal's number). */
+const stopSignals = { SIGINT: 130, SIGTERM: 143 } as const;
+type StopSignal = keyof typeof stopSignals;
+
 /** The CLI's main: returns the process exit code. */
 export const main = async (argv: readonly string[]): Promise<number> => {
   const signal = { aborted: false };
-  const onSigint = () => {
-    if (signal.aborted) process.exit(130);
+  let stoppedBy: StopSignal | null = null;
+  let lockLost: string | null = null;
+  const onSignal = (name: StopSignal) => {
+    if (signal.aborted && stoppedBy !== null) process.exit(stopSignals[name]);
     signal.aborted = true;
+    stoppedBy = name;
     process.stderr.write(
-      "\nwider: stopping after the current step (Ctrl-C again to quit at once)\n",
+      `\nwider: ${name}: stopping after the current step (${name === "SIGINT" ? "Ctrl-C" : "send it"} again to quit at once)\n`,
     );
   };
+  const onSigint = () => onSignal("SIGINT");
+  const onSigterm = () => onSignal("SIGTERM");
+  let out: string | undefined;
+  let lock: OutLock | undefined;
+  let created: readonly string[] = [];
   try {
     const cli = parseCli(argv);
     if (cli.help) {
       process.stdout.write(`${helpText()}\n`);
       return 0;
     }
-    const config = await configOf(cli);
+    if (cli.resume && cli.force)
+      throw new AppError("--resume and --force contradict each other; pass one of them");
+    // Pure checks of the command line first; then the output directory: where it lives, created,
+    // locked for the run's whole life; then everything that reads it.
+    const fresh = cli.resume ? undefined : await configOf(cli);
+    out = fresh?.out ?? outOf(cli);
+    if (out === undefined)
+      throw new AppError("--resume needs --out DIR naming the run to continue");
+    if (cli.resume && cli.seeds === null && !hasCheckpoint(out)) throw noCheckpoint(out);
     process.on("SIGINT", onSigint);
+    process.on("SIGTERM", onSigterm);
+    created = await ensureOutDir(out);
+    lock = await lockOutDir(out, (reason) => {
+      lockLost = reason;
+      signal.aborted = true;
+    });
+    const config = fresh ?? (await configOf(cli));
     const progress = makeProgress(process.stdout, cli.quiet);
     const t0 = Date.now();
     if (cli.seeds !== null) {
@@ -263,8 +314,17 @@ export const main = async (argv: readonly string[]): Promise<number> => {
     return 0;
   } catch (e) {
     if (e instanceof Interrupted) {
-      process.stderr.write(`wider: ${e.message}; continue with --resume --out <dir>\n`);
-      return 130;
+      if (lockLost !== null) {
+        process.stderr.write(
+          `wider: lost the lock on ${out} (${lockLost}); stopped ${e.where}; continue with wider --resume --out ${out} once no other run uses it\n`,
+        );
+        return 1;
+      }
+      const by: StopSignal = stoppedBy ?? "SIGINT";
+      process.stderr.write(
+        `wider: ${e.message} (${by}); continue with wider --resume --out ${out ?? "<dir>"}\n`,
+      );
+      return stopSignals[by];
     }
     if (e instanceof AppError) {
       process.stderr.write(`wider: ${e.message}\n`);
@@ -272,6 +332,10 @@ export const main = async (argv: readonly string[]): Promise<number> => {
     }
     throw e;
   } finally {
+    await lock?.release();
+    // A run refused by its checks leaves no directory it created behind (only empty ones go).
+    await removeCreated(created);
     process.off("SIGINT", onSigint);
+    process.off("SIGTERM", onSigterm);
   }
 };

@@ -13,7 +13,8 @@ import { AppError } from "./AppError.js";
 // branded scalars
 // -------------------------------------------------------------------------------------------------
 
-interface PositiveIntBrand {
+/** The brand of {@link PositiveInt}. */
+export interface PositiveIntBrand {
   readonly PositiveInt: unique symbol;
 }
 /** An integer `>= 1`. */
@@ -23,7 +24,8 @@ export const PositiveInt = t.brand(
   "PositiveInt",
 );
 
-interface NonNegativeIntBrand {
+/** The brand of {@link NonNegativeInt}. */
+export interface NonNegativeIntBrand {
   readonly NonNegativeInt: unique symbol;
 }
 /** An integer `>= 0`. */
@@ -33,7 +35,8 @@ export const NonNegativeInt = t.brand(
   "NonNegativeInt",
 );
 
-interface PositiveNumberBrand {
+/** The brand of {@link PositiveNumber}. */
+export interface PositiveNumberBrand {
   readonly PositiveNumber: unique symbol;
 }
 /** A finite number `> 0`. */
@@ -43,7 +46,8 @@ export const PositiveNumber = t.brand(
   "PositiveNumber",
 );
 
-interface NonNegativeNumberBrand {
+/** The brand of {@link NonNegativeNumber}. */
+export interface NonNegativeNumberBrand {
   readonly NonNegativeNumber: unique symbol;
 }
 /** A finite number `>= 0`. */
@@ -53,7 +57,8 @@ export const NonNegativeNumber = t.brand(
   "NonNegativeNumber",
 );
 
-interface MomentumBrand {
+/** The brand of {@link Momentum}. */
+export interface MomentumBrand {
   readonly Momentum: unique symbol;
 }
 /** A momentum coefficient in `[0, 1)`. */
@@ -196,6 +201,65 @@ export type Config = t.TypeOf<typeof Config>;
 /** The fields of {@link Config}, in order. */
 export const configFields = Object.keys(Config.props) as ReadonlyArray<keyof Config>;
 
+/**
+ * The fields `--resume` may change: they only shape the analysis after training (geometry sizes,
+ * width threshold, output directory), so the trained weights stay those of an uninterrupted run.
+ */
+export const analysisFields = [
+  "out",
+  "rays",
+  "rayPoints",
+  "rayDistance",
+  "widthThreshold",
+  "segmentPoints",
+  "planeGrid",
+  "geometrySubset",
+  "geometrySeed",
+  "swagSamples",
+  "swagScale",
+] as const satisfies ReadonlyArray<keyof Config>;
+
+/** The analysis fields whose change makes stored geometry results stale (all but out and widthThreshold). */
+export const geometryFields = [
+  "rays",
+  "rayPoints",
+  "rayDistance",
+  "segmentPoints",
+  "planeGrid",
+  "geometrySubset",
+  "geometrySeed",
+] as const satisfies ReadonlyArray<keyof Config>;
+
+/** JSON text with object keys sorted, so that key order does not count as a difference. */
+const canonicalJson = (v: unknown): string =>
+  JSON.stringify(v, (_k, x: unknown) =>
+    x !== null && typeof x === "object" && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : x,
+  );
+
+/**
+ * The training fields (every field not in {@link analysisFields}) on which two configs differ, with
+ * both values as JSON text, in field order.
+ *
+ * @example
+ * trainingDifferences(a, { ...a, lr: 0.2 }) // [{ field: "lr", was: "0.05", now: "0.2" }]
+ */
+export const trainingDifferences = (
+  was: Config,
+  now: Config,
+): Array<{ readonly field: keyof Config; readonly was: string; readonly now: string }> => {
+  const analysis = new Set<string>(analysisFields);
+  const out: Array<{ field: keyof Config; was: string; now: string }> = [];
+  for (const field of configFields) {
+    if (analysis.has(field)) continue;
+    const a = canonicalJson(was[field]);
+    const b = canonicalJson(now[field]);
+    if (a !== b) out.push({ field, was: a, now: b });
+  }
+  return out;
+};
+
 /** The config file: any subset of the fields, nothing else. */
 export const ConfigFile = t.partial(Config.props);
 /** A partial configuration, as read from a file or from flags. */
@@ -317,30 +381,6 @@ export const decodePartial = (input: unknown, origin: Origin): E.Either<AppError
   }
   return E.right(record as ConfigFile);
 };
-
-/**
- * Fields that only shape the analysis after training (geometry sizes, output, SWAG sampling):
- * `--resume` accepts changes to these.
- */
-export const analysisFields: ReadonlyArray<keyof Config> = [
-  "out",
-  "rays",
-  "rayPoints",
-  "rayDistance",
-  "widthThreshold",
-  "segmentPoints",
-  "planeGrid",
-  "geometrySubset",
-  "geometrySeed",
-  "swagSamples",
-  "swagScale",
-];
-
-/** Whether two configs train identically (they may differ in {@link analysisFields}). */
-export const sameTraining = (a: Config, b: Config): boolean =>
-  configFields.every(
-    (f) => analysisFields.includes(f) || JSON.stringify(a[f]) === JSON.stringify(b[f]),
-  );
 
 /** Merges defaults, then a file, then flags, and checks relations between fields. */
 export const resolveConfig = (

@@ -2,11 +2,10 @@
  * The run's report: `report.json` (every number and the full config) and `report.html`, a
  * self-contained page (inline CSS, inline SVG plots rendered by Vega-Lite in Node; no script, no
  * server, no network) with training curves, learning-rate schedules, the SGD/SWA/FGE table,
- * rays, the segment and the plane. Both are written atomically (temp file + rename).
+ * rays, the segment and the plane. Both are written atomically (temp file + rename; a failed write leaves no temp file).
  *
  * @module
  */
-import { rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { PredictionMetrics } from "@wider/ensembling";
 import {
@@ -22,6 +21,7 @@ import type { BackendInfo } from "./backend.js";
 import type { Config } from "./config.js";
 import type { Evaluation, MethodScores } from "./evaluate.js";
 import type { GeometryResult } from "./geometry.js";
+import { writeTextFilesAtomic } from "./outputDir.js";
 import type { EpochRecord, ScheduleSet } from "./training.js";
 
 /** Everything `report.json` holds. */
@@ -312,15 +312,11 @@ ${fig("planeTest", "Test error on the same plane (capped at 40%)")}
 `;
 };
 
-const writeAtomic = async (file: string, text: string): Promise<void> => {
-  const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, text);
-  await rename(tmp, file);
-};
-
-/** Writes `report.json` and `report.html` into `dir`, each atomically. */
+/** Writes `report.json` and `report.html` into `dir` atomically: neither is replaced if a write fails. */
 export const writeReport = async (dir: string, report: Report): Promise<void> => {
   const html = await renderHtml(report);
-  await writeAtomic(join(dir, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
-  await writeAtomic(join(dir, "report.html"), html);
+  await writeTextFilesAtomic([
+    [join(dir, "report.json"), `${JSON.stringify(report, null, 2)}\n`],
+    [join(dir, "report.html"), html],
+  ]);
 };

@@ -5,19 +5,33 @@
  * @module
  */
 import { existsSync } from "node:fs";
-import { mkdir, readdir, rm } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, statfs } from "node:fs/promises";
+import { totalmem } from "node:os";
 import { join } from "node:path";
+import { getHeapStatistics } from "node:v8";
 import * as tf from "@tensorflow/tfjs-core";
+import type * as tfl from "@tensorflow/tfjs-layers";
 import { disposeSwagState } from "@wider/swag";
 import { disposeWeights } from "@wider/weights";
-import { AppError } from "./AppError.js";
+import { AppError, Interrupted } from "./AppError.js";
 import { type BackendInfo, chooseBackend } from "./backend.js";
 import { bnBatches } from "./batches.js";
-import type { Config } from "./config.js";
-import { loadAppDataset, ranges } from "./dataset.js";
+import { checkCheckpoint } from "./checkpoint.js";
+import { type Config, geometryFields } from "./config.js";
+import { type AppDataset, loadAppDataset, ranges, stepsPerEpoch } from "./dataset.js";
 import { evaluateAll } from "./evaluate.js";
 import { runGeometry } from "./geometry.js";
+import {
+  bytes,
+  type Capacity,
+  checkLimits,
+  estimateRun,
+  machineShare,
+  wasmHeapLimit,
+} from "./limits.js";
+import { lockName } from "./lock.js";
 import { buildAppModel, hasBatchNorm, parameterCount } from "./models.js";
+import { fsError, writeTextAtomic } from "./outputDir.js";
 import type { Progress } from "./progress.js";
 import { type Report, scheduleSamples, writeReport } from "./report.js";
 import { train } from "./training.js";
@@ -28,9 +42,25 @@ export const outputEntries = ["checkpoint", "report.json", "report.html"] as con
 /** Where a run keeps its checkpoint. */
 export const checkpointDir = (out: string): string => join(out, "checkpoint");
 
+/** Whether `out` holds a checkpoint manifest. */
+export const hasCheckpoint = (out: string): boolean =>
+  existsSync(join(checkpointDir(out), "manifest.json"));
+
+/** The one line for `--resume` on a directory without a checkpoint (exit 1). */
+export const noCheckpoint = (out: string): AppError =>
+  new AppError(
+    `--resume: ${out} holds no checkpoint (${checkpointDir(out)}/manifest.json); start a new run without --resume`,
+    1,
+  );
+
+/** Entries of the output directory that are not the run's files (the lock and its leftovers). */
+const isLockEntry = (name: string): boolean => name === lockName || name.startsWith(`${lockName}.`);
+
 /**
- * Prepares the output directory: a new or empty one is used; a non-empty one is refused unless
- * `force` (the run's own files are removed first) or `resume` (its checkpoint must exist).
+ * Applies the output directory policy to the existing (and locked) directory `out`: an empty one
+ * is used; a non-empty one is refused unless `force` (the run's own files are removed, unless
+ * `dryRun`) or `resume` (its checkpoint must exist). Run it with `dryRun` before every other check
+ * and for real only after all of them passed.
  */
 export const prepareOutDir = async (
   out: string,
@@ -38,26 +68,114 @@ export const prepareOutDir = async (
   dryRun = false,
 ): Promise<void> => {
   if (mode.resume) {
-    if (!existsSync(join(checkpointDir(out), "manifest.json")))
-      throw new AppError(
-        `--resume: ${out} holds no checkpoint (${checkpointDir(out)}/manifest.json); start a new run without --resume`,
-      );
+    if (!hasCheckpoint(out)) throw noCheckpoint(out);
     return;
   }
-  if (existsSync(out)) {
-    const entries = await readdir(out).catch(() => {
-      throw new AppError(`--out: ${out} exists and is not a readable directory`);
+  if (!existsSync(out)) return;
+  const entries = await readdir(out).catch(() => {
+    throw new AppError(`--out: ${out} exists and is not a readable directory`);
+  });
+  if (entries.filter((e) => !isLockEntry(e)).length === 0) return;
+  if (!mode.force)
+    throw new AppError(
+      `--out: ${out} already exists and is not empty; pass --force to overwrite the run in it, --resume to continue it, or choose another --out`,
+    );
+  if (dryRun) return;
+  for (const e of outputEntries) {
+    const path = join(out, e);
+    await rm(path, { recursive: true, force: true }).catch((err: unknown) => {
+      throw fsError("remove", path, err);
     });
-    if (entries.length > 0) {
-      if (!mode.force)
-        throw new AppError(
-          `--out: ${out} already exists and is not empty; pass --force to overwrite the run in it, --resume to continue it, or choose another --out`,
-        );
-      if (dryRun) return;
-      for (const e of outputEntries) await rm(join(out, e), { recursive: true, force: true });
+  }
+};
+
+/** What this machine and process can still hold (see `limits.ts`). */
+export const measureCapacity = async (
+  out: string,
+  backend: string,
+  alreadyOnDisk: number,
+): Promise<Capacity> => {
+  const total = totalmem();
+  const cgroup = process.constrainedMemory?.() ?? 0;
+  const machine = cgroup > 0 && cgroup < total ? cgroup : total;
+  const rss = process.memoryUsage().rss;
+  let memory = machine * machineShare - rss;
+  let memoryWhat = `${machineShare} of the ${cgroup > 0 && cgroup < total ? "cgroup's" : "machine's"} ${bytes(machine)} less this process's ${bytes(rss)}`;
+  if (backend === "wasm") {
+    const wasm = wasmHeapLimit - tf.memory().numBytes;
+    if (wasm < memory) {
+      memory = wasm;
+      memoryWhat = "the wasm backend's 4 GiB heap";
     }
   }
-  if (!dryRun) await mkdir(out, { recursive: true });
+  const heap = getHeapStatistics();
+  let disk: number | null = null;
+  try {
+    const s = await statfs(out);
+    disk = s.bavail * s.bsize + alreadyOnDisk;
+  } catch {
+    disk = null; // unknown: the write itself reports a full disk
+  }
+  return {
+    memory: Math.max(0, memory),
+    memoryWhat,
+    heap: Math.max(0, heap.heap_size_limit - heap.used_heap_size),
+    disk,
+  };
+};
+
+/**
+ * The checks that need the data and the model, all before anything is written: the batch size
+ * against the training images, a resumed checkpoint against its state and the model, and the
+ * run's sizes against this machine.
+ */
+const checkRun = async (
+  config: Config,
+  options: RunOptions,
+  data: AppDataset,
+  model: tfl.LayersModel,
+  backend: string,
+): Promise<void> => {
+  const spe = stepsPerEpoch(data.train.count, config.batchSize);
+  if (spe === 0)
+    throw new AppError(
+      `batchSize: ${config.batchSize} is larger than the ${data.train.count} training images; lower --batch-size or raise --train-subset`,
+    );
+  let onDisk = 0;
+  let trainingLeft = true;
+  if (options.resume) {
+    const r = await checkCheckpoint(checkpointDir(config.out), model);
+    onDisk = r.blobBytes;
+    trainingLeft = !r.done;
+  }
+  const estimate = estimateRun(config, parameterCount(model), spe);
+  const capacity = await measureCapacity(config.out, backend, onDisk);
+  // A finished training writes no more checkpoints: its disk need is the report's alone.
+  checkLimits(config, estimate, trainingLeft ? capacity : { ...capacity, disk: null });
+};
+
+/** Throws {@link Interrupted} naming `where` when a stop was asked for. */
+const stopIf = (signal: { readonly aborted: boolean }, where: string): void => {
+  if (signal.aborted) throw new Interrupted(where);
+};
+
+/**
+ * Keeps the geometry results in `dir` only if they were computed with the same geometry settings
+ * (they may change on `--resume`): otherwise they are removed; then the settings are recorded.
+ */
+const geometrySettings = async (config: Config, dir: string): Promise<void> => {
+  const file = join(dir, "settings.json");
+  const now = JSON.stringify(Object.fromEntries(geometryFields.map((f) => [f, config[f]])));
+  const was = await readFile(file, "utf8").catch(() => null);
+  if (was?.trim() === now) return;
+  if (existsSync(dir))
+    await rm(dir, { recursive: true, force: true }).catch((e: unknown) => {
+      throw fsError("remove the stale geometry results", dir, e);
+    });
+  await mkdir(dir, { recursive: true }).catch((e: unknown) => {
+    throw fsError("create", dir, e);
+  });
+  await writeTextAtomic(file, `${now}\n`);
 };
 
 /** What a run needs besides its config. */
@@ -65,26 +183,33 @@ export interface RunOptions {
   readonly resume: boolean;
   readonly force: boolean;
   readonly progress: Progress;
+  /** Set by the signal handlers (and a lost lock); checked after every step. */
   readonly signal: { aborted: boolean };
 }
 
 /** Runs the experiment; returns the report (also written to `config.out`). */
 export const runExperiment = async (config: Config, options: RunOptions): Promise<Report> => {
-  const { progress } = options;
+  const { progress, signal } = options;
   const started = Date.now();
-  // Checks first (output directory, data), then effects (backend, directory).
+  // Every check first (directory policy, data, backend, checkpoint, sizes); only then effects.
   await prepareOutDir(config.out, options, true);
   const data = await loadAppDataset(config);
   const backend: BackendInfo = await chooseBackend(config.backend);
-  progress.log(`backend: ${backend.name} (${backend.reason})`);
-  await prepareOutDir(config.out, options);
-  const testIdx = ranges(data.test.count, data.test.count)[0] ?? new Int32Array(0);
-  const curveIdx = testIdx.subarray(0, Math.min(2000, testIdx.length));
   const model = buildAppModel(
     config.model,
     { imageShape: data.imageShape, classes: data.classes },
     config.seed,
   );
+  try {
+    await checkRun(config, options, data, model, backend.name);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  progress.log(`backend: ${backend.name} (${backend.reason})`);
+  await prepareOutDir(config.out, options);
+  const testIdx = ranges(data.test.count, data.test.count)[0] ?? new Int32Array(0);
+  const curveIdx = testIdx.subarray(0, Math.min(2000, testIdx.length));
   const notes: string[] = [];
   if (data.train.count < data.trainTotal)
     notes.push(
@@ -104,7 +229,7 @@ export const runExperiment = async (config: Config, options: RunOptions): Promis
         curveIdx,
         checkpointDir: checkpointDir(config.out),
         progress,
-        signal: options.signal,
+        signal,
       },
       options.resume,
     );
@@ -113,6 +238,8 @@ export const runExperiment = async (config: Config, options: RunOptions): Promis
     throw e;
   }
   try {
+    const saved = "training is finished and saved in the checkpoint";
+    stopIf(signal, `before evaluation; ${saved}`);
     progress.log("evaluating on the test set");
     const t0 = Date.now();
     const results = await evaluateAll(model, trained, data, testIdx, {
@@ -122,15 +249,15 @@ export const runExperiment = async (config: Config, options: RunOptions): Promis
       bn: hasBatchNorm(model) ? () => bnBatches(data, config, config.epochs) : null,
     });
     const evalSeconds = (Date.now() - t0) / 1000;
-    const geometry = await runGeometry(
-      config,
-      model,
-      data,
-      trained,
-      join(checkpointDir(config.out), "geometry"),
-      progress,
-      options.signal,
-    );
+    // The evaluation runs mostly synchronously: let a signal that came during it be handled. A
+    // signal is read in the event loop's poll phase; the first immediate may run before the next
+    // poll, the second runs after it.
+    for (let turn = 0; turn < 2; turn++) await new Promise((r) => setImmediate(r));
+    stopIf(signal, `in evaluation; ${saved}`);
+    const geometryDir = join(checkpointDir(config.out), "geometry");
+    await geometrySettings(config, geometryDir);
+    const geometry = await runGeometry(config, model, data, trained, geometryDir, progress, signal);
+    stopIf(signal, `after geometry, before the report; ${saved} with the geometry results`);
     const s = trained.schedules;
     notes.push(
       "Width and rays: directions uniform on the unit sphere of the trainable weights (the same for both centers); rays are two-sided, so each gives two width samples.",

@@ -18,6 +18,7 @@ import { AppError, Interrupted } from "./AppError.js";
 import { type Aggregate, aggregate, readSeedReport } from "./aggregate.js";
 import { writeAggregate } from "./aggregateReport.js";
 import { Config } from "./config.js";
+import { lockName } from "./lock.js";
 import type { Progress } from "./progress.js";
 import { checkpointDir, runExperiment } from "./run.js";
 
@@ -89,6 +90,9 @@ const seedState = (out: string): SeedState =>
       ? "resume"
       : "fresh";
 
+/** The top directory's lock (held by the multi-seed run itself) is not a sign of old results. */
+const isLockEntry = (name: string): boolean => name === lockName || name.startsWith(`${lockName}.`);
+
 const aggregateFiles = ["aggregate.json", "aggregate.md", "aggregate.html"];
 
 /** Checks the top-level directory: refuse a non-empty one unless `--force` or `--resume`. */
@@ -102,7 +106,7 @@ const prepareTop = async (out: string, options: SeedsOptions, seeds: readonly nu
     const entries = await readdir(out).catch(() => {
       throw new AppError(`--out: ${out} exists and is not a readable directory`);
     });
-    if (entries.length > 0 && !options.force)
+    if (entries.some((e) => !isLockEntry(e)) && !options.force)
       throw new AppError(
         `--out: ${out} already exists and is not empty; pass --force to overwrite the seeds in it, --resume to continue them, or choose another --out`,
       );

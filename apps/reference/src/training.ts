@@ -43,7 +43,7 @@ import {
   type TrainState,
   tracks,
 } from "./checkpoint.js";
-import { sameTraining } from "./config.js";
+import { trainingDifferences } from "./config.js";
 import type { AppDataset } from "./dataset.js";
 import { hasBatchNorm } from "./models.js";
 import type { Progress } from "./progress.js";
@@ -99,6 +99,14 @@ const dropState = (states: Record<string, TrainingState>, name: string): void =>
   if (old !== undefined) disposeTrainingState(old);
 };
 
+const dropGroups = (groups: Record<string, Weights>, names: readonly string[]): void => {
+  for (const name of names) {
+    const w = groups[name];
+    delete groups[name];
+    if (w !== undefined) disposeWeights(w);
+  }
+};
+
 const freeCheckpoint = (c: Checkpoint): void => {
   for (const s of Object.values(c.states)) disposeTrainingState(s);
   for (const g of Object.values(c.groups)) disposeWeights(g);
@@ -118,7 +126,7 @@ export const train = async (ctx: TrainContext, resume: boolean): Promise<Trained
   let ck: Checkpoint;
   if (resume) {
     ck = await loadCheckpoint(ctx.checkpointDir);
-    if (!sameTraining(ck.state.config, config)) {
+    if (trainingDifferences(ck.state.config, config).length > 0) {
       freeCheckpoint(ck);
       throw new AppError(
         `--resume: the run in ${config.out} was started with a different training configuration; resume it without changing training flags`,
@@ -277,6 +285,10 @@ export const train = async (ctx: TrainContext, resume: boolean): Promise<Trained
           if (last) {
             await finishTrack(track);
             dropState(ck.states, "live");
+            // What no later track starts from or reports is dropped, to keep checkpoints small.
+            if (track === "swa" || (track === "sgd" && config.protocol !== "authors"))
+              dropState(ck.states, "init");
+            if (track === "swa") dropGroups(ck.groups, ["swaMean", "swaBudgetMean"]);
           } else setState(ck.states, "live", branch(model, state));
           await saveCheckpoint(ctx.checkpointDir, ck);
           progress.epochEnd({

@@ -193,6 +193,6 @@ describe("wider run: end to end, resumable", () => {
     writeFileSync(cfg, JSON.stringify({ lr: 0.2 }));
     const r = await runCli(["--out", straight, "--resume", "--config", cfg]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("different training configuration");
+    expect(r.stderr).toContain("different configuration (lr 0.05, now 0.2)");
   });
 });
