@@ -27,6 +27,7 @@ import {
   type Json,
   loadBundle,
   saveBundle,
+  type Weights,
 } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
@@ -159,6 +160,13 @@ export const planCache = (): PlanCache => {
   };
 };
 
+/** Writes `original` (taken from this very model, so it always fits) back, then frees it. */
+const restoreModel = (model: PointSetup["model"], original: Weights): void => {
+  const restored = assignToModel(model, original);
+  disposeWeights(original);
+  if (E.isLeft(restored)) throw new Error(`unreachable: ${restored.left.message}`);
+};
+
 /**
  * Evaluates point `index` of `plan` as `evaluatePlan` does (assign the point's weights,
  * re-estimate BatchNorm when `bnBatches` is given, evaluate), then restores the model's weights.
@@ -195,9 +203,7 @@ export const evaluatePoint = async (
       disposeWeights(weights);
     }
   } finally {
-    const restored = assignToModel(model, original);
-    disposeWeights(original);
-    if (E.isLeft(restored)) throw new Error(`unreachable: ${restored.left.message}`);
+    restoreModel(model, original);
   }
 };
 

@@ -9,7 +9,7 @@
 import { type JobsOptions, Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { bullPrefix, type JobData, keys, parseAndDecode, StoredResult } from "./jobs.js";
-import { bullConnection, redisOptions } from "./redis.js";
+import { bullConnection } from "./redis.js";
 
 /**
  * Stores `result` under its fingerprint unless one is there already; returns whether it was

@@ -33,7 +33,6 @@ import {
   defaultQueue,
   JobData,
   keys,
-  type PointJob,
   type RunJob,
   type SwapJob,
 } from "./jobs.js";
