@@ -57,11 +57,29 @@ export const redactUrl = (url: string): string => url.replace(/(\/\/[^:/@]*:)[^@
 
 /**
  * A new ioredis client for `url` (see {@link redisOptions}); the caller closes it (`quit()`).
+ * With `failFast`, a command fails after a few reconnection tries (about 1 s) instead of waiting
+ * for Redis: right for a command-line client, wrong for a worker.
  *
  * @example
  * const redis = connect("redis://127.0.0.1:6379"); await redis.ping(); await redis.quit();
  */
-export const connect = (url: string): Redis => new Redis(redisOptions(url));
+export const connect = (url: string, options: { readonly failFast?: boolean } = {}): Redis =>
+  new Redis(
+    options.failFast === true
+      ? {
+          ...redisOptions(url),
+          maxRetriesPerRequest: 1,
+          retryStrategy: (n: number) => (n > 4 ? null : 200),
+        }
+      : redisOptions(url),
+  );
+
+/** Whether `e` is an error from Redis or the connection to it (not a bug of ours). */
+export const isRedisError = (e: unknown): e is Error =>
+  e instanceof Error &&
+  (e.name === "ReplyError" ||
+    e.name === "MaxRetriesPerRequestError" ||
+    /NOAUTH|WRONGPASS|ECONNREFUSED|ETIMEDOUT|ENOTFOUND|Connection is closed/.test(e.message));
 
 /**
  * BullMQ's connection options for `url` (the same as {@link redisOptions}; BullMQ declares its own,
