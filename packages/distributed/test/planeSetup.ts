@@ -8,13 +8,13 @@ import { evaluateClassifier } from "@wider/geometry";
 import type { PointSetup } from "../src/index.js";
 
 /** A seeded classifier with a BatchNorm layer. */
-export const bnModel = (seed: number): tf.LayersModel => {
+export const bnModel = (seed: number, units = 8, inputs = 6): tf.LayersModel => {
   const m = tf.sequential();
   m.add(
     tf.layers.dense({
       name: "d",
-      units: 8,
-      inputShape: [6],
+      units,
+      inputShape: [inputs],
       kernelInitializer: tf.initializers.glorotNormal({ seed }),
     }),
   );
@@ -34,17 +34,25 @@ export const bnModel = (seed: number): tf.LayersModel => {
 /** The evaluator a plane job carries: everything `pointSetup` needs. */
 export const evaluator = { model: "bn-dense-6-8-3", modelSeed: 11, dataSeed: 5, n: 96 } as const;
 
-/** The model (weights replaced per point), data and BN batches of `evaluator`. */
+/**
+ * The model (weights replaced per point), data and BN batches of `evaluator` (optional fields:
+ * `units` and `inputs`, the model's sizes, and `batch`, the BN batch size; the benchmark makes
+ * them larger).
+ */
 export const pointSetup = (e: Readonly<Record<string, unknown>>): PointSetup => {
   const n = Number(e.n);
   const dataSeed = Number(e.dataSeed);
-  const x = tf.randomNormal([n, 6], 0, 1, "float32", dataSeed);
+  const inputs = Number(e.inputs ?? 6);
+  const batch = Number(e.batch ?? 32);
+  const x = tf.randomNormal([n, inputs], 0, 1, "float32", dataSeed);
   const labels = tf.randomUniform([n], 0, 3, "int32", dataSeed + 1);
   const y = tf.oneHot(labels, 3).asType("float32");
   labels.dispose();
-  const batches = [0, 32, 64].map((i) => tf.slice(x, i, 32));
+  const batches = Array.from({ length: Math.ceil(n / batch) }, (_, i) =>
+    tf.slice(x, i * batch, Math.min(batch, n - i * batch)),
+  );
   return {
-    model: bnModel(Number(e.modelSeed)),
+    model: bnModel(Number(e.modelSeed), Number(e.units ?? 8), inputs),
     evaluate: evaluateClassifier({ train: { x, y } }),
     bnBatches: () => batches,
   };
