@@ -1,6 +1,6 @@
 /**
  * A worker process for the tests: `node --import tsx test/pointWorker.ts <redis-url> <queue> <dir>
- * <backend>`; evaluates plan points with `planeSetup`, runs `sleep` SWAP-free run jobs (a run
+ * <backend>`; evaluates plan points with `planeSetup`, trains SWAP members (`swapTrainer`), runs `sleep` SWAP-free run jobs (a run
  * handler that writes its fingerprint and sleeps `config.ms`), and exits on SIGTERM.
  */
 import { mkdir, writeFile } from "node:fs/promises";
@@ -9,6 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { startWorker } from "../src/index.js";
 import { pointSetup } from "./planeSetup.js";
+import { swapHandler } from "./swapTrainer.js";
 
 const [url, queue, dir, backend] = process.argv.slice(2);
 if (url === undefined || queue === undefined || dir === undefined || backend === undefined)
@@ -22,6 +23,7 @@ const w = await startWorker({
   stalledIntervalMs: 1000,
   handlers: {
     point: async (e) => pointSetup(e),
+    swap: swapHandler,
     run: async (job, ctx) => {
       await mkdir(ctx.outDir, { recursive: true });
       await writeFile(join(ctx.outDir, `attempt-${ctx.attempt}-${process.pid}`), "");

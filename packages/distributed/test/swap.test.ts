@@ -11,7 +11,14 @@ import * as tf from "@tensorflow/tfjs";
 import { disposeWeights, fromModel, loadWeights } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { averageSwap, connect, readResults, startWorker, submitSwap, swapMemberDir } from "../src/index.js";
+import {
+  averageSwap,
+  connect,
+  readResults,
+  startWorker,
+  submitSwap,
+  swapMemberDir,
+} from "../src/index.js";
 import { bnModel } from "./planeSetup.js";
 import { haveRedis, startRedis, type TestRedis } from "./redis.js";
 import { swapHandler, task, train } from "./swapTrainer.js";
@@ -31,7 +38,12 @@ describe.skipIf(!haveRedis)("SWAP", () => {
     const queue = "swap";
     const dir = mkdtempSync(join(tmpdir(), "wider-swap-"));
     const client = connect(redis.url);
-    const worker = await startWorker({ redis: redis.url, queue, dirs: { work: dir }, handlers: { swap: swapHandler } });
+    const worker = await startWorker({
+      redis: redis.url,
+      queue,
+      dirs: { work: dir },
+      handlers: { swap: swapHandler },
+    });
     const model = bnModel(1);
     const data = task(256, 3);
     await train(model, data, { epochs: 2, batch: 64, lr: 0.1, seed: 0 });
@@ -47,9 +59,20 @@ describe.skipIf(!haveRedis)("SWAP", () => {
       members: 3,
       task: (m) => ({ epochs: 1, batch: 16, lr: 0.05, dataSeed: 100 + m, n: 256, taskSeed: 3 }),
     });
-    await expect(averageSwap(client, queue, dir, "demo")).rejects.toThrow(/have not finished|members/);
+    await expect(averageSwap(client, queue, dir, "demo")).rejects.toThrow(
+      /have not finished|members/,
+    );
     await waitFor(
-      async () => ((await readResults(client, queue, jobs.map((j) => j.fingerprint))).size === 3 ? true : undefined),
+      async () =>
+        (
+          await readResults(
+            client,
+            queue,
+            jobs.map((j) => j.fingerprint),
+          )
+        ).size === 3
+          ? true
+          : undefined,
       60_000,
       "3 members",
     );

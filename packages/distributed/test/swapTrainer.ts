@@ -19,7 +19,10 @@ export const task = (n: number, seed: number): { x: tf.Tensor2D; y: tf.Tensor2D 
       [-0.6, 1.0, 0, 0.5, 0, 0],
       [-0.6, -1.0, 0, 0, 0.5, 0],
     ]);
-    const x = tf.add(tf.gather(means, labels), tf.randomNormal([n, 6], 0, 1, "float32", seed + 1)) as tf.Tensor2D;
+    const x = tf.add(
+      tf.gather(means, labels),
+      tf.randomNormal([n, 6], 0, 1, "float32", seed + 1),
+    ) as tf.Tensor2D;
     return { x, y: tf.oneHot(labels, 3).asType("float32") as tf.Tensor2D };
   });
 
@@ -55,7 +58,13 @@ export const train = async (
       const idx = tf.tensor1d(perm.subarray(i, i + o.batch), "int32");
       const xb = tf.gather(data.x, idx);
       const yb = tf.gather(data.y, idx);
-      opt.minimize(() => tf.losses.softmaxCrossEntropy(yb, model.apply(xb, { training: true }) as tf.Tensor) as tf.Scalar);
+      opt.minimize(
+        () =>
+          tf.losses.softmaxCrossEntropy(
+            yb,
+            model.apply(xb, { training: true }) as tf.Tensor,
+          ) as tf.Scalar,
+      );
       tf.dispose([idx, xb, yb]);
       await new Promise((r) => setImmediate(r));
     }
@@ -66,7 +75,14 @@ export const train = async (
 
 /** The `swap` handler: member training from the phase-1 weights, saved to `<outDir>/final`. */
 export const swapHandler: NonNullable<Handlers["swap"]> = async (job, ctx) => {
-  const t = job.task as { epochs: number; batch: number; lr: number; dataSeed: number; n: number; taskSeed: number };
+  const t = job.task as {
+    epochs: number;
+    batch: number;
+    lr: number;
+    dataSeed: number;
+    n: number;
+    taskSeed: number;
+  };
   const loaded = await loadWeights(ctx.confine(job.from, "from"));
   if (E.isLeft(loaded)) throw new Error(loaded.left.message);
   const model = bnModel(1);
