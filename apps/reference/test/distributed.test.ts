@@ -10,6 +10,7 @@ import { connect, readDuplicates, readResults, readSweep } from "@wider/distribu
 import * as E from "fp-ts/lib/Either.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SeedReport } from "../src/aggregate.js";
+import { configDirName, progressBar, resolveSweepConfig } from "../src/commands/sweep.js";
 import { runCli, start, tempDir } from "./helpers.js";
 import { haveRedis, startRedis, type TestRedis } from "./redis.js";
 
@@ -32,6 +33,39 @@ const writeSpec = (dir: string, spec: unknown): string => {
   writeFileSync(file, JSON.stringify(spec));
   return file;
 };
+
+describe("sweep helpers", () => {
+  it("resolves a spec configuration over the defaults and checks it like a config file", () => {
+    const c = resolveSweepConfig("s.json")({ epochs: 3, swaStart: 2, lr: 0.2 });
+    expect(c).toMatchObject({
+      epochs: 3,
+      swaStart: 2,
+      lr: 0.2,
+      model: "mlp",
+      out: "(set by the worker)",
+    });
+    // Deterministic: the defaults' date-stamped out is replaced, so fingerprints do not drift.
+    expect(resolveSweepConfig("s.json")({ epochs: 3, swaStart: 2 })).toEqual(
+      resolveSweepConfig("s.json")({ swaStart: 2, epochs: 3 }),
+    );
+    expect(() => resolveSweepConfig("s.json")({ out: "x" })).toThrow(
+      /"out" cannot be set in a sweep/,
+    );
+    expect(() => resolveSweepConfig("s.json")({ lr: -1 })).toThrow(
+      /"lr" in s\.json: -1 is not allowed/,
+    );
+    expect(() => resolveSweepConfig("s.json")({ epochs: 2, swaStart: 5 })).toThrow(/swaStart/);
+    expect(() => resolveSweepConfig("s.json")({ bogus: 1 })).toThrow(/unknown field "bogus"/);
+  });
+
+  it("names configuration directories and draws the progress bar", () => {
+    expect(configDirName({ lr: 0.05, model: "cnn" })).toBe("lr-0.05_model-cnn");
+    expect(configDirName({})).toBe("base");
+    expect(configDirName({ s: "../../x" })).not.toContain("/");
+    expect(progressBar(3, 6, 10)).toBe("[#####-----] 3/6");
+    expect(progressBar(0, 0, 4)).toBe("[####] 0/0");
+  });
+});
 
 describe.skipIf(!haveRedis)("wider sweep / wider worker", () => {
   let redis: TestRedis;
@@ -205,5 +239,89 @@ describe.skipIf(!haveRedis)("wider sweep / wider worker", () => {
       new RegExp(`resuming kill \\{\\} seed \\d \\(attempt 2\\) in .*${killedIn}`),
     );
     client.disconnect();
+  });
+
+  it("a job whose dataDir lies outside the worker's directories fails at once, and nothing runs", async () => {
+    const tmp = tempDir("wider-evil-");
+    const queue = "evil";
+    const spec = writeSpec(tmp, {
+      name: "evil",
+      base: { ...tinyBase, dataDir: "/etc" },
+      seeds: [0],
+    });
+    expect(
+      (await runCli(["sweep", "--spec", spec, "--redis", redis.url, "--queue", queue])).code,
+    ).toBe(0);
+    const w = start(["worker", "--redis", redis.url, "--queue", queue, "--dir", join(tmp, "work")]);
+    const status = await runCli([
+      "sweep",
+      "status",
+      "--redis",
+      redis.url,
+      "--queue",
+      queue,
+      "--wait",
+    ]);
+    w.child.kill("SIGTERM");
+    const exit = await w.done;
+    expect(status.code).toBe(1);
+    expect(status.stdout).toMatch(/0\/1 done, 0 running, 0 waiting, 1 failed/);
+    expect(status.stdout).toMatch(/dataDir: "\/etc" lies outside the worker's directories/);
+    expect(exit.stdout).not.toMatch(/starting evil/);
+    expect(existsSync(join(tmp, "work", "runs"))).toBe(false);
+  });
+
+  it("Redis restarted mid-sweep (appendonly): finished results survive, the sweep completes", async () => {
+    const persistent = await startRedis({ appendonly: true });
+    try {
+      const tmp = tempDir("wider-restart-");
+      const queue = "restart";
+      const spec = writeSpec(tmp, { name: "restart", base: tinyBase, seeds: [0, 1, 2] });
+      expect(
+        (await runCli(["sweep", "--spec", spec, "--redis", persistent.url, "--queue", queue])).code,
+      ).toBe(0);
+      const w = start([
+        "worker",
+        "--redis",
+        persistent.url,
+        "--queue",
+        queue,
+        "--dir",
+        join(tmp, "work"),
+      ]);
+      let client = connect(persistent.url);
+      const record = await readSweep(client, queue, "restart");
+      const fps = record.jobs.map((j) => j.fingerprint);
+      let first = await readResults(client, queue, fps);
+      const deadline = Date.now() + 60_000;
+      while (first.size === 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+        first = await readResults(client, queue, fps);
+      }
+      expect(first.size).toBeGreaterThan(0);
+      client.disconnect();
+      await persistent.stop();
+      await new Promise((r) => setTimeout(r, 500));
+      await persistent.restart();
+      const status = await runCli([
+        "sweep",
+        "status",
+        "--redis",
+        persistent.url,
+        "--queue",
+        queue,
+        "--wait",
+      ]);
+      w.child.kill("SIGTERM");
+      await w.done;
+      expect(status.stdout).toContain("3/3 done");
+      client = connect(persistent.url);
+      const all = await readResults(client, queue, fps);
+      expect(all.size).toBe(3);
+      for (const [fp, r] of first) expect(all.get(fp)).toEqual(r);
+      client.disconnect();
+    } finally {
+      await persistent.stop();
+    }
   });
 });

@@ -12,6 +12,10 @@ import { Redis } from "ioredis";
 
 export const redisServer = "/usr/bin/redis-server";
 export const haveRedis = existsSync(redisServer);
+if (!haveRedis)
+  process.stderr.write(
+    `${redisServer} is missing: the Redis tests are skipped; install it (apt-get install redis-server, or bash scripts/setup.sh as root)\n`,
+  );
 
 /** A free TCP port on 127.0.0.1. */
 export const freePort = (): Promise<number> =>
