@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-wasm";
 import { disposePlan, evaluatePlan, planeThrough } from "@wider/geometry";
 import { disposeWeights, fromModel } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
@@ -222,61 +223,62 @@ describe.skipIf(!haveRedis)("worker processes", () => {
     client.disconnect();
   });
 
-  it("a 5 x 5 plane over 3 worker processes equals the local evaluatePlan, bit for bit (cpu backend)", async () => {
-    await tf.setBackend("cpu");
-    const queue = "plane";
-    const dir = tempDir("wider-shared-");
-    const ws = [0, 1, 2].map(() => spawnWorker(redis.url, queue, dir, "cpu"));
-    workers.push(...ws);
-    const client = connect(redis.url);
-    const anchors = [1, 2, 3].map((s) => {
-      const m = bnModel(s);
-      const w = fromModel(m);
-      m.dispose();
-      return w;
+  for (const backend of ["cpu", "wasm"] as const)
+    it(`a 5 x 5 plane over 3 worker processes equals the local evaluatePlan, bit for bit (${backend} backend)`, async () => {
+      expect(await tf.setBackend(backend)).toBe(true);
+      const queue = `plane-${backend}`;
+      const dir = tempDir("wider-shared-");
+      const ws = [0, 1, 2].map(() => spawnWorker(redis.url, queue, dir, backend));
+      workers.push(...ws);
+      const client = connect(redis.url);
+      const anchors = [1, 2, 3].map((s) => {
+        const m = bnModel(s);
+        const w = fromModel(m);
+        m.dispose();
+        return w;
+      });
+      const plan = planeThrough(anchors[0]!, anchors[1]!, anchors[2]!, { grid: 5 });
+      if (E.isLeft(plan)) throw new Error(plan.left.message);
+      const setup = pointSetup(evaluator);
+      const local = await evaluatePlan(plan.right, { ...setup });
+      if (E.isLeft(local)) throw new Error(local.left.message);
+      await Promise.all(ws.map((w) => w.ready));
+      const published = await publishPlan({
+        redis: redis.url,
+        queue,
+        client,
+        sharedDir: dir,
+        plan: plan.right,
+        evaluator,
+      });
+      expect(published.summary.added).toBe(25);
+      const distributed = await waitFor(
+        async () => {
+          const r = await collectPlan(client, queue, published.evaluationId);
+          return r.complete ? r : undefined;
+        },
+        60_000,
+        "25 points",
+      );
+      expect(distributed).toEqual(local.right);
+      const workersUsed = new Set(
+        [
+          ...(
+            await readResults(client, queue, await client.hkeys(`wider:${queue}:results`))
+          ).values(),
+        ].map((r) => r.worker),
+      );
+      expect(workersUsed.size).toBeGreaterThan(1);
+      // The saved plan reloads to the same id, and evaluatePoint frees what it makes.
+      const reloaded = await loadPlan(join(dir, "plans", published.planId), published.planId);
+      const n = tf.memory().numTensors;
+      const p12 = await evaluatePoint(reloaded, 12, setup);
+      expect(tf.memory().numTensors).toBe(n);
+      expect(p12).toEqual(local.right.results[12]);
+      disposePlan(reloaded);
+      disposePlan(plan.right);
+      for (const w of anchors) disposeWeights(w);
+      setup.model.dispose();
+      client.disconnect();
     });
-    const plan = planeThrough(anchors[0]!, anchors[1]!, anchors[2]!, { grid: 5 });
-    if (E.isLeft(plan)) throw new Error(plan.left.message);
-    const setup = pointSetup(evaluator);
-    const local = await evaluatePlan(plan.right, { ...setup });
-    if (E.isLeft(local)) throw new Error(local.left.message);
-    await Promise.all(ws.map((w) => w.ready));
-    const published = await publishPlan({
-      redis: redis.url,
-      queue,
-      client,
-      sharedDir: dir,
-      plan: plan.right,
-      evaluator,
-    });
-    expect(published.summary.added).toBe(25);
-    const distributed = await waitFor(
-      async () => {
-        const r = await collectPlan(client, queue, published.evaluationId);
-        return r.complete ? r : undefined;
-      },
-      60_000,
-      "25 points",
-    );
-    expect(distributed).toEqual(local.right);
-    const workersUsed = new Set(
-      [
-        ...(
-          await readResults(client, queue, await client.hkeys(`wider:${queue}:results`))
-        ).values(),
-      ].map((r) => r.worker),
-    );
-    expect(workersUsed.size).toBeGreaterThan(1);
-    // The saved plan reloads to the same id, and evaluatePoint frees what it makes.
-    const reloaded = await loadPlan(join(dir, "plans", published.planId), published.planId);
-    const n = tf.memory().numTensors;
-    const p12 = await evaluatePoint(reloaded, 12, setup);
-    expect(tf.memory().numTensors).toBe(n);
-    expect(p12).toEqual(local.right.results[12]);
-    disposePlan(reloaded);
-    disposePlan(plan.right);
-    for (const w of anchors) disposeWeights(w);
-    setup.model.dispose();
-    client.disconnect();
-  });
 });
