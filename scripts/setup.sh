@@ -7,10 +7,12 @@ cd "$(dirname "$0")/.."
 PNPM_VERSION=10.34.8
 
 # Debian packages the test suite reads (real data: Fashion-MNIST) and uses (Chromium renders
-# the reference app's report.html headless in its tests).
+# the reference app's report.html headless in its tests; the distributed tests start their own
+# redis-server on a free loopback port and stop it).
 apt_needed=()
 [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || apt_needed+=(dataset-fashion-mnist)
 [ -x /usr/bin/chromium ] || apt_needed+=(chromium)
+[ -x /usr/bin/redis-server ] || apt_needed+=(redis-server)
 if ((${#apt_needed[@]})); then
   if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
     echo "setup: installing Debian packages: ${apt_needed[*]}" >&2

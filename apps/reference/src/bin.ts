@@ -6,8 +6,11 @@
  * @module
  */
 import { main } from "./cli.js";
+import { dispatchDistributed } from "./commands/dispatch.js";
 
-main(process.argv.slice(2)).then(
+// `wider sweep …` and `wider worker …` (distributed mode) have their own entry; all else is `main`.
+const argv = process.argv.slice(2);
+(dispatchDistributed(argv) ?? main(argv)).then(
   (code) => {
     process.exit(code);
   },

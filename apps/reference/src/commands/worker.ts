@@ -1,0 +1,151 @@
+/**
+ * `wider worker --redis URL --dir DIR [--concurrency N] [--read DIR]... [--queue NAME]`: takes
+ * sweep jobs from Redis and runs each as an ordinary run (`runExperiment`) in `DIR/runs/<job
+ * fingerprint>/`; when DIR is shared between machines, a job whose worker died resumes from its
+ * checkpoint there. `--concurrency N` starts N worker processes (tfjs runs one model per process
+ * well; wasm uses one thread each). A job's data directory must lie inside `--dir` or a `--read`.
+ * First Ctrl-C / SIGTERM: finish the current job and stop; second: stop at the next step (the job
+ * is retried elsewhere, from its checkpoint).
+ *
+ * @module
+ */
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { DistributedError, redactUrl, startWorker, workerDefaults } from "@wider/distributed";
+import * as E from "fp-ts/lib/Either.js";
+import { AppError } from "../AppError.js";
+import { Config } from "../config.js";
+import { makeProgress } from "../progress.js";
+import { checkpointDir, runExperiment } from "../run.js";
+import { seedConfig } from "../seeds.js";
+import { asAppErrors, parseFlags, positiveInt, redisFlag, str } from "./common.js";
+
+const usage =
+  "wider worker --redis URL --dir DIR [--concurrency N] [--read DIR]... [--queue NAME] [--lock-ms MS] [--stalled-ms MS]";
+
+const flags = {
+  redis: { type: "string" },
+  dir: { type: "string" },
+  concurrency: { type: "string" },
+  read: { type: "string", multiple: true },
+  queue: { type: "string" },
+  "lock-ms": { type: "string" },
+  "stalled-ms": { type: "string" },
+  help: { type: "boolean" },
+} as const;
+
+/** Runs `wider worker`; resolves to the exit code when the worker stops. */
+export const workerCommand = async (argv: readonly string[]): Promise<number> => {
+  const v = parseFlags("worker", argv, flags, usage);
+  if (v.help === true) {
+    process.stdout.write(`usage: ${usage}\n`);
+    return 0;
+  }
+  const redis = redisFlag("worker", v.redis, usage);
+  const dirFlag = str(v.dir);
+  if (dirFlag === undefined || dirFlag === "")
+    throw new AppError(
+      `worker: --dir DIR is required (the directory runs are written to; share it between machines to resume a dead worker's job); usage: ${usage}`,
+    );
+  const dir = resolve(dirFlag);
+  const concurrency = positiveInt("--concurrency", v.concurrency, 1);
+  const lockDurationMs = positiveInt("--lock-ms", v["lock-ms"], workerDefaults.lockDurationMs);
+  const stalledIntervalMs = positiveInt(
+    "--stalled-ms",
+    v["stalled-ms"],
+    workerDefaults.stalledIntervalMs,
+  );
+  const queue = str(v.queue) ?? "wider";
+  await mkdir(dir, { recursive: true });
+
+  if (concurrency > 1) return runChildren(argv, concurrency);
+
+  const signal = { aborted: false };
+  const progress = makeProgress(process.stdout, true);
+  const handle = await asAppErrors(() =>
+    startWorker({
+      redis,
+      queue,
+      dirs: {
+        work: dir,
+        read: (Array.isArray(v.read) ? v.read : []).map((r) => resolve(String(r))),
+      },
+      lockDurationMs,
+      stalledIntervalMs,
+      handlers: {
+        run: async (job, ctx) => {
+          const decoded = Config.decode(job.config);
+          if (E.isLeft(decoded))
+            throw new DistributedError(
+              "decode",
+              `job ${job.fingerprint.slice(0, 12)}…: its config is not a valid run configuration of this wider version`,
+            );
+          const seeded = seedConfig(decoded.right, job.seed);
+          const dataDir = seeded.dataDir === null ? null : ctx.confine(seeded.dataDir, "dataDir");
+          const config: Config = { ...seeded, dataDir, out: ctx.outDir };
+          const resume = existsSync(join(checkpointDir(ctx.outDir), "manifest.json"));
+          progress.log(
+            `worker ${ctx.worker}: ${resume ? "resuming" : "starting"} ${job.sweep} ${JSON.stringify(job.label)} seed ${job.seed} (attempt ${ctx.attempt}) in ${ctx.outDir}`,
+          );
+          const report = await runExperiment(config, { resume, force: !resume, progress, signal });
+          return JSON.parse(JSON.stringify(report)) as unknown;
+        },
+      },
+      onEvent: (e) =>
+        progress.log(
+          `worker: job ${e.jobId.slice(0, 12)}… ${e.type}${e.seconds > 0 ? ` after ${e.seconds.toFixed(1)}s` : ""}${e.message === undefined ? "" : `: ${e.message}`}`,
+        ),
+    }),
+  );
+  progress.log(
+    `worker ${handle.id}: taking jobs from ${redactUrl(redis)} queue ${queue}; runs in ${dir}`,
+  );
+  await new Promise<void>((done) => {
+    let stopping = false;
+    const stop = () => {
+      if (stopping) {
+        signal.aborted = true;
+        return;
+      }
+      stopping = true;
+      progress.log(
+        "worker: finishing the current job, then stopping (again to stop at the next step)",
+      );
+      handle.close().then(done, done);
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+  return 0;
+};
+
+/** `--concurrency N`: N child workers of this binary; signals are passed on. */
+const runChildren = async (argv: readonly string[], n: number): Promise<number> => {
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === "--concurrency") i++;
+    else if (!a.startsWith("--concurrency=")) rest.push(a);
+  }
+  const children = Array.from({ length: n }, () =>
+    spawn(process.execPath, [process.argv[1] as string, "worker", ...rest, "--concurrency", "1"], {
+      stdio: ["ignore", "inherit", "inherit"],
+    }),
+  );
+  const forward = (s: NodeJS.Signals) => () => {
+    for (const c of children) c.kill(s);
+  };
+  process.on("SIGINT", forward("SIGINT"));
+  process.on("SIGTERM", forward("SIGTERM"));
+  const codes = await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<number>((r) =>
+          c.on("exit", (code, sig) => r(code ?? (sig === null ? 1 : 130))),
+        ),
+    ),
+  );
+  return codes.find((c) => c !== 0) ?? 0;
+};

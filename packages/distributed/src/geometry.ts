@@ -1,0 +1,251 @@
+/**
+ * Distributed geometry: a plan's anchor tensors are saved once (the `@wider/weights` format) in
+ * the shared directory, each point is a job, and the collected results are the `PlanResults` a
+ * local `evaluatePlan` returns (same point order, same metrics: each point is assigned,
+ * BatchNorm-re-estimated and evaluated by the same steps, from the same bytes).
+ *
+ * @module
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { updateBatchNorm } from "@wider/averaging";
+import {
+  describePlan,
+  type Plan,
+  type PlanResults,
+  PlanResultsC,
+  type PointResult,
+  planFingerprint,
+  planTensors,
+  pointWeights,
+  storeMetrics,
+} from "@wider/geometry";
+import {
+  assignToModel,
+  disposeWeights,
+  fromModel,
+  type Json,
+  loadBundle,
+  saveBundle,
+  type Weights,
+} from "@wider/weights";
+import * as E from "fp-ts/lib/Either.js";
+import * as t from "io-ts";
+import type { Redis } from "ioredis";
+import { DistributedError } from "./error.js";
+import { fingerprint } from "./fingerprint.js";
+import { decodeOrThrow, Fingerprint, keys, type PointJob, parseAndDecode } from "./jobs.js";
+import { type EnqueueSummary, enqueue, readResults } from "./store.js";
+import type { PointSetup } from "./worker.js";
+
+const PlanDescriptionC = PlanResultsC.props.plan;
+const PointResultC = PlanResultsC.props.results.type;
+
+/** A distributed evaluation of a plan, as recorded in Redis. */
+export const EvaluationRecord = t.type({
+  evaluationId: Fingerprint,
+  planId: Fingerprint,
+  /** The plan's directory, relative to the shared directory. */
+  dir: t.string,
+  plan: PlanDescriptionC,
+  evaluator: t.UnknownRecord,
+  points: t.array(Fingerprint),
+});
+/** A recorded evaluation. */
+export type EvaluationRecord = t.TypeOf<typeof EvaluationRecord>;
+
+/** Options of {@link publishPlan}. */
+export interface PublishPlanOptions {
+  readonly redis: string;
+  readonly queue: string;
+  /** The client used for the records (the caller's; not closed here). */
+  readonly client: Redis;
+  /** The shared directory every worker has as its `--dir`. */
+  readonly sharedDir: string;
+  readonly plan: Plan;
+  /** What workers need to build the model and data (their `handlers.point` reads it). */
+  readonly evaluator: Readonly<Record<string, Json>>;
+}
+
+/**
+ * Saves the plan's anchors under `<sharedDir>/plans/<planId>` (once: an existing save is kept),
+ * records the evaluation and enqueues one job per point. Returns the evaluation's id (the key
+ * of {@link collectPlan}).
+ */
+export const publishPlan = async (
+  options: PublishPlanOptions,
+): Promise<{ evaluationId: string; planId: string; summary: EnqueueSummary }> => {
+  const { plan, evaluator, client, queue } = options;
+  const planId = planFingerprint(plan);
+  const dir = join("plans", planId);
+  const abs = join(options.sharedDir, dir);
+  if (!existsSync(join(abs, "manifest.json"))) {
+    const saved = await saveBundle(abs, {
+      groups: planTensors(plan),
+      metadata: { planId, plan: describePlan(plan) as unknown as Json },
+    });
+    if (E.isLeft(saved))
+      throw new DistributedError("io", `cannot save the plan to ${abs}: ${saved.left.message}`);
+  }
+  const jobs: PointJob[] = plan.points.map((p) => {
+    const inputs = { kind: "point" as const, planId, index: p.index, evaluator };
+    return { ...inputs, fingerprint: fingerprint(inputs), plan: dir };
+  });
+  const evaluationId = fingerprint({ planId, evaluator });
+  const record: EvaluationRecord = {
+    evaluationId,
+    planId,
+    dir,
+    plan: describePlan(plan) as EvaluationRecord["plan"],
+    evaluator,
+    points: jobs.map((j) => j.fingerprint),
+  };
+  await client.hset(keys(queue).plans, evaluationId, JSON.stringify(record));
+  const summary = await enqueue(options.redis, queue, client, jobs);
+  return { evaluationId, planId, summary };
+};
+
+/** Rebuilds a plan saved by {@link publishPlan}; refuses one whose bytes do not match its id. */
+export const loadPlan = async (dir: string, planId: string): Promise<Plan> => {
+  const loaded = await loadBundle(dir);
+  if (E.isLeft(loaded))
+    throw new DistributedError("plan", `cannot load the plan in ${dir}: ${loaded.left.message}`);
+  const meta = decodeOrThrow(
+    t.type({ planId: t.string, plan: PlanDescriptionC }),
+    loaded.right.metadata,
+    `the plan's metadata in ${dir}`,
+  );
+  const plan = { ...meta.plan, ...loaded.right.groups } as unknown as Plan;
+  const actual = planFingerprint(plan);
+  if (actual !== planId || meta.planId !== planId) {
+    for (const w of Object.values(loaded.right.groups)) disposeWeights(w);
+    throw new DistributedError(
+      "plan",
+      `the plan in ${dir} is not plan ${planId.slice(0, 12)}… (its bytes hash to ${actual.slice(0, 12)}…); publish the plan again`,
+    );
+  }
+  return plan;
+};
+
+/** Keeps the plan last loaded (workers take a plan's points one after another). */
+export interface PlanCache {
+  readonly get: (dir: string, planId: string) => Promise<Plan>;
+  readonly clear: () => void;
+}
+
+/** A one-plan cache for {@link loadPlan}. */
+export const planCache = (): PlanCache => {
+  let held: { planId: string; plan: Promise<Plan> } | null = null;
+  const clear = () => {
+    if (held !== null) {
+      const p = held.plan;
+      held = null;
+      p.then(
+        (plan) => {
+          for (const w of Object.values(planTensors(plan))) disposeWeights(w);
+        },
+        () => {},
+      );
+    }
+  };
+  return {
+    get: (dir, planId) => {
+      if (held?.planId !== planId) {
+        clear();
+        held = { planId, plan: loadPlan(dir, planId) };
+      }
+      return held.plan;
+    },
+    clear,
+  };
+};
+
+/** Writes `original` (taken from this very model, so it always fits) back, then frees it. */
+const restoreModel = (model: PointSetup["model"], original: Weights): void => {
+  const restored = assignToModel(model, original);
+  disposeWeights(original);
+  if (E.isLeft(restored)) throw new Error(`unreachable: ${restored.left.message}`);
+};
+
+/**
+ * Evaluates point `index` of `plan` as `evaluatePlan` does (assign the point's weights,
+ * re-estimate BatchNorm when `bnBatches` is given, evaluate), then restores the model's weights.
+ */
+export const evaluatePoint = async (
+  plan: Plan,
+  index: number,
+  setup: PointSetup,
+): Promise<PointResult> => {
+  const point = plan.points[index];
+  if (point === undefined || point.index !== index)
+    throw new DistributedError(
+      "plan",
+      `point ${index} is not in the plan (0..${plan.points.length - 1})`,
+    );
+  const { model, evaluate, bnBatches, bnOptions, assign } = setup;
+  const original = fromModel(model, { include: "all" });
+  try {
+    const weights = pointWeights(plan, index);
+    try {
+      const assigned = assignToModel(model, weights, assign);
+      if (E.isLeft(assigned))
+        throw new DistributedError(
+          "plan",
+          `the plan's weights do not fit the model: ${assigned.left.message}`,
+        );
+      if (bnBatches !== undefined) {
+        const batches = typeof bnBatches === "function" ? bnBatches() : bnBatches;
+        await updateBatchNorm(model, batches, bnOptions);
+      }
+      const metrics = await evaluate(model);
+      return { ...point, metrics: storeMetrics(metrics) };
+    } finally {
+      disposeWeights(weights);
+    }
+  } finally {
+    restoreModel(model, original);
+  }
+};
+
+/** Reads an evaluation's record. */
+export const readEvaluation = async (
+  client: Redis,
+  queue: string,
+  evaluationId: string,
+): Promise<EvaluationRecord> => {
+  const text = await client.hget(keys(queue).plans, evaluationId);
+  if (text === null)
+    throw new DistributedError(
+      "missing",
+      `no plan evaluation ${evaluationId.slice(0, 12)}… in queue ${queue}; publish the plan first`,
+    );
+  return parseAndDecode(EvaluationRecord, text, `plan evaluation ${evaluationId.slice(0, 12)}…`);
+};
+
+/**
+ * The evaluation's results so far, as `PlanResults` (`complete` once every point is in); equal to
+ * a local `evaluatePlan`'s when complete.
+ */
+export const collectPlan = async (
+  client: Redis,
+  queue: string,
+  evaluationId: string,
+): Promise<PlanResults> => {
+  const record = await readEvaluation(client, queue, evaluationId);
+  const stored = await readResults(client, queue, record.points);
+  const results: PointResult[] = [];
+  for (const fp of record.points) {
+    const r = stored.get(fp);
+    if (r !== undefined)
+      results.push(decodeOrThrow(PointResultC, r.output, `point result ${fp.slice(0, 12)}…`));
+  }
+  results.sort((a, b) => a.index - b.index);
+  return {
+    format: "wider-geometry-results",
+    version: 1,
+    planId: record.planId,
+    plan: record.plan,
+    results,
+    complete: results.length === record.points.length,
+  };
+};

@@ -1,0 +1,89 @@
+/**
+ * Redis connections from a URL: `redis://[user[:password]@]host[:port][/db]` and `rediss://…`
+ * (TLS, passed through to ioredis as `tls: { servername }`). The password is percent-decoded, so a
+ * password with `@` or `:` is written `%40` / `%3A` in the URL.
+ *
+ * @module
+ */
+import type { ConnectionOptions } from "bullmq";
+import type { RedisOptions } from "ioredis";
+import { Redis } from "ioredis";
+import { DistributedError } from "./error.js";
+
+/**
+ * ioredis options for `url`. `maxRetriesPerRequest: null` is what BullMQ requires of a worker's
+ * connection (a command waits for Redis to come back instead of failing after 20 retries).
+ * A URL that is not `redis:`/`rediss:`, or whose port or database is not a number, is a
+ * {@link DistributedError} (`kind: "redis-url"`).
+ *
+ * @example
+ * redisOptions("redis://:s3cret@10.0.0.5:6379/2") // { host: "10.0.0.5", port: 6379, password: "s3cret", db: 2, … }
+ */
+export const redisOptions = (url: string): RedisOptions => {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new DistributedError(
+      "redis-url",
+      `--redis: ${JSON.stringify(url)} is not a URL; write it like redis://[:password@]host:6379[/db] (rediss:// for TLS)`,
+    );
+  }
+  if (u.protocol !== "redis:" && u.protocol !== "rediss:")
+    throw new DistributedError(
+      "redis-url",
+      `--redis: ${JSON.stringify(u.protocol)} is not a Redis scheme; use redis:// or rediss:// (TLS)`,
+    );
+  const port = u.port === "" ? 6379 : Number(u.port);
+  const dbText = u.pathname.replace(/^\//, "");
+  const db = dbText === "" ? 0 : Number(dbText);
+  if (!Number.isInteger(db) || db < 0)
+    throw new DistributedError(
+      "redis-url",
+      `--redis: database ${JSON.stringify(dbText)} is not a non-negative integer; write /0, /1, …`,
+    );
+  const host = u.hostname.replace(/^\[(.*)\]$/, "$1");
+  if (host === "")
+    throw new DistributedError("redis-url", `--redis: ${JSON.stringify(url)} names no host`);
+  const options: RedisOptions = { host, port, db, maxRetriesPerRequest: null };
+  if (u.username !== "") options.username = decodeURIComponent(u.username);
+  if (u.password !== "") options.password = decodeURIComponent(u.password);
+  if (u.protocol === "rediss:") options.tls = { servername: host };
+  return options;
+};
+
+/** `url` with its password replaced by `***`, for logs and messages. */
+export const redactUrl = (url: string): string => url.replace(/(\/\/[^:/@]*:)[^@]*@/, "$1***@");
+
+/**
+ * A new ioredis client for `url` (see {@link redisOptions}); the caller closes it (`quit()`).
+ * With `failFast`, a command fails after a few reconnection tries (about 1 s) instead of waiting
+ * for Redis: right for a command-line client, wrong for a worker.
+ *
+ * @example
+ * const redis = connect("redis://127.0.0.1:6379"); await redis.ping(); await redis.quit();
+ */
+export const connect = (url: string, options: { readonly failFast?: boolean } = {}): Redis =>
+  new Redis(
+    options.failFast === true
+      ? {
+          ...redisOptions(url),
+          maxRetriesPerRequest: 1,
+          retryStrategy: (n: number) => (n > 4 ? null : 200),
+        }
+      : redisOptions(url),
+  );
+
+/** Whether `e` is an error from Redis or the connection to it (not a bug of ours). */
+export const isRedisError = (e: unknown): e is Error =>
+  e instanceof Error &&
+  (e.name === "ReplyError" ||
+    e.name === "MaxRetriesPerRequestError" ||
+    /NOAUTH|WRONGPASS|ECONNREFUSED|ETIMEDOUT|ENOTFOUND|Connection is closed/.test(e.message));
+
+/**
+ * BullMQ's connection options for `url` (the same as {@link redisOptions}; BullMQ declares its own,
+ * looser copy of ioredis's option type, which ioredis's `tls` type does not satisfy, hence the cast).
+ */
+export const bullConnection = (url: string): ConnectionOptions =>
+  redisOptions(url) as ConnectionOptions;
