@@ -12,6 +12,7 @@ import { getHeapStatistics } from "node:v8";
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { disposeSwagState } from "@wider/swag";
+import { disposeTrainingState } from "@wider/training";
 import { disposeWeights } from "@wider/weights";
 import { AppError, Interrupted } from "./AppError.js";
 import { type BackendInfo, chooseBackend } from "./backend.js";
@@ -307,6 +308,7 @@ export const runExperiment = async (config: Config, options: RunOptions): Promis
     return report;
   } finally {
     disposeWeights(trained.pretrained);
+    disposeTrainingState(trained.pretrainedState);
     disposeWeights(trained.sgd);
     disposeWeights(trained.swa);
     if (trained.swaExtended !== null) disposeWeights(trained.swaExtended);

@@ -69,6 +69,8 @@ export interface TrainContext {
 /** The trained solutions (all owned by the holder). */
 export interface Trained {
   readonly state: TrainState;
+  /** The SGD run's whole state at `swaStart` (weights and momentum): later analyses branch from it. */
+  readonly pretrainedState: TrainingState;
   readonly pretrained: Weights;
   readonly sgd: Weights;
   /** The SWA average at the budget, BatchNorm re-estimated. */
@@ -375,8 +377,10 @@ export const train = async (ctx: TrainContext, resume: boolean): Promise<Trained
   };
   const pretrained = ck.states.pretrained;
   if (pretrained === undefined) throw new Error("internal: no pretrained point");
+  delete ck.states.pretrained; // the result owns it now
   const out: Trained = {
     state: ck.state,
+    pretrainedState: pretrained,
     pretrained: clone(pretrained.weights),
     sgd: take("sgdFinal"),
     swa: take("swaFinal"),
