@@ -75,6 +75,15 @@ export interface Aggregate {
   readonly sgdSwaDistance: Summary;
   /** Wall seconds of each seed's run, summed over its phases. */
   readonly seconds: Summary;
+  /** MultiSWAG over the seeds' SWAG states (null without SWAG or with one seed). */
+  readonly multiSwag: {
+    readonly accuracy: number;
+    readonly nll: number;
+    readonly ece: number;
+    readonly brier: number;
+    readonly members: number;
+    readonly samples: number;
+  } | null;
   readonly findings: readonly string[];
 }
 
@@ -125,6 +134,7 @@ export const aggregate = (
   seeds: readonly number[],
   runs: readonly string[],
   reports: readonly SeedReport[],
+  multiSwag: Aggregate["multiSwag"] = null,
 ): Aggregate => {
   const first = reports[0];
   if (first === undefined) throw new AppError("aggregate: no seed finished; nothing to aggregate");
@@ -168,6 +178,17 @@ export const aggregate = (
         (r) => Object.values(r.seconds).reduce((s, x) => s + x, 0) - (r.seconds.thisProcess ?? 0),
       ),
     ),
+    multiSwag:
+      multiSwag === null
+        ? null
+        : {
+            accuracy: multiSwag.accuracy,
+            nll: multiSwag.nll,
+            ece: multiSwag.ece,
+            brier: multiSwag.brier,
+            members: multiSwag.members,
+            samples: multiSwag.samples,
+          },
   };
   return { ...base, findings: findings(base, reports) };
 };
@@ -207,6 +228,23 @@ const findings = (a: Omit<Aggregate, "findings">, reports: readonly SeedReport[]
     const m = fgeSwa.accuracy.mean;
     out.push(
       `FGE − SWA: test accuracy ${signed(m, 2, 100)} points (${pText(fgeSwa.accuracy)}). Paper: "SWA matches FGE with one model": ${m <= 0.003 ? "holds here (SWA within 0.3 points of FGE or better)" : "does NOT hold here"}.`,
+    );
+  }
+  const swagSwa = find("swag", "swa");
+  if (swagSwa?.nll.mean != null && swagSwa.ece.mean != null) {
+    const better = swagSwa.nll.mean < 0 && swagSwa.ece.mean < 0;
+    const sig = (swagSwa.nll.p ?? 1) < 0.05 && (swagSwa.ece.p ?? 1) < 0.05;
+    out.push(
+      `SWAG − SWA: NLL ${signed(swagSwa.nll.mean, 4)} ± ${(swagSwa.nll.std ?? 0).toFixed(4)} (${pText(swagSwa.nll)}), ECE ${signed(swagSwa.ece.mean, 4)} ± ${(swagSwa.ece.std ?? 0).toFixed(4)} (${pText(swagSwa.ece)}), accuracy ${signed(swagSwa.accuracy.mean ?? 0, 2, 100)} points. SWAG paper: "SWAG improves NLL and calibration over SWA": ${better ? (sig ? "holds here (both significant at 5 %)" : "points the same way here, not significant at 5 % on both") : "does NOT hold here"}.`,
+    );
+  }
+  const ms = a.multiSwag;
+  const meanOf = (key: string) => a.methods.find((m) => m.key === key);
+  if (ms !== null) {
+    const swag = meanOf("swag");
+    const fge = meanOf("fge");
+    out.push(
+      `MultiSWAG (${ms.members} SWAG runs, ${ms.samples} samples): accuracy ${(100 * ms.accuracy).toFixed(2)} %, NLL ${ms.nll.toFixed(4)}, ECE ${ms.ece.toFixed(4)}, against one SWAG run's mean ${swag?.accuracy.mean == null ? "n/a" : `${(100 * swag.accuracy.mean).toFixed(2)} %, NLL ${swag.nll.mean?.toFixed(4)}`}${fge?.nll.mean == null ? "" : ` and FGE's NLL ${fge.nll.mean.toFixed(4)}`}. MultiSWAG paper: "ensembling SWAG runs improves on one": ${swag?.nll.mean != null && ms.nll < swag.nll.mean ? "holds here (lower NLL than the mean single run)" : "does NOT hold here"}.`,
     );
   }
   const ws = a.width.swa.mean;

@@ -31,7 +31,14 @@ const pm = (s: Summary, scale = 1, digits = 2): string =>
     : `${(scale * s.mean).toFixed(digits)} ± ${(scale * (s.std ?? 0)).toFixed(digits)}`;
 
 const label = (key: string): string =>
-  ({ sgd: "SGD", swa: "SWA", fge: "FGE", pretrained: "pretrained" })[key] ?? key;
+  ({
+    sgd: "SGD",
+    swa: "SWA",
+    swaExtended: "SWA (extended)",
+    fge: "FGE",
+    swag: "SWAG",
+    pretrained: "pretrained",
+  })[key] ?? key;
 
 /** The aggregate as Markdown: setup line, method table, paired differences, per seed, findings. */
 export const aggregateMarkdown = (a: Aggregate, command: string): string => {
@@ -46,6 +53,11 @@ export const aggregateMarkdown = (a: Aggregate, command: string): string => {
       (m) =>
         `| ${label(m.key)} | ${pm(m.accuracy, 100)} | ${pm(m.nll, 1, 4)} | ${pm(m.ece, 1, 4)} | ${pm(m.brier, 1, 4)} |`,
     ),
+    ...(a.multiSwag === null
+      ? []
+      : [
+          `| MultiSWAG (${a.multiSwag.members} runs, ${a.multiSwag.samples} samples; one value) | ${(100 * a.multiSwag.accuracy).toFixed(2)} | ${a.multiSwag.nll.toFixed(4)} | ${a.multiSwag.ece.toFixed(4)} | ${a.multiSwag.brier.toFixed(4)} |`,
+        ]),
     "",
     "Paired differences over seeds (mean ± std; two-sided paired t-test):",
     "",

@@ -19,6 +19,7 @@ import { type Aggregate, aggregate, readSeedReport } from "./aggregate.js";
 import { writeAggregate } from "./aggregateReport.js";
 import { Config } from "./config.js";
 import { lockName } from "./lock.js";
+import { multiSwag, multiSwagFile } from "./multiswag.js";
 import type { Progress } from "./progress.js";
 import { checkpointDir, runExperiment } from "./run.js";
 
@@ -192,10 +193,14 @@ export const runSeeds = async (config: Config, options: SeedsOptions): Promise<A
     );
   const reports = [];
   for (const c of configs) reports.push(await readSeedReport(join(c.out, "report.json")));
+  progress.log("MultiSWAG: combining the seeds' SWAG states");
+  const multi = await multiSwag(configs);
+  if (multi !== null) await writeJsonAtomic(multiSwagFile(config.out), multi);
   const agg = aggregate(
     seeds,
     configs.map((c) => c.out),
     reports,
+    multi,
   );
   await writeAggregate(config.out, agg, { docs: options.docs, command: options.command });
   return agg;

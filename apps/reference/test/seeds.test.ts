@@ -41,6 +41,16 @@ describe("wider --seeds: one run per seed and an aggregate from the same code pa
       expect(statSync(join(out, f)).size).toBeGreaterThan(200);
     expect(agg.seeds).toEqual([0, 1]);
     expect(agg.methods.map((m) => m.key)).toEqual(["pretrained", "sgd", "swa", "fge", "swag"]);
+    // MultiSWAG over the two seeds' SWAG states, from their final checkpoints
+    const multi = read<{ members: number; samples: number; accuracy: number; nll: number }>(
+      join(out, "multiswag.json"),
+    );
+    expect(multi.members).toBe(2);
+    expect(multi.samples).toBe(30);
+    expect(agg.multiSwag?.nll).toBe(multi.nll);
+    expect(Number.isFinite(multi.nll) && multi.accuracy > 0.5).toBe(true);
+    expect(agg.findings.some((f) => f.startsWith("MultiSWAG (2 SWAG runs"))).toBe(true);
+    expect(agg.findings.some((f) => f.startsWith("SWAG − SWA: NLL"))).toBe(true);
   });
 
   it("aggregates exactly the per-seed numbers (mean, sample std, paired difference)", () => {
