@@ -2,10 +2,11 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { disposeWeights, flatten, type Weights } from "@wider/weights";
+import { disposeWeights, flatten, saveBundle, type Weights } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
+  deviationGroup,
   disposeSwagState,
   loadSwagState,
   type SwagState,
@@ -69,18 +70,27 @@ describe("saveSwagState / loadSwagState", () => {
     const s = swag().update(swag().init(), x);
     await saveSwagState(dir, s);
     const before = tf.memory().numTensors;
-    const file = join(dir, "manifest.json");
-    const m = JSON.parse(await readFile(file, "utf8"));
-    m.metadata.deviations = 2;
-    await writeFile(file, JSON.stringify(m));
+    // Bundles that are valid files (signed by saveBundle) but not a consistent SWAG state; an edit
+    // by hand is caught earlier, by @wider/weights' manifest checksum.
+    const groups = { mean: s.mean!, sqMean: s.sqMean!, [deviationGroup(0)]: s.deviations[0]! };
+    const meta = { kind: "wider-swag-state", n: 1, maxRank: 20, deviations: 2 };
+    expect(E.isRight(await saveBundle(dir, { groups, metadata: meta }))).toBe(true);
     const r = await loadSwagState(dir);
     expect(E.isLeft(r) && r.left.message).toMatch(
       /2 deviations stored for n = 1 and maxRank = 20; expected 1/,
     );
-    m.metadata.kind = "wider-averager-state";
-    await writeFile(file, JSON.stringify(m));
+    await saveBundle(dir, {
+      groups,
+      metadata: { ...meta, deviations: 1, kind: "wider-averager-state" },
+    });
     const r2 = await loadSwagState(dir);
     expect(E.isLeft(r2) && r2.left.message).toMatch(/not a SWAG state/);
+    const file = join(dir, "manifest.json");
+    const m = JSON.parse(await readFile(file, "utf8"));
+    m.metadata.n = 2;
+    await writeFile(file, JSON.stringify(m));
+    const r3 = await loadSwagState(dir);
+    expect(E.isLeft(r3) && r3.left.message).toMatch(/checkpoint is corrupt/);
     expect(tf.memory().numTensors).toBe(before);
     disposeSwagState(s);
     disposeWeights(x);
