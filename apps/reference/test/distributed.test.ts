@@ -230,7 +230,10 @@ describe.skipIf(!haveRedis)("wider sweep / wider worker", () => {
     );
     expect(results.size).toBe(2);
     expect(await client.hlen(`wider:${queue}:results`)).toBe(2);
-    expect((await readDuplicates(client, queue)).size).toBe(0);
+    // At-least-once execution, exactly-once results: under load BullMQ may also hand a live but
+    // busy worker's job to another (a missed lock renewal); its second result is refused and counted.
+    for (const key of (await readDuplicates(client, queue)).keys())
+      expect(record.jobs.map((j) => j.fingerprint)).toContain(key);
     const retried = results.get(killedIn);
     expect(retried?.attempt).toBe(2);
     expect(retried?.worker).not.toContain(`/${victim.child.pid}`);

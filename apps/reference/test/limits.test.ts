@@ -105,10 +105,10 @@ describe("checkpoint codec", () => {
     expect(bad((s) => (s.meta.version = 1))).toContain("metadata.version");
     expect(bad((s) => (s.meta.track = "pretrain"))).toContain("metadata.track");
     expect(bad((s) => ((s.meta.config as Record<string, unknown>).model = "gpt"))).toContain(
-      "metadata.model",
+      "metadata.config.model",
     );
     expect(
       bad((s) => ((s.meta.history as Array<Record<string, unknown>>)[4]!.swaTestError = "x")),
-    ).toContain("metadata.history.swaTestError");
+    ).toContain("metadata.history.4.swaTestError");
   });
 });
