@@ -167,24 +167,25 @@ export const readTwin = async (dir: string): Promise<{ side: Side; seeds: TwinSe
 };
 
 /**
- * The fields of the twin's config that differ from the Wider run's base config (the twin's
+ * The fields of the twin's config that differ from the Wider run's base config, once each (the twin's
  * `dataSeed` is the base's plus its seed; `seed` is per seed and not compared).
  */
 export const configDrift = (
   wider: Record<string, unknown>,
   twins: readonly { readonly seed: number; readonly config: Record<string, unknown> }[],
 ): string[] => {
-  const out = new Set<string>();
+  const out = new Map<string, string>(); // the first seed that differs, per field
   for (const tw of twins)
     for (const [k, v] of Object.entries(tw.config)) {
-      if (k === "seed") continue;
+      if (k === "seed" || out.has(k)) continue;
       const expected = k === "dataSeed" ? (wider.dataSeed as number) + tw.seed : wider[k];
       if (JSON.stringify(v) !== JSON.stringify(expected))
-        out.add(
+        out.set(
+          k,
           `${k} (Wider ${JSON.stringify(expected)}, twin seed ${tw.seed} ${JSON.stringify(v)})`,
         );
     }
-  return [...out];
+  return [...out.values()];
 };
 
 /** A method's metric on both sides, and whether the means differ by more than 2 combined SEs. */
