@@ -349,12 +349,13 @@ const usage =
 export const parseCompareArgs = (
   argv: readonly string[],
 ): { pairs: Array<{ wider: string; twin: string }>; docs: string | null } => {
+  const args = argv[0] === "--" ? argv.slice(1) : argv; // `pnpm compare -- ...` passes the "--"
   const wider: string[] = [];
   const twin: string[] = [];
   let docs: string | null = null;
-  for (let i = 0; i < argv.length; i += 2) {
-    const flag = argv[i];
-    const value = argv[i + 1];
+  for (let i = 0; i < args.length; i += 2) {
+    const flag = args[i];
+    const value = args[i + 1];
     if (value === undefined || value.startsWith("--"))
       throw new AppError(`${flag}: missing its value; ${usage}`);
     if (flag === "--wider") wider.push(value);

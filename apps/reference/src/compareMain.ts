@@ -13,7 +13,10 @@ import { compareRuns, parseCompareArgs } from "./compare.js";
 const run = async (argv: readonly string[]): Promise<number> => {
   try {
     const { pairs, docs } = parseCompareArgs(argv);
-    const md = await compareRuns(pairs, { docs, command: `compare ${argv.join(" ")}` });
+    const md = await compareRuns(pairs, {
+      docs,
+      command: `pnpm compare -- ${argv.filter((a) => a !== "--").join(" ")}`,
+    });
     process.stdout.write(md);
     if (docs !== null) process.stdout.write(`written into ${docs} (twin section)\n`);
     return 0;

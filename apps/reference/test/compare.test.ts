@@ -153,6 +153,9 @@ describe("parseCompareArgs", () => {
       pairs: [{ wider: "a", twin: "b" }],
       docs: "d.md",
     });
+    expect(parseCompareArgs(["--", "--wider", "a", "--twin", "b"]).pairs).toEqual([
+      { wider: "a", twin: "b" },
+    ]);
     expect(() => parseCompareArgs(["--wider", "a"])).toThrow(
       /give each --wider directory its --twin/,
     );
