@@ -291,6 +291,21 @@ def triangular_lr(high, low, cycle, s):
     return min(high, max(low, lr))
 
 
+def fge_cycle_steps(c, spe):
+    """FGE's cycle in steps: fgeCycle epochs rounded down to an even number (at least 2)."""
+    return max(2, 2 * ((c["fgeCycle"] * spe) // 2))
+
+
+def swa_collect(step, swa_start, swa_cycle):
+    """Average after global step `step`: every swa_cycle steps from the end of epoch swaStart - 1."""
+    return step + 1 >= swa_start and (step + 1 - swa_start) % swa_cycle == 0
+
+
+def fge_collect(step, swa_start, cycle):
+    """Snapshot after global step `step`: the middle step (lowest rate) of each FGE cycle."""
+    return step >= swa_start and (step - swa_start) % cycle == cycle // 2
+
+
 # ------------------------------------------------------------------------------------------------
 # training
 # ------------------------------------------------------------------------------------------------
@@ -339,7 +354,7 @@ def train_seed(c, data, seed):
     B, S = c["epochs"], c["swaStart"]
     budget, swa_start, swa_end = B * spe, S * spe, (B + c["swaExtend"]) * spe
     swa_cycle = c["swaEvery"] * spe
-    fge_cycle = max(2, 2 * ((c["fgeCycle"] * spe) // 2))
+    fge_cycle = fge_cycle_steps(c, spe)
 
     def new_opt():
         return torch.optim.SGD(model.parameters(), lr=c["lr"], momentum=c["momentum"],
@@ -369,7 +384,7 @@ def train_seed(c, data, seed):
     avg = {"n": 0, "mean": None, "atBudget": None, "nAtBudget": 0}
 
     def swa_hook(step):
-        if step + 1 >= swa_start and (step + 1 - swa_start) % swa_cycle == 0:
+        if swa_collect(step, swa_start, swa_cycle):
             w = flat(model)
             if avg["mean"] is None:
                 avg["mean"] = w
@@ -397,7 +412,7 @@ def train_seed(c, data, seed):
     snapshots = []
 
     def fge_hook(step):
-        if (step - swa_start) % fge_cycle == fge_cycle // 2:
+        if fge_collect(step, swa_start, fge_cycle):
             snapshots.append(flat(model))
 
     run_track(model, opt, data, c, spe, swa_start, budget,

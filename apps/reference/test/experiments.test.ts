@@ -132,13 +132,13 @@ describe.skipIf(!hasTorch)("experiments/twin/twin.py computes what the app compu
         `c = twin.load_config(req["path"], {})
 spe = req["spe"]; B, S = c["epochs"], c["swaStart"]
 budget, start, end = B * spe, S * spe, (B + c["swaExtend"]) * spe
-cyc = max(2, 2 * ((c["fgeCycle"] * spe) // 2))
+cyc = twin.fge_cycle_steps(c, spe)
 print(json.dumps({
   "sgd": [twin.authors_lr(c["lr"], 0.01 * c["lr"], B, k // spe) for k in range(budget)],
   "swa": [twin.authors_lr(c["lr"], c["swaLr"], S, k // spe) for k in range(end)],
   "fge": [twin.triangular_lr(c["fgeLrMax"], c["fgeLrMin"], cyc, k - start) for k in range(start, budget)],
-  "swaSteps": [k for k in range(end) if k + 1 >= start and (k + 1 - start) % (c["swaEvery"] * spe) == 0],
-  "fgeSteps": [k for k in range(start, budget) if (k - start) % cyc == cyc // 2]}))`,
+  "swaSteps": [k for k in range(end) if twin.swa_collect(k, start, c["swaEvery"] * spe)],
+  "fgeSteps": [k for k in range(start, budget) if twin.fge_collect(k, start, cyc)]}))`,
         { path: configPath(m), spe },
       ) as Record<string, number[]>;
       const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i);
