@@ -140,9 +140,7 @@ export const decodeRunState = (metadata: unknown, file: string): E.Either<AppErr
   if (E.isLeft(state)) return E.left(corrupt(file, describeErrors(state.left)));
   const config = Config.decode(state.right.config);
   if (E.isLeft(config))
-    return E.left(
-      corrupt(file, `its configuration does not decode (${describeErrors(config.left)})`),
-    );
+    return E.left(corrupt(file, describeErrors(config.left, "metadata.config")));
   return E.right({ ...state.right, config: config.right });
 };
 
@@ -207,10 +205,7 @@ export const loadCheckpoint = async (dir: string): Promise<Checkpoint> => {
   const config = Config.decode(r.right.meta.config);
   if (E.isLeft(config)) {
     disposeRunCheckpoint(r.right);
-    throw corrupt(
-      `${dir}/manifest.json`,
-      `its configuration does not decode (${describeErrors(config.left)})`,
-    );
+    throw corrupt(`${dir}/manifest.json`, describeErrors(config.left, "metadata.config"));
   }
   return {
     state: { ...r.right.meta, config: config.right },
