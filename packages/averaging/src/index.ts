@@ -1,18 +1,9 @@
 /**
- * `@wider/averaging`: SWA, EMA and BatchNorm re-estimation for TensorFlow.js, matching PyTorch
- * `torch.optim.swa_utils`.
+ * `@wider/averaging`: Stochastic Weight Averaging, EMA and BatchNorm re-estimation for
+ * TensorFlow.js. On Node (the `node` export condition) this root entry is `./browser.js` plus
+ * `@wider/averaging/node`; other platforms get `./browser.js` alone.
  *
  * @packageDocumentation
  */
-export * from "./Averager.js";
-export * from "./batches.js";
-export * from "./batchNorm.js";
-export * from "./callback.js";
-export * from "./custom.js";
-export * from "./ema.js";
-export * from "./learningRate.js";
-export * from "./persistence.js";
-export * from "./policy.js";
-export * from "./swa.js";
-export * from "./swaCallback.js";
-export * from "./withWeights.js";
+export * from "./browser.js";
+export * from "./node.js";

@@ -4,14 +4,8 @@
  * @module
  */
 
-import {
-  disposeWeights,
-  type Json,
-  loadBundle,
-  saveBundle,
-  type WeightsError,
-  weightsError,
-} from "@wider/weights";
+import { disposeWeights, type Json, type WeightsError, weightsError } from "@wider/weights";
+import { loadBundle, saveBundle } from "@wider/weights/node";
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import type { AveragerState } from "./Averager.js";

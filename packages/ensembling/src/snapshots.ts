@@ -15,15 +15,7 @@
  * @module snapshots
  */
 
-import {
-  add,
-  clone,
-  disposeWeights,
-  loadWeights,
-  saveWeights,
-  scale,
-  type Weights,
-} from "@wider/weights";
+import { add, clone, disposeWeights, scale, type Weights } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import { type EnsemblingError, ensemblingError } from "./errors.js";
 
@@ -87,8 +79,23 @@ export interface SnapshotCollector {
 // utils
 // -------------------------------------------------------------------------------------
 
-const fsP = () => import("node:fs/promises");
-const pathM = () => import("node:path");
+/**
+ * Loads a Node-only module on the first use of a disk store. The specifier is not a literal, so
+ * browser bundlers leave these modules out and the in-memory collector bundles for browsers; there
+ * a disk store fails here with an error saying to use `store: "memory"`.
+ */
+const nodeOnly = async <M>(specifier: string): Promise<M> => {
+  try {
+    return (await import(/* @vite-ignore */ /* webpackIgnore: true */ specifier)) as M;
+  } catch (e) {
+    throw new Error(
+      `on-disk snapshot stores need Node: loading ${specifier} failed (${e instanceof Error ? e.message : String(e)}); in a browser use store: "memory"`,
+    );
+  }
+};
+const fsP = () => nodeOnly<typeof import("node:fs/promises")>("node:fs/promises");
+const pathM = () => nodeOnly<typeof import("node:path")>("node:path");
+const weightsNode = () => nodeOnly<typeof import("@wider/weights/node")>("@wider/weights/node");
 
 const describeErr = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
@@ -147,7 +154,7 @@ export const collectAt = (
   ): Promise<E.Either<EnsemblingError, Snapshot>> => {
     if (store === "memory") return E.right({ kind: "memory", step, weights: clone(weights) });
     const dir = (await pathM()).join(store.dir, snapshotDirName(step));
-    const saved = await saveWeights(dir, weights, { step });
+    const saved = await (await weightsNode()).saveWeights(dir, weights, { step });
     if (E.isLeft(saved)) {
       return E.left(
         ensemblingError("io", `could not save the snapshot of step ${step}: ${saved.left.message}`),
@@ -199,7 +206,7 @@ export const loadSnapshot = async (
   snapshot: Snapshot,
 ): Promise<E.Either<EnsemblingError, Weights>> => {
   if (snapshot.kind === "memory") return E.right(clone(snapshot.weights));
-  const loaded = await loadWeights(snapshot.dir);
+  const loaded = await (await weightsNode()).loadWeights(snapshot.dir);
   if (E.isLeft(loaded)) {
     return E.left(
       ensemblingError(

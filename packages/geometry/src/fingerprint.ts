@@ -1,11 +1,11 @@
 /**
  * Plan identity: a SHA-256 over a plan's coordinates and the exact contents of its anchor
- * tensors, so a result file can be matched to the plan that produced it (Node only: `node:crypto`).
+ * tensors, so a result file can be matched to the plan that produced it (pure TypeScript SHA-256, so it runs in browsers too).
  *
  * @module
  */
-import { createHash } from "node:crypto";
 import { describePlan, type Plan, planTensors } from "./plans.js";
+import { sha256 } from "./sha256.js";
 
 /**
  * A hex SHA-256 identifying `plan`: its description (kind, points, anchors) and, for each tensor it
@@ -13,7 +13,7 @@ import { describePlan, type Plan, planTensors } from "./plans.js";
  * Reads every anchor tensor synchronously (a few model-sized copies).
  */
 export const planFingerprint = (plan: Plan): string => {
-  const h = createHash("sha256");
+  const h = sha256();
   h.update(JSON.stringify(describePlan(plan)));
   for (const [role, w] of Object.entries(planTensors(plan))) {
     for (const key of Object.keys(w).sort()) {
@@ -23,5 +23,5 @@ export const planFingerprint = (plan: Plan): string => {
       h.update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     }
   }
-  return h.digest("hex");
+  return h.digest();
 };

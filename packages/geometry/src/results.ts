@@ -4,8 +4,6 @@
  *
  * @module
  */
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import { type GeometryError, geometryError } from "./error.js";
@@ -90,11 +88,29 @@ export const storeMetrics = (metrics: Metrics): StoredMetrics =>
     ]),
   );
 
+/**
+ * Loads a Node-only module when a result file is used. The specifier is not a literal, so browser
+ * bundlers leave `node:fs` out; in a browser, evaluating with a `file` fails with an error saying so.
+ */
+const nodeOnly = async <M>(specifier: string): Promise<M> => {
+  try {
+    return (await import(/* @vite-ignore */ /* webpackIgnore: true */ specifier)) as M;
+  } catch (e) {
+    throw new Error(
+      `result files need Node: loading ${specifier} failed (${e instanceof Error ? e.message : String(e)}); in a browser evaluate without a file`,
+    );
+  }
+};
+const fsP = () => nodeOnly<typeof import("node:fs/promises")>("node:fs/promises");
+const pathM = () => nodeOnly<typeof import("node:path")>("node:path");
+
 /** Writes `results` to `file` atomically: a temporary file in the same folder, then a rename. */
 export const writeResultsFile = async (
   file: string,
   results: PlanResults,
 ): Promise<E.Either<GeometryError, void>> => {
+  const { mkdir, rename, writeFile } = await fsP();
+  const { dirname } = await pathM();
   const tmp = `${file}.${process.pid}.tmp`;
   try {
     await mkdir(dirname(file), { recursive: true });
@@ -119,6 +135,7 @@ export const writeResultsFile = async (
 export const readResultsFile = async (
   file: string,
 ): Promise<E.Either<GeometryError, PlanResults | null>> => {
+  const { readFile } = await fsP();
   let text: string;
   try {
     text = await readFile(file, "utf8");

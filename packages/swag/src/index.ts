@@ -1,43 +1,9 @@
 /**
- * `@wider/swag`: SWA-Gaussian (Maddox et al. 2019) and MultiSWAG (Wilson and Izmailov 2020) for
- * TensorFlow.js: moment and deviation collection, posterior samples, Bayesian model averaging and
- * calibration reports.
+ * `@wider/swag`: SWA-Gaussian and MultiSWAG for TensorFlow.js. On Node (the `node` export
+ * condition) this root entry is `./browser.js` plus `@wider/swag/node`; other platforms get
+ * `./browser.js` alone.
  *
  * @packageDocumentation
  */
-export {
-  allocateSamples,
-  type BmaOptions,
-  bayesianModelAverage,
-  DEFAULT_SAMPLES,
-  sampleSeed,
-} from "./bma.js";
-export {
-  type CalibrationReport,
-  calibrationReport,
-  type DiagramOptions,
-  reliabilityDiagramSvg,
-} from "./calibration.js";
-export { SwagCallback, type SwagCallbackOptions, swagCallback } from "./callback.js";
-export { deviationGroup, loadSwagState, saveSwagState } from "./persistence.js";
-export {
-  DEFAULT_MAX_RANK,
-  disposeSwagState,
-  emptySwagState,
-  type Swag,
-  SwagConfigError,
-  type SwagOptions,
-  type SwagState,
-  swag,
-} from "./SwagState.js";
-export {
-  DEFAULT_SCALE,
-  type Draws,
-  type SampleOptions,
-  type SwagRank,
-  swagDraws,
-  swagSample,
-  swagSampleSeeded,
-  swagVariance,
-  VARIANCE_FLOOR,
-} from "./sample.js";
+export * from "./browser.js";
+export * from "./node.js";

@@ -6,12 +6,11 @@
 import {
   disposeWeights,
   type Json,
-  loadBundle,
-  saveBundle,
   type Weights,
   type WeightsError,
   weightsError,
 } from "@wider/weights";
+import { loadBundle, saveBundle } from "@wider/weights/node";
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import type { SwagState } from "./SwagState.js";

@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { disposeWeights, type Json, loadBundle, saveBundle, type Weights } from "@wider/weights";
+import { disposeWeights, type Json, type Weights } from "@wider/weights";
+import { loadBundle, saveBundle } from "@wider/weights/node";
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import { type TrainingError, trainingError } from "./errors.js";

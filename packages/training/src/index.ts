@@ -1,65 +1,10 @@
 /**
  * `@wider/training`: the training pipeline as pure, tested functions: PyTorch-exact optimizers
  * over `Weights`, losses, one training step, one step-driven loop with hooks, branching and
- * checkpoint/resume.
+ * checkpoint/resume. On Node (the `node` export condition) this root entry is `./browser.js` plus
+ * the checkpoint files of `@wider/training/node`; other platforms get `./browser.js` alone.
  *
  * @packageDocumentation
  */
-
-export {
-  disposeRunCheckpoint,
-  loadRunCheckpoint,
-  type RunCheckpoint,
-  RunCheckpointHeader,
-  saveRunCheckpoint,
-} from "./checkpoint.js";
-export {
-  fail,
-  TrainingConfigError,
-  type TrainingError,
-  type TrainingErrorKind,
-  trainingError,
-} from "./errors.js";
-export {
-  type Batch,
-  type Batches,
-  type CollectOptions,
-  type Collector,
-  collect,
-  type EpochInfo,
-  type Hook,
-  type LoopState,
-  type RunResult,
-  type RunStepsOptions,
-  runSteps,
-  type StepInfo,
-} from "./loop.js";
-export { type CrossEntropyOptions, type Loss, softmaxCrossEntropy } from "./loss.js";
-export {
-  type AdamOptions,
-  adam,
-  adamw,
-  applyUpdates,
-  cloneOptState,
-  disposeOptState,
-  type Optimizer,
-  type OptState,
-  type OptUpdate,
-  type SgdOptions,
-  sgd,
-} from "./optimizers.js";
-export {
-  branch,
-  CheckpointHeader,
-  type CheckpointOptions,
-  checkpointEveryEpoch,
-  cloneTrainingState,
-  disposeTrainingState,
-  initLoop,
-  loadTrainingState,
-  restore,
-  saveTrainingState,
-  stateTensors,
-  type TrainingState,
-} from "./state.js";
-export { type StepResult, type TrainStep, trainStep } from "./step.js";
+export * from "./browser.js";
+export * from "./node.js";

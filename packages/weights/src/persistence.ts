@@ -16,7 +16,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
-import { canonicalJson, Json, jsonProblem } from "./json.js";
+import { canonicalJson, type Json, jsonProblem } from "./json.js";
+import { type Bundle, FORMAT_VERSION, Manifest, type TensorEntry } from "./manifest.js";
 import { hasOwn, setOwn } from "./ownRecord.js";
 import {
   cleanStale,
@@ -31,73 +32,12 @@ import type { Weights, WeightsError } from "./types.js";
 import { weightsError } from "./types.js";
 
 export { canonicalJson, Json, jsonProblem, MAX_JSON_DEPTH } from "./json.js";
+export { type Bundle, FORMAT_VERSION, Manifest, TensorEntry } from "./manifest.js";
 export { cleanStale, MANIFEST_FILE } from "./saveDirectory.js";
 
 // -------------------------------------------------------------------------------------
 // model
 // -------------------------------------------------------------------------------------
-
-/**
- * Several named weight sets plus JSON metadata: any state made of `Weights` and scalars, e.g. an
- * averager state `{ groups: { mean }, metadata: { n } }`. Group and tensor names may be any
- * string, `__proto__` and `constructor` included.
- */
-export interface Bundle {
-  readonly groups: Readonly<Record<string, Weights>>;
-  readonly metadata?: Json;
-}
-
-/**
- * The manifest format version this package writes and reads. Version 2 added `manifestSha256`
- * (and renamed `sha256` to `blobSha256`); version 1 saves are refused as written by an older
- * version, since nothing guards their manifest against edits.
- */
-export const FORMAT_VERSION = 2;
-
-const NonNegativeInt = t.refinement(
-  t.number,
-  (n) => Number.isSafeInteger(n) && n >= 0,
-  "NonNegativeInt",
-);
-
-const Sha256Hex = t.refinement(t.string, (s) => /^[0-9a-f]{64}$/.test(s), "Sha256Hex");
-
-/** io-ts codec of one tensor entry of the manifest. */
-export const TensorEntry = t.type({
-  group: t.string,
-  name: t.string,
-  shape: t.array(NonNegativeInt),
-  dtype: t.keyof({ float32: null, int32: null }),
-  offset: NonNegativeInt,
-  bytes: NonNegativeInt,
-});
-
-/** The decoded tensor entry. */
-export type TensorEntry = t.TypeOf<typeof TensorEntry>;
-
-/** io-ts codec of the manifest (`manifest.json`), format version 2. */
-export const Manifest = t.intersection([
-  t.type({
-    format: t.literal("wider-weights"),
-    version: t.literal(FORMAT_VERSION),
-    blob: t.string,
-    blobBytes: NonNegativeInt,
-    /** sha256 of the blob, hex. */
-    blobSha256: Sha256Hex,
-    /** Every group, including empty ones, in order. */
-    groups: t.array(t.string),
-    tensors: t.array(TensorEntry),
-    /** sha256 (hex) of the canonical JSON ({@link canonicalJson}) of the manifest without this field. */
-    manifestSha256: Sha256Hex,
-  }),
-  t.partial({
-    /** User metadata (absent = none). */
-    metadata: Json,
-  }),
-]);
-
-/** The decoded manifest. */
-export type Manifest = t.TypeOf<typeof Manifest>;
 
 const Header = t.type({ format: t.literal("wider-weights"), version: t.number });
 
