@@ -113,9 +113,8 @@ describe("headless Chromium", () => {
           const g = got[k]!;
           const w = want[k]!;
           expect(g.length).toBe(w.length);
-          w.forEach((v, i) =>
-            expect(Math.abs(g[i]! - v)).toBeLessThanOrEqual(1e-6 + 1e-5 * Math.abs(v)),
-          );
+          for (const [i, v] of w.entries())
+            expect(Math.abs(g[i]! - v)).toBeLessThanOrEqual(1e-6 + 1e-5 * Math.abs(v));
         }
       }
       expect(r.leaked).toBe(0);
