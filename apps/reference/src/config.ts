@@ -325,6 +325,21 @@ export const defaultConfig = (now: Date = new Date()): Config => ({
   trajectoryGrid: 7 as Config["trajectoryGrid"],
 });
 
+/**
+ * A stored config (a checkpoint's) with the analysis fields added since it was written filled in
+ * with their defaults, so that runs started before them still resume.
+ *
+ * @example
+ * Config.decode(withAddedFields(oldCheckpointConfig)) // Right, trajectoryGrid 7
+ */
+export const withAddedFields = (stored: unknown): unknown =>
+  typeof stored === "object" &&
+  stored !== null &&
+  !Array.isArray(stored) &&
+  !("trajectoryGrid" in stored)
+    ? { ...stored, trajectoryGrid: defaultConfig(new Date(0)).trajectoryGrid }
+    : stored;
+
 // -------------------------------------------------------------------------------------------------
 // decoding
 // -------------------------------------------------------------------------------------------------
