@@ -12,6 +12,12 @@ import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import { AppError } from "./AppError.js";
 import { type PairedDifference, pairedDifference, type Summary, summarize } from "./stats.js";
+import {
+  aggregateTrajectory,
+  aggregateTrajectoryLines,
+  type TrajectoryAggregate,
+  TrajectoryFindings,
+} from "./trajectoryFindings.js";
 
 const Metrics = t.type({ accuracy: t.number, nll: t.number, ece: t.number, brier: t.number });
 const Width = t.union([
@@ -19,25 +25,30 @@ const Width = t.union([
   t.null,
 ]);
 
-/** The part of a run's `report.json` the aggregate reads. */
-export const SeedReport = t.type({
-  tool: t.literal("wider"),
-  config: t.type({ seed: t.number, dataSeed: t.number, out: t.string }),
-  backend: t.type({ name: t.string }),
-  dataset: t.type({
-    name: t.string,
-    trainUsed: t.number,
-    trainTotal: t.number,
-    testUsed: t.number,
+/** The part of a run's `report.json` the aggregate reads (`trajectory`: absent in older reports). */
+export const SeedReport = t.intersection([
+  t.type({
+    tool: t.literal("wider"),
+    config: t.type({ seed: t.number, dataSeed: t.number, out: t.string }),
+    backend: t.type({ name: t.string }),
+    dataset: t.type({
+      name: t.string,
+      trainUsed: t.number,
+      trainTotal: t.number,
+      testUsed: t.number,
+    }),
+    model: t.type({ name: t.string, parameters: t.number }),
+    results: t.UnknownRecord,
+    geometry: t.type({
+      rays: t.type({ widthSgd: Width, widthSwa: Width }),
+      segment: t.union([t.type({ plan: t.type({ length: t.number }) }), t.null]),
+    }),
+    seconds: t.record(t.string, t.number),
   }),
-  model: t.type({ name: t.string, parameters: t.number }),
-  results: t.UnknownRecord,
-  geometry: t.type({
-    rays: t.type({ widthSgd: Width, widthSwa: Width }),
-    segment: t.union([t.type({ plan: t.type({ length: t.number }) }), t.null]),
+  t.partial({
+    trajectory: t.union([t.type({ findings: TrajectoryFindings }), t.null]),
   }),
-  seconds: t.record(t.string, t.number),
-});
+]);
 /** A run's report as the aggregate sees it. */
 export type SeedReport = t.TypeOf<typeof SeedReport>;
 
@@ -84,6 +95,8 @@ export interface Aggregate {
     readonly members: number;
     readonly samples: number;
   } | null;
+  /** Section 3.1's findings over the seeds with a trajectory analysis (null: none had one). */
+  readonly trajectory: TrajectoryAggregate | null;
   readonly findings: readonly string[];
 }
 
@@ -189,6 +202,7 @@ export const aggregate = (
             members: multiSwag.members,
             samples: multiSwag.samples,
           },
+    trajectory: aggregateTrajectory(reports.map((r) => r.trajectory?.findings ?? null)),
   };
   return { ...base, findings: findings(base, reports) };
 };
@@ -258,5 +272,6 @@ const findings = (a: Omit<Aggregate, "findings">, reports: readonly SeedReport[]
     out.push(
       `Width (median over rays): SWA ${ws.toFixed(2)} vs SGD ${wg.toFixed(2)}, SWA wider in ${wider} of ${n} seeds; the two solutions are ${a.sgdSwaDistance.mean === null ? "an unknown distance" : a.sgdSwaDistance.mean.toFixed(2)} apart. Paper: "SWA finds wider solutions": ${wider === n ? "holds here" : wider > n / 2 ? "holds in most seeds" : "does NOT hold here"}.`,
     );
+  if (a.trajectory !== null) out.push(...aggregateTrajectoryLines(a.trajectory));
   return out;
 };

@@ -25,7 +25,7 @@ import {
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import { AppError } from "./AppError.js";
-import { Config } from "./config.js";
+import { Config, withAddedFields } from "./config.js";
 
 /** The training tracks, in the order they run. */
 export const tracks = ["sgd", "swa", "fge"] as const;
@@ -138,7 +138,7 @@ export const decodeRunState = (metadata: unknown, file: string): E.Either<AppErr
     return E.left(corrupt(file, `no run checkpoint header (${describeErrors(header.left)})`));
   const state = TrainStateC.decode(header.right.meta);
   if (E.isLeft(state)) return E.left(corrupt(file, describeErrors(state.left)));
-  const config = Config.decode(state.right.config);
+  const config = Config.decode(withAddedFields(state.right.config));
   if (E.isLeft(config))
     return E.left(corrupt(file, describeErrors(config.left, "metadata.config")));
   return E.right({ ...state.right, config: config.right });
@@ -202,7 +202,7 @@ export const checkCheckpoint = async (
 export const loadCheckpoint = async (dir: string): Promise<Checkpoint> => {
   const r = await loadRunCheckpoint(dir, TrainStateC);
   if (E.isLeft(r)) throw corrupt(`${dir}/manifest.json`, r.left.message);
-  const config = Config.decode(r.right.meta.config);
+  const config = Config.decode(withAddedFields(r.right.meta.config));
   if (E.isLeft(config)) {
     disposeRunCheckpoint(r.right);
     throw corrupt(`${dir}/manifest.json`, describeErrors(config.left, "metadata.config"));

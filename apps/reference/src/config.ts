@@ -194,6 +194,11 @@ export const Config = t.type({
   planeGrid: NonNegativeInt,
   /** Train and test images each geometry point is evaluated on. */
   geometrySubset: PositiveInt,
+  /**
+   * Grid size of the plane through three proposals of the trajectory analysis (SGD from the
+   * pretrained point under a cyclical and a constant rate); 0 turns the whole analysis off.
+   */
+  trajectoryGrid: NonNegativeInt,
 });
 /** A validated, complete configuration. */
 export type Config = t.TypeOf<typeof Config>;
@@ -217,6 +222,7 @@ export const analysisFields = [
   "geometrySeed",
   "swagSamples",
   "swagScale",
+  "trajectoryGrid",
 ] as const satisfies ReadonlyArray<keyof Config>;
 
 /** The analysis fields whose change makes stored geometry results stale (all but out and widthThreshold). */
@@ -228,6 +234,12 @@ export const geometryFields = [
   "planeGrid",
   "geometrySubset",
   "geometrySeed",
+] as const satisfies ReadonlyArray<keyof Config>;
+
+/** The analysis fields whose change makes stored trajectory plane results stale. */
+export const trajectoryFields = [
+  "trajectoryGrid",
+  "geometrySubset",
 ] as const satisfies ReadonlyArray<keyof Config>;
 
 /** JSON text with object keys sorted, so that key order does not count as a difference. */
@@ -310,7 +322,23 @@ export const defaultConfig = (now: Date = new Date()): Config => ({
   segmentPoints: 11 as Config["segmentPoints"],
   planeGrid: 7 as Config["planeGrid"],
   geometrySubset: 1000 as Config["geometrySubset"],
+  trajectoryGrid: 7 as Config["trajectoryGrid"],
 });
+
+/**
+ * A stored config (a checkpoint's) with the analysis fields added since it was written filled in
+ * with their defaults, so that runs started before them still resume.
+ *
+ * @example
+ * Config.decode(withAddedFields(oldCheckpointConfig)) // Right, trajectoryGrid 7
+ */
+export const withAddedFields = (stored: unknown): unknown =>
+  typeof stored === "object" &&
+  stored !== null &&
+  !Array.isArray(stored) &&
+  !("trajectoryGrid" in stored)
+    ? { ...stored, trajectoryGrid: defaultConfig(new Date(0)).trajectoryGrid }
+    : stored;
 
 // -------------------------------------------------------------------------------------------------
 // decoding
@@ -415,6 +443,12 @@ export const resolveConfig = (
     return E.left(
       new AppError(
         "swagRank: 1 is not allowed; expected 0 (no SWAG) or at least 2 deviations (the low-rank part divides by K - 1)",
+      ),
+    );
+  if (merged.trajectoryGrid === 1)
+    return E.left(
+      new AppError(
+        "trajectoryGrid: 1 is not allowed; expected 0 (no trajectory analysis) or a grid of at least 2",
       ),
     );
   if (merged.fgeLrMin > merged.fgeLrMax)

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { mkdir } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
@@ -58,8 +58,8 @@ const orThrow = <A>(e: E.Either<{ readonly message: string }, A>, what: string):
   return e.right;
 };
 
-/** Only the trainable weights of a solution (directions and plans live in that space). */
-const trainable = (w: Weights, keys: readonly string[]): Weights =>
+/** Only the trainable weights of a solution (directions, plans and projections live in that space). */
+export const trainable = (w: Weights, keys: readonly string[]): Weights =>
   Object.fromEntries(keys.map((k) => [k, w[k] as tf.Tensor]));
 
 /** Ray distances: `rayPoints` rounded up to odd, evenly spaced in `[-rayDistance, rayDistance]`. */
@@ -72,17 +72,34 @@ export const geometryPoints = (config: Config): number =>
   config.segmentPoints +
   (config.planeGrid >= 2 ? config.planeGrid ** 2 : 0);
 
-/** Runs the geometry phase on the trained solutions; `resumeDir` keeps per-plan result files. */
-export const runGeometry = async (
+/** Evaluates plans point by point (see {@link planEvaluator}). */
+export interface PlanEvaluator {
+  /**
+   * Evaluates (or resumes) `plan`, kept in `<resumeDir>/<name>.json`; frees the plan. With
+   * `replaceStale`, a result file of another plan is replaced instead of refused.
+   */
+  readonly run: (plan: Plan, name: string, replaceStale?: boolean) => Promise<PlanResults>;
+  /** Points evaluated so far. */
+  readonly done: () => number;
+  /** Frees the evaluation images. */
+  readonly dispose: () => void;
+}
+
+/**
+ * Evaluates plans on `geometrySubset` train and test images (BatchNorm re-estimated per point on
+ * those train images when the model has it), each plan's results kept in `resumeDir` after every
+ * point so that an interrupted phase resumes; `phase` names the phase in the interruption message.
+ * Progress counts points across plans, after the caller's `progress.phase`.
+ */
+export const planEvaluator = async (
   config: Config,
   model: tfl.LayersModel,
   data: AppDataset,
-  solutions: { readonly pretrained: Weights; readonly sgd: Weights; readonly swa: Weights },
   resumeDir: string,
   progress: Progress,
   signal: { readonly aborted: boolean },
-): Promise<GeometryResult> => {
-  const t0 = Date.now();
+  phase: string,
+): Promise<PlanEvaluator> => {
   await mkdir(resumeDir, { recursive: true });
   const nTrain = Math.min(config.geometrySubset, data.train.count);
   const nTest = Math.min(config.geometrySubset, data.test.count);
@@ -94,7 +111,7 @@ export const runGeometry = async (
     { fromLogits: true, batchSize: 500 },
   );
   const evaluate = (m: tfl.LayersModel) => {
-    if (signal.aborted) throw new Interrupted("in geometry; its results so far are kept");
+    if (signal.aborted) throw new Interrupted(`in ${phase}; its results so far are kept`);
     return classify(m);
   };
   // BatchNorm statistics re-estimated at each point on the geometry train images.
@@ -112,21 +129,18 @@ export const runGeometry = async (
           }
         })()
     : undefined;
-  const keys = model.trainableWeights.map((w) => w.originalName);
-  const total = geometryPoints(config);
   let done = 0;
-  progress.phase("geometry", total, 0);
-
-  const run = async (plan: Plan, name: string): Promise<PlanResults> => {
+  const run = async (plan: Plan, name: string, replaceStale = false): Promise<PlanResults> => {
     const base = done;
-    try {
-      const r = await evaluatePlan(plan, {
+    const file = join(resumeDir, `${name}.json`);
+    const once = () =>
+      evaluatePlan(plan, {
         model,
         evaluate,
         ...(bnBatches === undefined
           ? {}
           : { bnBatches, bnOptions: { disposeBatches: true } as const }),
-        resume: { file: join(resumeDir, `${name}.json`) },
+        resume: { file },
         onProgress: (p) => {
           progress.step(base + p.done, {
             epoch: 0,
@@ -136,6 +150,12 @@ export const runGeometry = async (
           });
         },
       });
+    try {
+      let r = await once();
+      if (replaceStale && E.isLeft(r) && r.left.kind === "plan-mismatch") {
+        await rm(file, { force: true });
+        r = await once();
+      }
       const results = orThrow(r, name);
       done = base + results.results.length;
       return results;
@@ -143,7 +163,28 @@ export const runGeometry = async (
       disposePlan(plan);
     }
   };
+  return {
+    run,
+    done: () => done,
+    dispose: () => tf.dispose([train.x, train.y, test.x, test.y]),
+  };
+};
 
+/** Runs the geometry phase on the trained solutions; `resumeDir` keeps per-plan result files. */
+export const runGeometry = async (
+  config: Config,
+  model: tfl.LayersModel,
+  data: AppDataset,
+  solutions: { readonly pretrained: Weights; readonly sgd: Weights; readonly swa: Weights },
+  resumeDir: string,
+  progress: Progress,
+  signal: { readonly aborted: boolean },
+): Promise<GeometryResult> => {
+  const t0 = Date.now();
+  const ev = await planEvaluator(config, model, data, resumeDir, progress, signal, "geometry");
+  const keys = model.trainableWeights.map((w) => w.originalName);
+  progress.phase("geometry", geometryPoints(config), 0);
+  const run = ev.run;
   try {
     const sgd = trainable(solutions.sgd, keys);
     const swa = trainable(solutions.swa, keys);
@@ -199,10 +240,10 @@ export const runGeometry = async (
       },
       segment: seg,
       plane,
-      points: done,
+      points: ev.done(),
       seconds: (Date.now() - t0) / 1000,
     };
   } finally {
-    tf.dispose([train.x, train.y, test.x, test.y]);
+    ev.dispose();
   }
 };

@@ -49,8 +49,12 @@ export interface Estimate {
   readonly largestPlan: number;
   /** FGE snapshots the run keeps. */
   readonly fgeSnapshots: number;
+  /** Proposals the trajectory analysis keeps per rate (0 when it is off). */
+  readonly trajectoryProposals: number;
   /** Weight sets held at the peak (training: groups, their copies while saving, live state). */
   readonly weightSets: number;
+  /** {@link weightSets} were the trajectory analysis off (to name it when it alone does not fit). */
+  readonly weightSetsWithoutTrajectory: number;
   /** Bytes of tensors and their copies at the peak. */
   readonly tensorBytes: number;
   /** V8 heap bytes for the geometry results, history and report. */
@@ -76,19 +80,32 @@ export const fgeSnapshotCount = (c: Config, stepsPerEpoch: number): number => {
   return steps > mid ? Math.floor((steps - 1 - mid) / cycle) + 1 : 0;
 };
 
+/**
+ * Proposals the trajectory analysis collects per rate: one at the end of every `swaEvery`-th
+ * epoch after `swaStart` up to the budget (0 with `trajectoryGrid` 0).
+ */
+export const trajectoryProposalCount = (c: Config): number =>
+  c.trajectoryGrid === 0 ? 0 : Math.floor((c.epochs - c.swaStart) / c.swaEvery);
+
 /** The sizes a run with `config` needs, for a model of `parameters` weights. */
 export const estimateRun = (c: Config, parameters: number, stepsPerEpoch: number): Estimate => {
   const rays = 2 * c.rays * perRay(c);
   const plane = c.planeGrid >= 2 ? c.planeGrid ** 2 : 0;
-  const points = rays + c.segmentPoints + plane;
-  const largestPlan = Math.max(c.rays > 0 ? perRay(c) : 0, c.segmentPoints, plane);
+  const trajectoryPlane = c.trajectoryGrid >= 2 ? c.trajectoryGrid ** 2 : 0;
+  const points = rays + c.segmentPoints + plane + trajectoryPlane;
+  const largestPlan = Math.max(c.rays > 0 ? perRay(c) : 0, c.segmentPoints, plane, trajectoryPlane);
+  const proposals = trajectoryProposalCount(c);
   const fge = fgeSnapshotCount(c, stepsPerEpoch);
   // Groups kept in the checkpoint: the live, pretrained and initial states (weights and momentum
   // each), swaMean, swaBudgetMean, sgdFinal, swaFinal, swaExtendedFinal, the SWAG moments (mean,
   // square mean, K deviations) and the FGE snapshots; while saving, each is also read out and
   // copied into the blob (three copies); live: the model, its momentum and the running SWA mean.
   const groups = 11 + (c.swagRank > 0 ? 2 + c.swagRank : 0) + fge;
-  const weightSets = 3 + 3 * groups;
+  // After training, the analyses hold the trained solutions (pretrained weights and state, SGD,
+  // SWA, extended SWA, SWAG moments, FGE snapshots) and, in the trajectory analysis, both rates'
+  // proposals, their running average and its BN-re-estimated copy, and the plane's three anchors.
+  const held = 6 + (c.swagRank > 0 ? 2 + c.swagRank : 0) + fge;
+  const weightSets = Math.max(3 + 3 * groups, held + (proposals > 0 ? 2 * proposals + 7 : 0));
   const setBytes = 4 * parameters;
   const epochRecords = c.epochs + 2 * (c.epochs - c.swaStart) + c.swaExtend;
   const rewriteRays = 2 * c.rays * ((perRay(c) * (perRay(c) + 1)) / 2);
@@ -97,12 +114,15 @@ export const estimateRun = (c: Config, parameters: number, stepsPerEpoch: number
     points,
     largestPlan,
     fgeSnapshots: fge,
+    trajectoryProposals: proposals,
     weightSets,
+    weightSetsWithoutTrajectory: Math.max(3 + 3 * groups, held),
     tensorBytes: weightSets * setBytes,
     heapBytes: points * heapBytesPerPoint + epochRecords * heapBytesPerEpoch,
     diskBytes: 2 * groups * setBytes,
     rewriteBytes:
-      (rewriteRays + rewrite(c.segmentPoints) + rewrite(plane)) * resultFileBytesPerPoint,
+      (rewriteRays + rewrite(c.segmentPoints) + rewrite(plane) + rewrite(trajectoryPlane)) *
+      resultFileBytesPerPoint,
   };
 };
 
@@ -123,6 +143,7 @@ export const bytes = (n: number): string => {
 const geometryCulprits = (c: Config): string => {
   const parts: Array<[number, string]> = [
     [c.planeGrid >= 2 ? c.planeGrid ** 2 : 0, `--plane-grid ${c.planeGrid}`],
+    [c.trajectoryGrid >= 2 ? c.trajectoryGrid ** 2 : 0, `--trajectory-grid ${c.trajectoryGrid}`],
     [c.segmentPoints, `--segment-points ${c.segmentPoints}`],
     [2 * c.rays * perRay(c), `--rays ${c.rays} --ray-points ${c.rayPoints}`],
   ];
@@ -144,7 +165,14 @@ export const checkLimits = (c: Config, e: Estimate, cap: Capacity): void => {
     throw new AppError(
       `${geometryCulprits(c)}: the geometry would rewrite its result files ${bytes(e.rewriteBytes)} in all (each plan's file after every point, ${e.largestPlan} points in the largest plan), over the limit of ${bytes(resultRewriteLimit)}; ${fix}`,
     );
-  const tensorWhat = `${e.weightSets} weight sets of ${bytes(e.tensorBytes / e.weightSets)} (${e.fgeSnapshots} FGE snapshots)`;
+  const tensorWhat = `${e.weightSets} weight sets of ${bytes(e.tensorBytes / e.weightSets)} (${e.fgeSnapshots} FGE snapshots${e.trajectoryProposals > 0 ? `, 2 x ${e.trajectoryProposals} trajectory proposals` : ""})`;
+  if (e.tensorBytes > cap.memory && e.trajectoryProposals > 0) {
+    // Would the run fit without the trajectory analysis? Then that analysis is the culprit.
+    if (e.weightSetsWithoutTrajectory * (e.tensorBytes / e.weightSets) <= cap.memory)
+      throw new AppError(
+        `--trajectory-grid ${c.trajectoryGrid} --swa-every ${c.swaEvery} --model ${c.model}: the trajectory analysis would hold ${tensorWhat}, about ${bytes(e.tensorBytes)}, but ${cap.memoryWhat} leaves ${bytes(cap.memory)}; keep fewer proposals (a longer --swa-every), use a smaller model, or turn the analysis off with --trajectory-grid 0`,
+      );
+  }
   if (e.tensorBytes > cap.memory)
     throw new AppError(
       `--epochs ${c.epochs} --fge-cycle ${c.fgeCycle} --model ${c.model}: the run would hold ${tensorWhat}, about ${bytes(e.tensorBytes)}, but ${cap.memoryWhat} leaves ${bytes(cap.memory)}; use fewer epochs after --swa-start, a longer --fge-cycle or a smaller model`,

@@ -50,7 +50,7 @@ const barProgress = (stream: NodeJS.WriteStream): Progress => {
       stop();
       name = n;
       const format =
-        n === "geometry"
+        n === "geometry" || n === "trajectory plane"
           ? `${n.padEnd(8)} |{bar}| {percentage}% point {value}/{total} train loss {loss} eta {eta_formatted}`
           : `${n.padEnd(8)} |{bar}| {percentage}% step {value}/{total} epoch {epoch}/{epochs} loss {loss} lr {lr} eta {eta_formatted}`;
       multi = new cliProgress.MultiBar(

@@ -23,6 +23,8 @@ import type { Evaluation, MethodScores } from "./evaluate.js";
 import type { GeometryResult } from "./geometry.js";
 import { writeTextFilesAtomic } from "./outputDir.js";
 import type { EpochRecord, ScheduleSet } from "./training.js";
+import type { TrajectoryResult } from "./trajectoryPlane.js";
+import { trajectoryHtml, trajectorySvgs } from "./trajectoryReport.js";
 
 /** Everything `report.json` holds. */
 export interface Report {
@@ -60,6 +62,8 @@ export interface Report {
   };
   readonly results: Evaluation;
   readonly geometry: GeometryResult;
+  /** Section 3.1's trajectory analysis (null with `trajectoryGrid` 0). */
+  readonly trajectory: TrajectoryResult | null;
   readonly seconds: Readonly<Record<string, number>>;
   readonly notes: readonly string[];
 }
@@ -255,6 +259,7 @@ export const renderHtml = async (r: Report): Promise<string> => {
       title: "Test error (%)",
     });
   }
+  if (r.trajectory !== null) Object.assign(svgs, await trajectorySvgs(r.trajectory));
   const fig = (name: string, caption: string): string =>
     svgs[name] === undefined
       ? `<p class="skip">${esc(caption)}: not computed in this run.</p>`
@@ -306,6 +311,7 @@ ${fig("raysTest", "Test error along the same rays")}
 ${fig("segment", "Along the line w(t) = t w_SGD + (1 - t) w_SWA, extended beyond both ends")}
 ${fig("plane", "Train loss on the plane through SWA, SGD and the pretrained point (log-spaced contours, capped at 5)")}
 ${fig("planeTest", "Test error on the same plane (capped at 40%)")}
+${r.trajectory === null ? '<p class="skip">Trajectory analysis (section 3.1): off (--trajectory-grid 0).</p>' : trajectoryHtml(r.trajectory, c.swaStart, fig)}
 <h2>Notes</h2><ul>${r.notes.map((n) => `<li>${esc(n)}</li>`).join("")}</ul>
 <h2>Configuration</h2><pre>${esc(JSON.stringify(c, null, 2))}</pre>
 </body></html>

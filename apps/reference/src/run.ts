@@ -18,7 +18,7 @@ import { AppError, Interrupted } from "./AppError.js";
 import { type BackendInfo, chooseBackend } from "./backend.js";
 import { bnBatches } from "./batches.js";
 import { checkCheckpoint } from "./checkpoint.js";
-import { type Config, geometryFields } from "./config.js";
+import { type Config, geometryFields, trajectoryFields } from "./config.js";
 import { type AppDataset, loadAppDataset, ranges, stepsPerEpoch } from "./dataset.js";
 import { evaluateAll } from "./evaluate.js";
 import { runGeometry } from "./geometry.js";
@@ -36,6 +36,7 @@ import { fsError, writeTextAtomic } from "./outputDir.js";
 import type { Progress } from "./progress.js";
 import { type Report, scheduleSamples, writeReport } from "./report.js";
 import { train } from "./training.js";
+import { runTrajectory, type TrajectoryResult } from "./trajectoryPlane.js";
 
 /** The files a run writes into its output directory (`--force` removes exactly these). */
 export const outputEntries = ["checkpoint", "report.json", "report.html"] as const;
@@ -161,17 +162,21 @@ const stopIf = (signal: { readonly aborted: boolean }, where: string): void => {
 };
 
 /**
- * Keeps the geometry results in `dir` only if they were computed with the same geometry settings
+ * Keeps the analysis results in `dir` only if they were computed with the same settings `fields`
  * (they may change on `--resume`): otherwise they are removed; then the settings are recorded.
  */
-const geometrySettings = async (config: Config, dir: string): Promise<void> => {
+const analysisSettings = async (
+  config: Config,
+  dir: string,
+  fields: ReadonlyArray<keyof Config>,
+): Promise<void> => {
   const file = join(dir, "settings.json");
-  const now = JSON.stringify(Object.fromEntries(geometryFields.map((f) => [f, config[f]])));
+  const now = JSON.stringify(Object.fromEntries(fields.map((f) => [f, config[f]])));
   const was = await readFile(file, "utf8").catch(() => null);
   if (was?.trim() === now) return;
   if (existsSync(dir))
     await rm(dir, { recursive: true, force: true }).catch((e: unknown) => {
-      throw fsError("remove the stale geometry results", dir, e);
+      throw fsError("remove the stale analysis results", dir, e);
     });
   await mkdir(dir, { recursive: true }).catch((e: unknown) => {
     throw fsError("create", dir, e);
@@ -256,9 +261,30 @@ export const runExperiment = async (config: Config, options: RunOptions): Promis
     for (let turn = 0; turn < 2; turn++) await new Promise((r) => setImmediate(r));
     stopIf(signal, `in evaluation; ${saved}`);
     const geometryDir = join(checkpointDir(config.out), "geometry");
-    await geometrySettings(config, geometryDir);
+    await analysisSettings(config, geometryDir, geometryFields);
     const geometry = await runGeometry(config, model, data, trained, geometryDir, progress, signal);
-    stopIf(signal, `after geometry, before the report; ${saved} with the geometry results`);
+    stopIf(signal, `after geometry; ${saved} with the geometry results`);
+    let trajectory: TrajectoryResult | null = null;
+    if (config.trajectoryGrid > 0) {
+      progress.log(
+        "trajectory analysis: SGD from the pretrained point, cyclical and constant rates",
+      );
+      const trajectoryDir = join(checkpointDir(config.out), "trajectory");
+      await analysisSettings(config, trajectoryDir, trajectoryFields);
+      trajectory = await runTrajectory({
+        config,
+        data,
+        model,
+        schedules: trained.schedules,
+        pretrained: trained.pretrainedState,
+        testIdx,
+        bn: hasBatchNorm(model) ? () => bnBatches(data, config, config.epochs) : null,
+        resumeDir: trajectoryDir,
+        progress,
+        signal,
+      });
+    }
+    stopIf(signal, `before the report; ${saved} with the analyses' results`);
     const s = trained.schedules;
     notes.push(
       "Width and rays: directions uniform on the unit sphere of the trainable weights (the same for both centers); rays are two-sided, so each gives two width samples.",
@@ -296,10 +322,12 @@ export const runExperiment = async (config: Config, options: RunOptions): Promis
       schedules: scheduleSamples(config, s),
       results,
       geometry,
+      trajectory,
       seconds: {
         ...trained.state.seconds,
         evaluation: evalSeconds,
         geometry: geometry.seconds,
+        ...(trajectory === null ? {} : { trajectory: trajectory.seconds }),
         thisProcess: (Date.now() - started) / 1000,
       },
       notes,

@@ -34,6 +34,9 @@ describe("config", () => {
     expect(f).toContain('"resnet9000"');
     expect(f).toContain('"mlp", "cnn", "vgg", "preresnet"');
     expect(left(decodePartial({ momentum: 1 }, { kind: "flags" }))).toContain("[0, 1)");
+    expect(left(resolveConfig(defaultConfig(), { trajectoryGrid: 1 as never }))).toContain(
+      "trajectoryGrid: 1 is not allowed; expected 0 (no trajectory analysis) or a grid of at least 2",
+    );
   });
 
   it("rejects unknown fields and non-objects", () => {

@@ -14,7 +14,7 @@ import { configDirName, progressBar, resolveSweepConfig } from "../src/commands/
 import { runCli, start, tempDir } from "./helpers.js";
 import { haveRedis, startRedis, type TestRedis } from "./redis.js";
 
-/** Tiny runs: MLP, 256 images, 2 epochs, no geometry beyond one 3-point segment. */
+/** Tiny runs: MLP, 256 images, 2 epochs, no geometry beyond one 3-point segment, no trajectory analysis. */
 const tinyBase = {
   trainSubset: 256,
   testSubset: 200,
@@ -25,6 +25,7 @@ const tinyBase = {
   segmentPoints: 3,
   planeGrid: 0,
   geometrySubset: 100,
+  trajectoryGrid: 0,
   backend: "wasm",
 };
 

@@ -10,7 +10,7 @@ export const bin = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "
 /** A fresh temporary directory. */
 export const tempDir = (prefix = "wider-test-"): string => mkdtempSync(join(tmpdir(), prefix));
 
-/** A tiny run: MLP on 512 MNIST images, 4 epochs of which 2 pretraining, cheap geometry. */
+/** A tiny run: MLP on 512 MNIST images, 4 epochs of which 2 pretraining, cheap geometry and trajectory plane. */
 export const tinyFlags = (out: string): string[] => [
   "--out",
   out,
@@ -34,6 +34,8 @@ export const tinyFlags = (out: string): string[] => [
   "3",
   "--geometry-subset",
   "200",
+  "--trajectory-grid",
+  "3",
   "--backend",
   "wasm",
 ];

@@ -33,14 +33,14 @@ describe("limits", () => {
       1000,
       78,
     );
-    expect(e.points).toBe(2 * 3 * 9 + 11 + 49);
+    expect(e.points).toBe(2 * 3 * 9 + 11 + 49 + 49); // rays, segment, plane, trajectory plane
     expect(e.largestPlan).toBe(49);
     expect(e.fgeSnapshots).toBe(4);
     expect(e.weightSets).toBe(3 + 3 * (11 + 2 + 20 + 4));
     expect(e.tensorBytes).toBe(e.weightSets * 4000);
     expect(e.heapBytes).toBeGreaterThanOrEqual(e.points * heapBytesPerPoint);
     const even = estimateRun(config({ rayPoints: 8 }), 1000, 78);
-    expect(even.points).toBe(2 * 3 * 9 + 11 + 49); // rounded up to odd, as rayDistances does
+    expect(even.points).toBe(2 * 3 * 9 + 11 + 49 + 49); // rounded up to odd, as rayDistances does
   });
 
   it("refuses with the flag, the estimate and the limit; passes what fits", () => {
@@ -53,6 +53,15 @@ describe("limits", () => {
     expect(() => checkLimits(fine, estimateRun(fine, 235_146, 78), cap)).not.toThrow();
     const many = config({ epochs: 100_000, swaStart: 1 });
     expect(() => checkLimits(many, estimateRun(many, 235_146, 78), cap)).toThrow(/FGE snapshots/);
+    // Many trajectory proposals of a big model, where training alone fits: that analysis is named.
+    const traj = config({ epochs: 400, swaStart: 1, fgeCycle: 200 });
+    const e = estimateRun(traj, 235_146, 78);
+    expect(e.trajectoryProposals).toBe(399);
+    expect(e.weightSets).toBeGreaterThan(e.weightSetsWithoutTrajectory);
+    const room = { ...cap, memory: (e.weightSetsWithoutTrajectory + 1) * 4 * 235_146 };
+    expect(() => checkLimits(traj, e, room)).toThrow(/--trajectory-grid 7 .*--trajectory-grid 0/);
+    const off = config({ epochs: 400, swaStart: 1, fgeCycle: 200, trajectoryGrid: 0 });
+    expect(() => checkLimits(off, estimateRun(off, 235_146, 78), room)).not.toThrow();
     const disk = { ...cap, disk: 1000 };
     expect(() => checkLimits(fine, estimateRun(fine, 235_146, 78), disk)).toThrow(/free/);
   });
@@ -89,6 +98,13 @@ describe("checkpoint codec", () => {
   it("decodes a run state written by the app", () => {
     const r = decodeRunState(JSON.parse(JSON.stringify(state)), "ck/manifest.json");
     expect(E.isRight(r) && r.right.track).toBe("swa");
+  });
+
+  it("decodes a run state from before trajectoryGrid existed, with its default", () => {
+    const old = JSON.parse(JSON.stringify(state)) as { meta: { config: Record<string, unknown> } };
+    delete old.meta.config.trajectoryGrid;
+    const r = decodeRunState(old, "ck/manifest.json");
+    expect(E.isRight(r) && r.right.config.trajectoryGrid).toBe(7);
   });
 
   it("rejects bad fields with one 'checkpoint is corrupt' line naming the place", () => {

@@ -44,6 +44,9 @@ describe("runExperiment in-process", () => {
     expect(tf.memory().numTensors).toBe(before);
     expect(report.backend.name).toBe("wasm");
     expect(report.fgeSnapshots).toBe(2);
+    // the trajectory analysis ran in-process too (default grid 7): 2 proposals per rate, a plane
+    expect(report.trajectory?.runs.constant.proposalErrors).toHaveLength(2);
+    expect(report.trajectory?.plane?.results.results).toHaveLength(49);
     expect(lines.some((l) => l.startsWith("backend: wasm"))).toBe(true);
   });
 
@@ -78,6 +81,9 @@ describe("runExperiment in-process", () => {
     for (const m of [report.results.sgd, report.results.swa, report.results.fge])
       expect(Number.isFinite(m.nll)).toBe(true);
     expect(report.geometry.points).toBe(2 * 3 + 2);
+    // trajectory with BatchNorm re-estimated per proposal and average; one proposal: no plane
+    expect(report.trajectory?.runs.cyclical.proposalErrors).toHaveLength(1);
+    expect(report.trajectory?.plane).toBeNull();
   });
 
   it("an interrupted run stops after one step and leaves no tensor behind", async () => {

@@ -13,6 +13,17 @@ const outcome = (r: Report) => ({
   results: r.results,
   history: r.history.map(({ seconds: _s, ...h }) => h),
   geometry: { ...r.geometry, seconds: 0 },
+  trajectory:
+    r.trajectory === null
+      ? null
+      : {
+          ...r.trajectory,
+          seconds: 0,
+          runs: {
+            cyclical: { ...r.trajectory.runs.cyclical, seconds: 0 },
+            constant: { ...r.trajectory.runs.constant, seconds: 0 },
+          },
+        },
   swaAveraged: r.swaAveraged,
   fgeSnapshots: r.fgeSnapshots,
 });
@@ -91,6 +102,36 @@ describe("wider run: end to end, resumable", () => {
     expect(s35?.members).toBe(2);
     expect(s35?.ensembleSwaTv).toBeLessThan(s35?.memberPairwiseTv ?? 0);
     expect(existsSync(join(straight, "report.html"))).toBe(true);
+    // section 3.1: both rates from the pretrained point, a proposal per cycle end (epochs 3, 4)
+    const t = r.trajectory;
+    if (t === null) throw new Error("no trajectory section");
+    for (const run of [t.runs.cyclical, t.runs.constant]) {
+      expect(run.epochs).toEqual([3, 4]);
+      expect(run.proposalErrors).toHaveLength(2);
+      expect(run.swaErrors).toHaveLength(2);
+      expect(run.swaErrors[0]).toBe(run.proposalErrors[0]);
+      expect(run.spread).toBeGreaterThan(0);
+    }
+    expect(t.runs.constant.lrHigh).toBe(0.01);
+    // The cyclical run repeats the SWA track (same start, rate, batches): the same average.
+    expect(t.runs.cyclical.swaErrors[1]).toBeCloseTo(1 - r.results.swa.accuracy, 12);
+    expect(t.plane?.results.results).toHaveLength(9);
+    expect(t.plane?.anchors).toEqual(["pretrained", "cyclical 1", "cyclical 2"]);
+    const pts = t.plane?.points ?? [];
+    expect(pts.map((p) => p.label)).toEqual([
+      "pretrained",
+      "cyclical 1",
+      "cyclical 2",
+      "SWA (cyclical)",
+      "constant 1",
+      "constant 2",
+      "SWA (constant)",
+    ]);
+    // The anchors (and the cyclical average, their midpoint's blend) lie in the plane.
+    for (const p of pts.slice(0, 4)) expect(p.residual).toBeLessThan(1e-2);
+    expect(pts[0]).toMatchObject({ x: 0, y: 0 });
+    expect(t.findings.averageBetter.holds).not.toBeUndefined();
+    expect(r.seconds.trajectory).toBeGreaterThan(0);
   });
 
   it("writes a self-contained report.html: no script, no remote resource", () => {
@@ -107,8 +148,13 @@ describe("wider run: end to end, resumable", () => {
       "segment",
       "plane",
       "planeTest",
+      "trajectoryCurves",
+      "trajectoryPlane",
+      "trajectoryPlaneTest",
     ])
       expect(html).toContain(`id="fig-${id}"`);
+    expect(html).toContain('<table id="trajectoryPoints">');
+    expect((html.match(/ here[ .(]/g) ?? []).length).toBeGreaterThanOrEqual(3);
   });
 
   it.skipIf(!existsSync(chromium))(
@@ -119,8 +165,11 @@ describe("wider run: end to end, resumable", () => {
       expect(dom.status).toBe(0);
       expect(dom.stdout).toContain("Wider: SGD vs SWA vs FGE");
       expect(dom.stdout).toMatch(/<table id="comparison">/);
-      // one <svg> per plot: comparison, curves, schedules, 2 rays, segment, 2 planes
-      expect((dom.stdout.match(/<svg[\s>]/g) ?? []).length).toBeGreaterThanOrEqual(8);
+      // one <svg> per plot: comparison, curves, schedules, 2 rays, segment, 2 planes, 3 trajectory
+      expect((dom.stdout.match(/<svg[\s>]/g) ?? []).length).toBeGreaterThanOrEqual(11);
+      for (const id of ["trajectoryCurves", "trajectoryPlane", "trajectoryPlaneTest"])
+        expect(dom.stdout).toMatch(new RegExp(`<figure id="fig-${id}"><svg[\\s>]`));
+      expect(dom.stdout).toMatch(/<ul id="trajectoryFindings"><li>/);
       expect((dom.stdout.match(/<path|<rect|<line/g) ?? []).length).toBeGreaterThan(100);
       // Chromium logs every console message and uncaught error of the page as CONSOLE lines.
       expect(dom.stderr).not.toMatch(/CONSOLE/);
