@@ -34,7 +34,7 @@ const defaultEntry = (): { entry: URL; ts: boolean } => {
  */
 export const nodeTransport = (options: NodeTransportOptions = {}): Transport => ({
   cores: availableParallelism(),
-  spawn: (index, name): WorkerHandle => {
+  spawn: (_index, name): WorkerHandle => {
     const d = defaultEntry();
     const entry = options.entry ?? d.entry;
     const ts = options.entry === undefined ? d.ts : entry.pathname.endsWith(".ts");

@@ -95,3 +95,39 @@ describe.each([
     expect(tf.memory().numTensors).toBe(mainBefore);
   });
 });
+
+describe("wasm replicas (@wider/backend kernels)", () => {
+  it("a CNN on 2 wasm replicas agrees with single-thread cpu training to 1e-5 relative after 10 steps, replicas bit-identical", async () => {
+    const spec: ModelSpec = {
+      kind: "cnn",
+      filters: [4, 8],
+      dense: 16,
+      inputShape: [12, 12, 1],
+      seed: 7,
+    };
+    const runner = await parallelRunner({
+      transport: nodeTransport(),
+      workers: 2,
+      backend: "wasm",
+      model: { spec },
+      optimizer: opt,
+      hashEvery: 2,
+    });
+    try {
+      const want = await reference(
+        spec,
+        sgd({ momentum: 0.9 }),
+        batchesFor([12, 12, 1], 16),
+        10,
+        LR,
+      );
+      const { w } = await trainParallel(runner, spec, [12, 12, 1], 16, 10);
+      const worst = expectClose(w, want, 1e-5);
+      console.log(
+        `wasm cnn: worst relative difference to cpu after 10 steps ${worst.toExponential(2)}`,
+      );
+    } finally {
+      await runner.close();
+    }
+  });
+});
