@@ -131,3 +131,25 @@ describe("wasm replicas (@wider/backend kernels)", () => {
     }
   });
 });
+
+describe("a model given as model.toJSON() (weights come from the main model)", () => {
+  it("trains like the single-thread run, to 1e-5 relative after 5 steps", async () => {
+    const spec: ModelSpec = { kind: "mlp", hidden: [16], inputShape: [5, 5, 1], seed: 11 };
+    const main = build(spec);
+    const runner = await parallelRunner({
+      transport: nodeTransport(),
+      workers: 2,
+      backend: "cpu",
+      model: { json: main.toJSON(null, false) as object },
+      optimizer: opt,
+    });
+    main.dispose();
+    try {
+      const want = await reference(spec, sgd({ momentum: 0.9 }), batchesFor([5, 5, 1], 10), 5, LR);
+      const { w } = await trainParallel(runner, spec, [5, 5, 1], 10, 5);
+      expectClose(w, want, 1e-5);
+    } finally {
+      await runner.close();
+    }
+  });
+});
