@@ -321,6 +321,8 @@ export const parallelRunner = async (options: ParallelOptions): Promise<Parallel
       while (state.step < to) {
         if (run.signal?.aborted === true) {
           aborted = true;
+          if (pending !== undefined && run.disposeBatches !== false)
+            tf.dispose([pending.x, pending.y]);
           break;
         }
         const step = state.step;
