@@ -50,9 +50,12 @@ export const batchNormLayers = (model: tfl.LayersModel): Layer[] => {
 interface Accumulator {
   readonly layer: Layer;
   readonly axis: number;
-  readonly mean: Float64Array;
-  readonly variance: Float64Array;
-  total: number;
+  readonly channels: number;
+  /** Per batch: the batch's `[mean, biased variance]` (float32, on the device) ... */
+  readonly moments: tf.Tensor[];
+  /** ... and, per batch, its weight and the unbiasing factor `count / (count - 1)`. */
+  readonly weights: number[];
+  readonly unbias: number[];
 }
 
 const variableOf = (layer: Layer, suffix: string) => {
@@ -62,30 +65,109 @@ const variableOf = (layer: Layer, suffix: string) => {
   return v;
 };
 
-/** Adds one input batch's per-channel mean and unbiased variance to the accumulator. */
-const record = (acc: Accumulator, x: tf.Tensor, bySamples: boolean): void => {
+/** The non-channel axes of `x` for the accumulator's layer, and the values per channel. */
+const reduction = (acc: Accumulator, x: tf.Tensor) => {
   const rank = x.rank;
   const axis = acc.axis < 0 ? acc.axis + rank : acc.axis;
   const axes = [...Array(rank).keys()].filter((a) => a !== axis);
-  const channels = x.shape[axis]!;
-  const count = x.size / channels;
+  const count = x.size / x.shape[axis]!;
   if (count < 2) {
     throw new Error(
       `updateBatchNorm: layer "${acc.layer.name}" got ${count} value per channel in a batch; ` +
         `the unbiased variance needs at least 2 (use batches of more than one sample)`,
     );
   }
-  const [m, v] = tf.tidy(() => {
-    const { mean, variance } = tf.moments(tf.cast(x, "float32"), axes);
-    return [mean.dataSync(), variance.dataSync()];
+  return { axis, axes, count, last: axis === rank - 1 };
+};
+
+/**
+ * Records one batch's per-channel mean and biased variance (kept on the device, concatenated
+ * into one `[2 * channels]` tensor) with its weight and unbiasing factor; nothing is read back.
+ */
+const record = (
+  acc: Accumulator,
+  x: tf.Tensor,
+  mean: tf.Tensor,
+  variance: tf.Tensor,
+  count: number,
+  bySamples: boolean,
+): void => {
+  const both = tf.keep(tf.concat([tf.reshape(mean, [-1]), tf.reshape(variance, [-1])]));
+  acc.moments.push(both);
+  acc.weights.push(bySamples ? x.shape[0]! : 1);
+  acc.unbias.push(count / (count - 1));
+};
+
+/**
+ * The layer's training-mode call with the statistics recorded. For the channels-last case (the
+ * one tfjs-layers normalizes without broadcasting) the moments are computed once and reused for
+ * the normalization, exactly as tfjs-layers' `normalizeBatchInTraining` computes the output, and
+ * the moving-average update (overwritten at the end anyway) is skipped; otherwise the original
+ * call runs and the moments are computed beside it.
+ */
+const recordingCall =
+  (acc: Accumulator, original: CallFn, bySamples: boolean): CallFn =>
+  (inputs, kwargs) => {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    if (x === undefined) return original.call(acc.layer, inputs, kwargs);
+    const { axes, count, last } = reduction(acc, x);
+    const gamma = acc.layer.weights.find((w) => w.originalName.endsWith("/gamma"));
+    const beta = acc.layer.weights.find((w) => w.originalName.endsWith("/beta"));
+    const epsilon = (acc.layer as unknown as { epsilon: number }).epsilon;
+    if (last && x.dtype === "float32" && typeof epsilon === "number") {
+      return tf.tidy(() => {
+        const { mean, variance } = moments(x, axes, count);
+        record(acc, x, mean, variance, count, bySamples);
+        return tf.batchNorm(x, mean, variance, beta?.read(), gamma?.read(), epsilon);
+      });
+    }
+    tf.tidy(() => {
+      const { mean, variance } = tf.moments(tf.cast(x, "float32"), axes);
+      record(acc, x, mean, variance, count, bySamples);
+    });
+    return original.call(acc.layer, inputs, kwargs);
+  };
+
+/**
+ * Per-channel mean and biased variance of `x` over `axes` (two passes, as `tf.moments`), as sums
+ * scaled by `1 / count`: `Sum` over leading axes is one pass over the data on every backend (and a
+ * float64-accumulating loop on wasm with @wider/backend), where wasm's `Mean` transposes first.
+ */
+const moments = (x: tf.Tensor, axes: number[], count: number) => {
+  const inv = tf.scalar(1 / count);
+  const mean = tf.mul(tf.sum(x, axes), inv);
+  const variance = tf.mul(tf.sum(tf.squaredDifference(x, mean), axes), inv);
+  return { mean, variance };
+};
+
+/** Reads every recorded statistic with ONE read from the device; sums in float64. */
+const finish = (accs: readonly Accumulator[]): { mean: Float32Array; variance: Float32Array }[] => {
+  const all = accs.flatMap((a) => a.moments);
+  const flat = all.length === 0 ? new Float32Array(0) : tf.tidy(() => tf.concat(all).dataSync());
+  let offset = 0;
+  return accs.map((acc) => {
+    const c = acc.channels;
+    const mean = new Float64Array(c);
+    const variance = new Float64Array(c);
+    let total = 0;
+    acc.moments.forEach((_, b) => {
+      const w = acc.weights[b]!;
+      const u = acc.unbias[b]!;
+      for (let i = 0; i < c; i++) {
+        mean[i]! += w * flat[offset + i]!;
+        variance[i]! += w * flat[offset + c + i]! * u;
+      }
+      offset += 2 * c;
+      total += w;
+    });
+    // A layer the pass never reached keeps PyTorch's reset values: mean 0, variance 1.
+    return total === 0
+      ? { mean: new Float32Array(c), variance: new Float32Array(c).fill(1) }
+      : {
+          mean: Float32Array.from(mean, (s) => s / total),
+          variance: Float32Array.from(variance, (s) => s / total),
+        };
   });
-  const w = bySamples ? x.shape[0]! : 1;
-  const unbias = count / (count - 1);
-  for (let c = 0; c < channels; c++) {
-    acc.mean[c]! += w * m[c]!;
-    acc.variance[c]! += w * v[c]! * unbias;
-  }
-  acc.total += w;
 };
 
 /**
@@ -95,7 +177,8 @@ const record = (acc: Accumulator, x: tf.Tensor, bySamples: boolean): void => {
  * normalize with the batch statistics, dropout is active) without changing any other weight.
  * A model without BatchNormalization returns at once without reading `batches`. Rejects when
  * `batches` yields nothing (the statistics are then left as they were) or a batch has a single
- * value per channel.
+ * value per channel. The batch statistics stay on the device until the pass ends and are read
+ * back once (then summed in float64), so the pass costs about one training-mode forward pass.
  *
  * @example
  * await updateBatchNorm(model, trainBatches, { weighting: "batch" });
@@ -114,13 +197,7 @@ export const updateBatchNorm = async (
     const axis = layer.getConfig().axis;
     if (typeof axis !== "number")
       throw new Error(`updateBatchNorm: layer "${layer.name}" has axis ${JSON.stringify(axis)}`);
-    return {
-      layer,
-      axis,
-      mean: new Float64Array(channels),
-      variance: new Float64Array(channels),
-      total: 0,
-    };
+    return { layer, axis, channels, moments: [], weights: [], unbias: [] };
   });
   // Keep the current statistics to restore them if the pass fails.
   const saved = layers.map(
@@ -133,12 +210,7 @@ export const updateBatchNorm = async (
   const patched = accs.map((acc) => {
     const own = Object.hasOwn(acc.layer, "call");
     const original = acc.layer.call;
-    const wrapped: CallFn = (inputs, kwargs) => {
-      const x = Array.isArray(inputs) ? inputs[0] : inputs;
-      if (x !== undefined) record(acc, x, bySamples);
-      return original.call(acc.layer, inputs, kwargs);
-    };
-    acc.layer.call = wrapped;
+    acc.layer.call = recordingCall(acc, original, bySamples);
     return () => {
       if (own) acc.layer.call = original;
       // Remove the instance property so the prototype's `call` shows through again.
@@ -161,22 +233,14 @@ export const updateBatchNorm = async (
       throw new Error(
         "updateBatchNorm: batches yielded no batch; pass a non-empty (fresh) iterable",
       );
-    for (const acc of accs) {
-      // A layer the pass never reached keeps PyTorch's reset values: mean 0, variance 1.
-      const mean =
-        acc.total === 0
-          ? new Float32Array(acc.mean.length)
-          : Float32Array.from(acc.mean, (s) => s / acc.total);
-      const variance =
-        acc.total === 0
-          ? new Float32Array(acc.mean.length).fill(1)
-          : Float32Array.from(acc.variance, (s) => s / acc.total);
-      const mt = tf.tensor1d(mean);
-      const vt = tf.tensor1d(variance);
+    const stats = finish(accs);
+    accs.forEach((acc, i) => {
+      const mt = tf.tensor1d(stats[i]!.mean);
+      const vt = tf.tensor1d(stats[i]!.variance);
       variableOf(acc.layer, "moving_mean").write(mt);
       variableOf(acc.layer, "moving_variance").write(vt);
       tf.dispose([mt, vt]);
-    }
+    });
   } catch (e) {
     layers.forEach((l, i) => {
       variableOf(l, "moving_mean").write(saved[i]![0]);
@@ -186,5 +250,6 @@ export const updateBatchNorm = async (
   } finally {
     for (const restore of patched) restore();
     for (const [m, v] of saved) tf.dispose([m, v]);
+    for (const acc of accs) tf.dispose(acc.moments);
   }
 };

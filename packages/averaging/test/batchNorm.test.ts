@@ -179,4 +179,50 @@ describe("updateBatchNorm", () => {
     m.dispose();
     m2.dispose();
   });
+
+  it("channels-last (the path that computes the moments once): JS oracle, one read from the device, no leak", async () => {
+    const m = tf.sequential({
+      layers: [tf.layers.batchNormalization({ inputShape: [15], name: "bnc" })],
+    });
+    const xs = data.map((d) => tf.tensor2d(d));
+    // Oracle: per-column mean and unbiased variance of each batch, averaged over batches.
+    const col = (d: number[][], j: number) => {
+      const v = d.map((r) => r[j]!);
+      const mu = v.reduce((a, b) => a + b, 0) / v.length;
+      return [mu, v.reduce((a, b) => a + (b - mu) ** 2, 0) / (v.length - 1)] as const;
+    };
+    const want = [...Array(15).keys()].map((j) => {
+      const per = data.map((d) => col(d, j));
+      return [per.reduce((a, p) => a + p[0], 0) / 3, per.reduce((a, p) => a + p[1], 0) / 3];
+    });
+    const backend = tf.backend() as unknown as { readSync: (id: object) => unknown };
+    const readSync = backend.readSync;
+    let reads = 0;
+    backend.readSync = (id) => {
+      reads++;
+      return readSync.call(backend, id);
+    };
+    const before = tf.memory().numTensors;
+    try {
+      await updateBatchNorm(m, xs);
+    } finally {
+      backend.readSync = readSync;
+    }
+    expect(reads).toBe(1);
+    expect(tf.memory().numTensors).toBe(before);
+    const w = fromModel(m, { include: "all" });
+    const mean = Array.from(w["bnc/moving_mean"]!.dataSync());
+    const vr = Array.from(w["bnc/moving_variance"]!.dataSync());
+    disposeWeights(w);
+    close(
+      mean,
+      want.map((p) => p[0]!),
+    );
+    close(
+      vr,
+      want.map((p) => p[1]!),
+    );
+    tf.dispose(xs);
+    m.dispose();
+  });
 });

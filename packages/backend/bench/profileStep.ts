@@ -1,0 +1,76 @@
+/**
+ * One CNN training step (conv32-pool-conv64-pool-dense128-dense10, 28x28x1, batch 128, SGD,
+ * softmax cross-entropy on logits) on `wasm` with the training kernels, profiled kernel by kernel
+ * with `tf.profile`: total milliseconds per kernel name over `PROFILE_STEPS` steps (default 5,
+ * after 3 warm-up steps), sorted, as a Markdown table. Not part of the tests.
+ *
+ * Usage: pnpm --filter @wider/backend profile
+ */
+import { loadavg } from "node:os";
+import * as tf from "@tensorflow/tfjs";
+import { initWasmTraining } from "../src/index.js";
+
+const STEPS = Number(process.env.PROFILE_STEPS ?? "5");
+
+const main = async () => {
+  await initWasmTraining();
+  const model = tf.sequential({
+    layers: [
+      tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: "relu" }),
+      tf.layers.maxPooling2d({ poolSize: 2 }),
+      tf.layers.conv2d({ filters: 64, kernelSize: 3, activation: "relu" }),
+      tf.layers.maxPooling2d({ poolSize: 2 }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 128, activation: "relu" }),
+      tf.layers.dense({ units: 10 }),
+    ],
+  });
+  const optimizer = tf.train.sgd(0.01);
+  const x = tf.randomNormal([128, 28, 28, 1], 0, 1, "float32", 1);
+  const y = tf.oneHot(tf.randomUniform([128], 0, 10, "int32", 2), 10);
+  const step = () => {
+    const loss = optimizer.minimize(
+      () => tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor) as tf.Scalar,
+      true,
+    );
+    loss?.dataSync();
+    loss?.dispose();
+  };
+  for (let i = 0; i < 3; i++) step();
+  const byKernel = new Map<string, { ms: number; calls: number }>();
+  let wall = 0;
+  for (let i = 0; i < STEPS; i++) {
+    const t0 = performance.now();
+    const info = await tf.profile(step);
+    wall += performance.now() - t0;
+    for (const k of info.kernels) {
+      const ms = await k.kernelTimeMs;
+      const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
+      e.ms += typeof ms === "number" ? ms : 0;
+      e.calls += 1;
+      byKernel.set(k.name, e);
+    }
+  }
+  const total = [...byKernel.values()].reduce((a, e) => a + e.ms, 0);
+  const rows = [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms);
+  console.log(
+    `load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(
+        " ",
+      )}; ${STEPS} profiled steps, ${(wall / STEPS).toFixed(1)} ms per step (profiled), kernels ${(total / STEPS).toFixed(1)} ms per step\n`,
+  );
+  console.log("| Kernel | ms per step | share | calls per step |");
+  console.log("| --- | ---: | ---: | ---: |");
+  for (const [name, e] of rows)
+    console.log(
+      `| ${name} | ${(e.ms / STEPS).toFixed(2)} | ${((100 * e.ms) / total).toFixed(1)} % | ${e.calls / STEPS} |`,
+    );
+  tf.dispose([x, y]);
+  model.dispose();
+};
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

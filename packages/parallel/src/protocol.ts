@@ -1,0 +1,145 @@
+/**
+ * What the main thread and the workers share: the message shapes (all structured-cloneable) and
+ * the layout of the control block, an `Int32Array` over a `SharedArrayBuffer` that carries the
+ * per-step commands, the two barriers and the error flag (Atomics only, no messages per step).
+ *
+ * @module
+ */
+import type { ModelSpec } from "@wider/models";
+import type { AdamOptions, SgdOptions } from "@wider/training";
+
+/** A serialisable optimizer: `@wider/training`'s `sgd`, `adam` or `adamw` with its options. */
+export type OptimizerSpec =
+  | ({ readonly kind: "sgd" } & SgdOptions)
+  | ({ readonly kind: "adam" } & AdamOptions)
+  | ({ readonly kind: "adamw" } & AdamOptions);
+
+/** A serialisable model: a `@wider/models` spec, or a tfjs-layers `model.toJSON()` (weights follow). */
+export type ModelSource = { readonly spec: ModelSpec } | { readonly json: string | object };
+
+/** The backend each worker starts. */
+export type WorkerBackend = "cpu" | "wasm";
+
+/** Plain weights: name to shape and values. */
+export type PlainWeights = Record<string, { shape: number[]; values: Float32Array }>;
+
+/** Main to worker. */
+export type ToWorker =
+  | {
+      readonly type: "init";
+      readonly index: number;
+      readonly workers: number;
+      readonly backend: WorkerBackend;
+      readonly model: ModelSource;
+      readonly optimizer: OptimizerSpec;
+      readonly labelSmoothing: number;
+    }
+  | {
+      readonly type: "run";
+      readonly weights: PlainWeights;
+      readonly opt: { count: number; slots: Record<string, PlainWeights> };
+      readonly control: SharedArrayBuffer;
+      readonly data: SharedArrayBuffer;
+      readonly layout: Layout;
+      readonly hashEvery: number;
+    }
+  | { readonly type: "close" };
+
+/** Worker to main. */
+export type FromWorker =
+  | {
+      readonly type: "ready";
+      readonly index: number;
+      /** Every weight (trainable first, then the rest, e.g. BatchNorm statistics) in model order. */
+      readonly names: string[];
+      readonly shapes: number[][];
+      readonly trainable: number;
+      readonly slotNames: string[];
+    }
+  /** A run ended; `tensors` is the worker's `tf.memory().numTensors` after it (leak checks). */
+  | { readonly type: "ran"; readonly index: number; readonly tensors: number }
+  | { readonly type: "error"; readonly index: number; readonly message: string };
+
+/** Offsets (in float32 elements) into the shared data buffer. */
+export interface Layout {
+  /** Values per weight, in `names` order. */
+  readonly sizes: number[];
+  /** Elements of one worker's segment: every weight (gradients of the trainable ones, the others' values). */
+  readonly segment: number;
+  /** `workers` segments start here. */
+  readonly sums: number;
+  /** The batch inputs `[capacity, ...xShape]` start here (float32). */
+  readonly x: number;
+  /** The batch targets `[capacity, ...yShape]` start here (float32, cast to `yDtype` in the worker). */
+  readonly y: number;
+  /** The state written after a synced step: the weights then every slot, in `names` order. */
+  readonly state: number;
+  readonly capacity: number;
+  readonly xShape: number[];
+  readonly yShape: number[];
+  readonly yDtype: "float32" | "int32";
+  readonly slotNames: string[];
+  /** Elements in all. */
+  readonly total: number;
+}
+
+/** Indices into the control `Int32Array`. */
+export const C = {
+  /** Bumped by the main thread to start a command. */
+  gen: 0,
+  /** The command: {@link Cmd}. */
+  cmd: 1,
+  /** Arrivals at the gradient barrier. */
+  arrived: 2,
+  /** The generation whose gradient barrier was released. */
+  released: 3,
+  /** Workers done with the command. */
+  done: 4,
+  /** The generation whose command every worker finished. */
+  finished: 5,
+  /** 0, or 1 + the index of the worker that failed (or the main thread's `workers + 1`). */
+  error: 6,
+  /** Rows in this step's batch. */
+  rows: 7,
+  /** 1: worker 0 writes the state after the update; 2: every worker also hashes its weights. */
+  sync: 8,
+  /** Optimizer step count after the last update. */
+  count: 9,
+  /** Per worker: the hash of its weights (FNV-1a) after a hashed step; `workers` entries. */
+  hashes: 16,
+} as const;
+
+/** Commands. */
+export const Cmd = { step: 1, end: 2 } as const;
+
+/** The float64 view of the control buffer: the rate, then the per-worker weighted losses. */
+export const F = { lr: 0, losses: 1 } as const;
+
+/** The Int32 and Float64 views of the control block. */
+export const controlViews = (buf: SharedArrayBuffer, workers: number) => ({
+  i32: new Int32Array(buf, 0, 16 + workers),
+  f64: new Float64Array(buf, Math.ceil((4 * (16 + workers)) / 8) * 8, 1 + workers),
+});
+
+/** Control block size with the Float64 part 8-aligned. */
+export const controlSize = (workers: number): number =>
+  Math.ceil((4 * (16 + workers)) / 8) * 8 + 8 * (1 + workers);
+
+/** FNV-1a over the bytes of float32 arrays, in order: the replica check. */
+export const hashFloats = (arrays: readonly Float32Array[]): number => {
+  let h = 0x811c9dc5;
+  for (const a of arrays) {
+    const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+    for (let i = 0; i < bytes.length; i++) {
+      h ^= bytes[i]!;
+      h = Math.imul(h, 0x01000193);
+    }
+  }
+  return h | 0;
+};
+
+/** The rows of worker `i` out of `workers` for a batch of `rows`: `[from, to)`. */
+export const sliceOf = (i: number, workers: number, rows: number): [number, number] => [
+  Math.floor((i * rows) / workers),
+  Math.floor(((i + 1) * rows) / workers),
+];

@@ -1,0 +1,408 @@
+/**
+ * The main thread's side: starts the replicas through a {@link Transport}, and runs
+ * `@wider/training`'s loop contract (`runSteps` options and result) with each step's batch split
+ * across them. Per step it writes the batch and the rate into shared memory, bumps a generation
+ * counter (`Atomics.notify`) and awaits the replicas' done barrier (`Atomics.waitAsync`); no
+ * message is sent per step and no gradient is copied through `postMessage`.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { EpochInfo, OptState, RunResult, RunStepsOptions } from "@wider/training";
+import { disposeOptState } from "@wider/training";
+import {
+  C,
+  Cmd,
+  controlSize,
+  controlViews,
+  F,
+  type FromWorker,
+  type Layout,
+  type ModelSource,
+  type OptimizerSpec,
+  type PlainWeights,
+  type ToWorker,
+  type WorkerBackend,
+} from "./protocol.js";
+import type { Transport, WorkerHandle } from "./transport.js";
+import { buildOptimizer } from "./worker.js";
+
+/** Options of {@link parallelRunner}. */
+export interface ParallelOptions {
+  /** How workers start (`nodeTransport()` from `@wider/parallel/node`, or your Web Worker one). */
+  readonly transport: Transport;
+  /** Replicas (default: `transport.cores`, else 2). */
+  readonly workers?: number;
+  /** The backend every replica starts (default `"wasm"`, with `@wider/backend`'s training kernels). */
+  readonly backend?: WorkerBackend;
+  /** The model every replica builds; the main thread's model must have the same variables. */
+  readonly model: ModelSource;
+  /** The optimizer every replica applies; `runSteps`' `optimizer` must have the same `name`. */
+  readonly optimizer: OptimizerSpec;
+  /** The loss of every replica: `softmaxCrossEntropy({ labelSmoothing })` (default 0). */
+  readonly labelSmoothing?: number;
+  /** Debug: every `hashEvery` steps, check that all replicas hold bit-identical weights (0: never). */
+  readonly hashEvery?: number;
+  /** A step that takes longer than this fails the run (default: no limit). */
+  readonly stepTimeoutMs?: number;
+}
+
+/** A started set of replicas; `runSteps` is `@wider/training`'s `runSteps`, spread over them. */
+export interface ParallelRunner {
+  readonly workers: number;
+  /**
+   * As `@wider/training`'s `runSteps` (same options and result; consumes `options.state`), with
+   * each batch split row-wise across the replicas. `options.loss` is not called: the replicas use
+   * the runner's loss. With hooks, the main model and `state.opt` are brought up to date after
+   * every step (a copy of the weights and slots per step); without, at the end only.
+   */
+  readonly runSteps: (options: RunStepsOptions) => Promise<RunResult>;
+  /** Each worker's `tf.memory().numTensors` after the last run (empty before one): for leak checks. */
+  readonly workerTensors: () => readonly number[];
+  /** Stops every worker (idempotent). */
+  readonly close: () => Promise<void>;
+}
+
+/** The error a failed parallel run ends with. */
+export class ParallelError extends Error {
+  override readonly name = "ParallelError";
+}
+
+/**
+ * `Atomics.waitAsync` (ES2024; Node >= 16, Chromium, Safari 16.4), typed here because the
+ * project's `lib` predates it; without it (Firefox), a 1 ms timer poll.
+ */
+const waitAsync = (
+  i32: Int32Array,
+  at: number,
+  value: number,
+  timeoutMs: number,
+): { async: false } | { async: true; value: Promise<unknown> } => {
+  const atomics = Atomics as unknown as {
+    waitAsync?: (
+      a: Int32Array,
+      i: number,
+      v: number,
+      t: number,
+    ) => { async: false } | { async: true; value: Promise<unknown> };
+  };
+  if (atomics.waitAsync !== undefined) return atomics.waitAsync(i32, at, value, timeoutMs);
+  return { async: true, value: new Promise((r) => setTimeout(r, 1)) };
+};
+
+const plain = (t: tf.Tensor): { shape: number[]; values: Float32Array } => ({
+  shape: [...t.shape],
+  values: Float32Array.from(t.dataSync() as Float32Array),
+});
+
+const perRow = (shape: readonly number[]) => shape.slice(1).reduce((a, b) => a * b, 1);
+
+/**
+ * Starts `workers` replicas of `options.model` and returns a runner whose `runSteps` trains the
+ * main thread's model data-parallel. Rejects with one message if a worker fails to start.
+ *
+ * @example
+ * const runner = await parallelRunner({ transport: nodeTransport(), workers: 2,
+ *   model: { spec: { kind: "cnn", seed: 1 } }, optimizer: { kind: "sgd", momentum: 0.9 } });
+ * const r = await runner.runSteps({ model, optimizer: sgd({ momentum: 0.9 }), loss, schedule, batches, state, to: 1000 });
+ * await runner.close();
+ */
+export const parallelRunner = async (options: ParallelOptions): Promise<ParallelRunner> => {
+  const workers = options.workers ?? options.transport.cores ?? 2;
+  if (!Number.isSafeInteger(workers) || workers < 1)
+    throw new ParallelError(
+      `parallelRunner: workers was ${String(workers)}; pass a positive integer`,
+    );
+  const hashEvery = options.hashEvery ?? 0;
+  const optName = buildOptimizer(options.optimizer).name;
+  const handles: WorkerHandle[] = [];
+  let failure: string | undefined;
+  let onFail: ((reason: string) => void) | undefined;
+  let closed = false;
+  let tensors: number[] = [];
+  const listeners: ((m: FromWorker) => void)[] = [];
+  const fail = (reason: string) => {
+    if (failure !== undefined) return;
+    failure = reason;
+    onFail?.(reason);
+  };
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await Promise.all(handles.map((h) => h.terminate()));
+  };
+  /** Resolves with each worker's message of `type`, rejects on the first failure. */
+  const collectAll = <T extends FromWorker["type"]>(type: T) =>
+    new Promise<Extract<FromWorker, { type: T }>[]>((resolve, reject) => {
+      const got: Extract<FromWorker, { type: T }>[] = [];
+      onFail = (reason) => reject(new ParallelError(reason));
+      if (failure !== undefined) onFail(failure);
+      listeners.push((m) => {
+        if (m.type !== type) return;
+        got[m.index] = m as Extract<FromWorker, { type: T }>;
+        if (got.filter((g) => g !== undefined).length === workers) resolve(got);
+      });
+    }).finally(() => {
+      listeners.length = 0;
+    });
+  for (let i = 0; i < workers; i++) {
+    const h = options.transport.spawn(i, `@wider/parallel replica ${i}`);
+    handles.push(h);
+    h.onMessage((m) => {
+      const msg = m as FromWorker;
+      if (msg.type === "error") fail(`worker ${msg.index} threw: ${msg.message}`);
+      for (const l of [...listeners]) l(msg);
+    });
+    h.onFailure((reason) => fail(`worker ${i} ${reason}`));
+  }
+  const ready = collectAll("ready");
+  for (let i = 0; i < workers; i++) {
+    const init: ToWorker = {
+      type: "init",
+      index: i,
+      workers,
+      backend: options.backend ?? "wasm",
+      model: options.model,
+      optimizer: options.optimizer,
+      labelSmoothing: options.labelSmoothing ?? 0,
+    };
+    handles[i]!.postMessage(init);
+  }
+  let info: Extract<FromWorker, { type: "ready" }>;
+  try {
+    info = (await ready)[0]!;
+  } catch (e) {
+    await close();
+    throw new ParallelError(
+      `parallelRunner: a worker failed to start: ${(e as Error).message}; nothing was trained`,
+    );
+  }
+
+  const runSteps = async (run: RunStepsOptions): Promise<RunResult> => {
+    if (closed || failure !== undefined)
+      throw new ParallelError(
+        `runSteps: this runner is closed${failure === undefined ? "" : ` after a failure (${failure})`}; start a new parallelRunner`,
+      );
+    const { model, schedule, batches, to } = run;
+    if (run.optimizer.name !== optName)
+      throw new ParallelError(
+        `runSteps: the optimizer is ${run.optimizer.name} but the replicas apply ${optName}; pass the same settings to parallelRunner's optimizer`,
+      );
+    if (!Number.isSafeInteger(to) || to < run.state.step)
+      throw new ParallelError(
+        `runSteps: to was ${String(to)}; pass an integer >= state.step (${run.state.step})`,
+      );
+    const hooks = run.hooks ?? [];
+    const spe = run.stepsPerEpoch;
+    // The main model's variables, in the replicas' order.
+    const byName = new Map(model.weights.map((v) => [v.originalName, v] as const));
+    const vars = info.names.map((n, k) => {
+      const v = byName.get(n);
+      if (v === undefined || v.shape.join() !== info.shapes[k]!.join())
+        throw new ParallelError(
+          `runSteps: the replicas' variable "${n}" [${info.shapes[k]!.join(", ")}] is ${v === undefined ? "missing from" : `[${v.shape.join(", ")}] in`} the main model; build the main model from the same spec`,
+        );
+      return v;
+    });
+    if (vars.length !== model.weights.length)
+      throw new ParallelError(
+        `runSteps: the main model has ${model.weights.length} variables, the replicas ${vars.length}; build it from the same spec`,
+      );
+    const sizes = info.shapes.map((s) => s.reduce((a, b) => a * b, 1));
+    const trainNames = info.names.slice(0, info.trainable);
+    const paramCount = sizes.reduce((a, b) => a + b, 0);
+    const slotCount = sizes.slice(0, info.trainable).reduce((a, b) => a + b, 0);
+
+    let state = run.state;
+    if (state.step >= to) return { state, aborted: false };
+    const first = await batches(state.step);
+    let pending: typeof first | undefined = first;
+    const capacity = first.x.shape[0]!;
+    if (capacity < workers)
+      throw new ParallelError(
+        `runSteps: the batch of step ${state.step} has ${capacity} rows for ${workers} workers; use batches of at least ${workers} rows`,
+      );
+    const xShape = first.x.shape.slice(1);
+    const yShape = first.y.shape.slice(1);
+    const segment = paramCount;
+    const sums = 0;
+    const x = sums + workers * segment;
+    const y = x + capacity * perRow(first.x.shape);
+    const st = y + capacity * perRow(first.y.shape);
+    const total = st + paramCount + info.slotNames.length * slotCount;
+    const layout: Layout = {
+      sizes,
+      segment,
+      sums,
+      x,
+      y,
+      state: st,
+      capacity,
+      xShape,
+      yShape,
+      yDtype: first.y.dtype === "int32" ? "int32" : "float32",
+      slotNames: info.slotNames,
+      total,
+    };
+    const control = new SharedArrayBuffer(controlSize(workers));
+    const data = new SharedArrayBuffer(4 * total);
+    const { i32, f64 } = controlViews(control, workers);
+    const f32 = new Float32Array(data);
+    const weights: PlainWeights = Object.fromEntries(
+      info.names.map((n, k) => [n, plain(vars[k]!.read())]),
+    );
+    const opt = {
+      count: state.opt.count,
+      slots: Object.fromEntries(
+        Object.entries(state.opt.slots).map(([s, ws]) => [
+          s,
+          Object.fromEntries(Object.entries(ws).map(([k, t]) => [k, plain(t)])),
+        ]),
+      ),
+    };
+    const ran = collectAll("ran");
+    ran.catch(() => undefined);
+    for (const h of handles) {
+      const msg: ToWorker = { type: "run", weights, opt, control, data, layout, hashEvery };
+      h.postMessage(msg);
+    }
+    const failed = new Promise<never>((_, reject) => {
+      const stop = (reason: string) => {
+        Atomics.store(i32, C.error, workers + 1);
+        for (const at of [C.gen, C.released, C.finished]) Atomics.notify(i32, at);
+        reject(new ParallelError(reason));
+      };
+      onFail = stop;
+      if (failure !== undefined) stop(failure);
+    });
+    failed.catch(() => undefined);
+    /** Awaits `finished === gen` without blocking the main thread. */
+    const finished = async (gen: number, step: number): Promise<void> => {
+      const t0 = Date.now();
+      for (;;) {
+        const now = Atomics.load(i32, C.finished);
+        if (now === gen) return;
+        if (failure !== undefined) throw new ParallelError(failure);
+        if (options.stepTimeoutMs !== undefined && Date.now() - t0 > options.stepTimeoutMs)
+          throw new ParallelError(
+            `step ${step} took more than stepTimeoutMs (${options.stepTimeoutMs} ms)`,
+          );
+        const w = waitAsync(i32, C.finished, now, 100);
+        if (w.async) await Promise.race([w.value, failed]);
+      }
+    };
+    /** Copies the state worker 0 wrote into the main model and a new optimizer state. */
+    const pull = (): OptState => {
+      let at = st;
+      vars.forEach((v, k) => {
+        const t = tf.tensor(f32.slice(at, at + sizes[k]!), info.shapes[k]!);
+        v.write(t);
+        t.dispose();
+        at += sizes[k]!;
+      });
+      const slots: Record<string, Record<string, tf.Tensor>> = {};
+      for (const s of info.slotNames) {
+        const ws: Record<string, tf.Tensor> = {};
+        trainNames.forEach((k, j) => {
+          ws[k] = tf.tensor(f32.slice(at, at + sizes[j]!), info.shapes[j]!);
+          at += sizes[j]!;
+        });
+        slots[s] = ws;
+      }
+      return { count: Atomics.load(i32, C.count), slots };
+    };
+    let gen = 0;
+    let epochLoss = 0;
+    let epochSteps = 0;
+    let aborted = false;
+    let current: OptState | undefined;
+    const stepOf = () => state.step;
+    try {
+      while (state.step < to) {
+        if (run.signal?.aborted === true) {
+          aborted = true;
+          if (pending !== undefined && run.disposeBatches !== false)
+            tf.dispose([pending.x, pending.y]);
+          break;
+        }
+        const step = state.step;
+        const lr = schedule(step);
+        const batch = pending ?? (await batches(step));
+        pending = undefined;
+        const rows = batch.x.shape[0]!;
+        try {
+          if (rows > capacity || rows < workers)
+            throw new ParallelError(
+              `runSteps: the batch of step ${step} has ${rows} rows; the first had ${capacity}, and each must have between ${workers} (one per worker) and ${capacity} rows`,
+            );
+          f32.set(batch.x.dataSync() as Float32Array, x);
+          f32.set(Float32Array.from(batch.y.dataSync()), y);
+        } finally {
+          if (run.disposeBatches !== false) tf.dispose([batch.x, batch.y]);
+        }
+        const last = step + 1 === to;
+        const hashed = hashEvery > 0 && (step + 1) % hashEvery === 0;
+        // The main model is brought up to date after every step when hooks read it or a signal may
+        // stop the run between steps; otherwise after the last step only.
+        const sync = hashed ? 2 : hooks.length > 0 || last || run.signal !== undefined ? 1 : 0;
+        Atomics.store(i32, C.rows, rows);
+        Atomics.store(i32, C.sync, sync);
+        Atomics.store(i32, C.cmd, Cmd.step);
+        f64[F.lr] = lr;
+        gen += 1;
+        Atomics.store(i32, C.gen, gen);
+        Atomics.notify(i32, C.gen);
+        await finished(gen, step);
+        let loss = 0;
+        for (let w = 0; w < workers; w++) loss += f64[F.losses + w]!;
+        if (hashed) {
+          const hs = Array.from({ length: workers }, (_, w) => i32[C.hashes + w]!);
+          if (hs.some((h) => h !== hs[0]))
+            throw new ParallelError(
+              `the replicas diverged at step ${step} (weight hashes ${hs.map((h) => (h >>> 0).toString(16)).join(", ")})`,
+            );
+        }
+        if (sync >= 1) {
+          if (current !== undefined) disposeOptState(current);
+          current = pull();
+        }
+        const opt: OptState = current ?? state.opt;
+        state = { step: step + 1, opt };
+        epochLoss += loss;
+        epochSteps += 1;
+        for (const h of hooks) await h.onStep?.({ step, lr, loss, state, model });
+        if (spe !== undefined && (step + 1) % spe === 0) {
+          const e: EpochInfo = {
+            epoch: Math.floor(step / spe),
+            step,
+            meanLoss: epochLoss / epochSteps,
+            steps: epochSteps,
+            state,
+            model,
+          };
+          epochLoss = 0;
+          epochSteps = 0;
+          for (const h of hooks) await h.onEpoch?.(e);
+        }
+      }
+    } catch (e) {
+      const reason = e instanceof Error ? e.message : String(e);
+      fail(reason);
+      await close();
+      if (current !== undefined) disposeOptState(current);
+      disposeOptState(run.state.opt);
+      throw new ParallelError(
+        `@wider/parallel: the run stopped at step ${stepOf()}: ${reason}. Every worker was terminated; the main model holds the weights of the last step it received. Resume from your last checkpoint.`,
+      );
+    }
+    Atomics.store(i32, C.cmd, Cmd.end);
+    Atomics.store(i32, C.gen, gen + 1);
+    Atomics.notify(i32, C.gen);
+    tensors = (await Promise.race([ran, failed])).map((m) => m.tensors);
+    if (current === undefined) return { state, aborted };
+    if (current !== run.state.opt) disposeOptState(run.state.opt);
+    return { state: { step: state.step, opt: current }, aborted };
+  };
+
+  return { workers, runSteps, workerTensors: () => tensors, close };
+};
