@@ -28,6 +28,7 @@ import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import type { Redis } from "ioredis";
 import { AppError } from "../AppError.js";
+import { chooseBackend } from "../backend.js";
 import { loadCheckpoint, readCheckpointConfig } from "../checkpoint.js";
 import { configOf, parseCli } from "../cli.js";
 import type { Config } from "../config.js";
@@ -311,6 +312,8 @@ export const swapCommand = async (argv: readonly string[]): Promise<number> => {
       // Phase 2: the start state, the members.
       const t2 = Date.now();
       const statePath = join("swap", swapId, "start-state");
+      // The run's backend (phase 1 chose it unless it was reused) before any tensor is made.
+      await chooseBackend(config.backend);
       const ck = await loadCheckpoint(checkpointDir(phase1));
       let fps: string[];
       try {
