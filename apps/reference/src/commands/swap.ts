@@ -14,7 +14,6 @@ import { mkdir, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import {
   averageSwap,
-  connect,
   fingerprint,
   jobStates,
   readResults,
@@ -36,7 +35,7 @@ import { writeTextFilesAtomic } from "../outputDir.js";
 import { makeProgress } from "../progress.js";
 import { checkpointDir, hasCheckpoint, runExperiment } from "../run.js";
 import { evaluateSwap, type SwapEvaluation, type SwapSettings, swapTask } from "../swap.js";
-import { asAppErrors, positiveInt, redisFlag } from "./common.js";
+import { asAppErrors, cliConnect, positiveInt, redisFlag } from "./common.js";
 import { progressBar, sweepOutPlaceholder } from "./sweep.js";
 
 const usage =
@@ -280,8 +279,7 @@ export const swapCommand = async (argv: readonly string[]): Promise<number> => {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  const client = connect(url, { failFast: true });
-  client.on("error", () => {});
+  const { client, lastError } = cliConnect(url);
   try {
     return await asAppErrors(async () => {
       await client.ping();
@@ -396,7 +394,7 @@ export const swapCommand = async (argv: readonly string[]): Promise<number> => {
         `${swapMarkdown(report)}\nwritten: ${join(reportDir, "swap.{json,md,html}")}\n`,
       );
       return 0;
-    });
+    }, lastError);
   } finally {
     client.disconnect();
     process.off("SIGINT", onSignal);
