@@ -17,6 +17,7 @@ import {
   evaluateClassifier,
   evaluatePlan,
   linspace,
+  type Metrics,
   type Plan,
   type PlanResults,
   planeThrough,
@@ -72,18 +73,27 @@ export const geometryPoints = (config: Config): number =>
   config.segmentPoints +
   (config.planeGrid >= 2 ? config.planeGrid ** 2 : 0);
 
-/** Runs the geometry phase on the trained solutions; `resumeDir` keeps per-plan result files. */
-export const runGeometry = async (
+/** How each geometry point is evaluated: what `evaluatePlan` (or a worker's point job) takes. */
+export interface GeometryEvaluator {
+  readonly evaluate: (m: tfl.LayersModel) => Promise<Metrics>;
+  /** BatchNorm re-estimation batches (models with BatchNorm only). */
+  readonly bnBatches: (() => Generator<tf.Tensor>) | undefined;
+  /** Frees the evaluation images. */
+  readonly dispose: () => void;
+}
+
+/**
+ * The geometry evaluation of a run: `geometrySubset` train and test images through
+ * `evaluateClassifier`, and (with BatchNorm) re-estimation batches of `batchSize` from the same
+ * train images. `wider worker` builds the very same one for distributed plane points, so their
+ * results equal the local ones bit for bit on the same backend.
+ */
+export const geometryEvaluator = (
   config: Config,
   model: tfl.LayersModel,
   data: AppDataset,
-  solutions: { readonly pretrained: Weights; readonly sgd: Weights; readonly swa: Weights },
-  resumeDir: string,
-  progress: Progress,
   signal: { readonly aborted: boolean },
-): Promise<GeometryResult> => {
-  const t0 = Date.now();
-  await mkdir(resumeDir, { recursive: true });
+): GeometryEvaluator => {
   const nTrain = Math.min(config.geometrySubset, data.train.count);
   const nTest = Math.min(config.geometrySubset, data.test.count);
   const idx = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
@@ -112,6 +122,38 @@ export const runGeometry = async (
           }
         })()
     : undefined;
+  return {
+    evaluate,
+    bnBatches,
+    dispose: () => tf.dispose([train.x, train.y, test.x, test.y]),
+  };
+};
+
+/**
+ * Evaluates a plan elsewhere (distributed geometry: `wider --geometry-redis`); `onProgress` gets
+ * the points done so far. Its results must be what `evaluatePlan` gives (the same evaluator).
+ */
+export type RemotePlans = (
+  plan: Plan,
+  name: string,
+  onProgress: (done: number) => void,
+) => Promise<PlanResults>;
+
+/** Runs the geometry phase on the trained solutions; `resumeDir` keeps per-plan result files. */
+export const runGeometry = async (
+  config: Config,
+  model: tfl.LayersModel,
+  data: AppDataset,
+  solutions: { readonly pretrained: Weights; readonly sgd: Weights; readonly swa: Weights },
+  resumeDir: string,
+  progress: Progress,
+  signal: { readonly aborted: boolean },
+  remote?: RemotePlans,
+): Promise<GeometryResult> => {
+  const t0 = Date.now();
+  await mkdir(resumeDir, { recursive: true });
+  const setup = geometryEvaluator(config, model, data, signal);
+  const { evaluate, bnBatches } = setup;
   const keys = model.trainableWeights.map((w) => w.originalName);
   const total = geometryPoints(config);
   let done = 0;
@@ -120,6 +162,13 @@ export const runGeometry = async (
   const run = async (plan: Plan, name: string): Promise<PlanResults> => {
     const base = done;
     try {
+      if (remote !== undefined) {
+        const results = await remote(plan, name, (d) =>
+          progress.step(base + d, { epoch: 0, epochs: 1, loss: Number.NaN, lr: 0 }),
+        );
+        done = base + results.results.length;
+        return results;
+      }
       const r = await evaluatePlan(plan, {
         model,
         evaluate,
@@ -203,6 +252,6 @@ export const runGeometry = async (
       seconds: (Date.now() - t0) / 1000,
     };
   } finally {
-    tf.dispose([train.x, train.y, test.x, test.y]);
+    setup.dispose();
   }
 };
