@@ -31,6 +31,7 @@ import { chooseBackend } from "../backend.js";
 import { loadCheckpoint, readCheckpointConfig } from "../checkpoint.js";
 import { configOf, parseCli } from "../cli.js";
 import type { Config } from "../config.js";
+import { lockOutDir, type OutLock } from "../lock.js";
 import { writeTextFilesAtomic } from "../outputDir.js";
 import { makeProgress } from "../progress.js";
 import { checkpointDir, hasCheckpoint, runExperiment } from "../run.js";
@@ -280,9 +281,15 @@ export const swapCommand = async (argv: readonly string[]): Promise<number> => {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   const { client, lastError } = cliConnect(url);
+  let lock: OutLock | undefined;
   try {
     return await asAppErrors(async () => {
       await client.ping();
+      // One wider swap at a time per SWAP id on this shared directory (phase 1 writes there).
+      await mkdir(home, { recursive: true });
+      lock = await lockOutDir(home, () => {
+        signal.aborted = true;
+      });
       progress.log(
         `swap ${swapId}: ${members} members, Redis ${redactUrl(url)} queue ${queue}, shared directory ${dir}`,
       );
@@ -396,6 +403,7 @@ export const swapCommand = async (argv: readonly string[]): Promise<number> => {
       return 0;
     }, lastError);
   } finally {
+    await lock?.release();
     client.disconnect();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
