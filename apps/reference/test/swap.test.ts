@@ -67,6 +67,21 @@ describe("wider swap flags", () => {
     expect(a.stderr).toMatch(/--workers-jobs W is required/);
     const b = await runCli(["swap", "--redis", "redis://127.0.0.1:1", "--workers-jobs", "2"]);
     expect(b.stderr).toMatch(/--dir DIR is required/);
+    const base = [
+      "swap",
+      "--redis",
+      "redis://127.0.0.1:1",
+      "--dir",
+      "/tmp/x",
+      "--workers-jobs",
+      "2",
+    ];
+    const c = await runCli([...base, "--from", "/nonexistent/run"]);
+    expect(c.stderr).toMatch(/--from \/nonexistent\/run holds no run checkpoint/);
+    const d = await runCli([...base, "--from", "/tmp", "--epochs", "3"]);
+    expect(d.stderr).toMatch(/drop the config flags \(--epochs 3\)/);
+    const e = await runCli([...base, "--swap-lr-scale", "-1"]);
+    expect(e.stderr).toMatch(/--swap-lr-scale: "-1" is not allowed/);
   });
 });
 
