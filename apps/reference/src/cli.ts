@@ -7,7 +7,9 @@
  * @module
  */
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { redisOptions } from "@wider/distributed";
 import * as E from "fp-ts/lib/Either.js";
 import { AppError, Interrupted } from "./AppError.js";
 import { readCheckpointConfig } from "./checkpoint.js";
@@ -22,6 +24,7 @@ import {
   resolveConfig,
   trainingDifferences,
 } from "./config.js";
+import { remoteGeometry } from "./distributedGeometry.js";
 import { lockOutDir, type OutLock } from "./lock.js";
 import { ensureOutDir, removeCreated } from "./outputDir.js";
 import { makeProgress } from "./progress.js";
@@ -53,6 +56,9 @@ export const helpText = (): string => {
     "  --seeds 0,1,2          one run per seed in <out>/seed-<s>/, then aggregate.{json,md,html} in --out",
     "  --jobs N               with --seeds: run N seeds at once, in child processes (default 1)",
     "  --docs FILE            with --seeds: also write the aggregate into FILE's experiment section",
+    "  --geometry-redis URL   evaluate the geometry points on wider worker processes (one job per point)",
+    "  --geometry-dir DIR     with --geometry-redis: the directory shared with the workers (their --dir)",
+    "  --geometry-queue NAME  with --geometry-redis: the queue (default wider)",
     "  --help                 this text",
     "",
     "Fields (flag = kebab-case of the field; schedule specs are JSON, see @wider/schedules):",
@@ -88,6 +94,12 @@ export interface Cli {
   readonly jobs: number;
   /** `--docs`: a Markdown file whose `experiment` section receives the aggregate. */
   readonly docs: string | null;
+  /** `--geometry-redis` (with its shared directory and queue): distributed geometry points. */
+  readonly geometryRedis: {
+    readonly url: string;
+    readonly dir: string;
+    readonly queue: string;
+  } | null;
   readonly file: ConfigFile;
   readonly flags: ConfigFile;
 }
@@ -101,6 +113,28 @@ const parseJobs = (raw: string | boolean | undefined): number => {
   return Number(raw);
 };
 
+/** `--geometry-redis URL --geometry-dir DIR [--geometry-queue NAME]`, checked now. */
+const geometryRedisOf = (v: Record<string, string | boolean | undefined>): Cli["geometryRedis"] => {
+  const url = v["geometry-redis"];
+  const dir = v["geometry-dir"];
+  if (typeof url !== "string") {
+    if (dir !== undefined || v["geometry-queue"] !== undefined)
+      throw new AppError("--geometry-dir and --geometry-queue apply with --geometry-redis URL");
+    return null;
+  }
+  if (typeof dir !== "string" || dir === "")
+    throw new AppError(
+      "--geometry-redis: --geometry-dir DIR is required (the directory shared with the workers, their --dir)",
+    );
+  try {
+    redisOptions(url);
+  } catch (e) {
+    throw new AppError((e as Error).message.replace("--redis", "--geometry-redis"));
+  }
+  const queue = v["geometry-queue"];
+  return { url, dir: resolve(dir), queue: typeof queue === "string" ? queue : "wider" };
+};
+
 /** Parses argv (without `node` and the script); user mistakes throw {@link AppError}. */
 export const parseCli = (argv: readonly string[]): Cli => {
   const options: Record<string, { type: "string" | "boolean" }> = {
@@ -112,6 +146,9 @@ export const parseCli = (argv: readonly string[]): Cli => {
     seeds: { type: "string" },
     jobs: { type: "string" },
     docs: { type: "string" },
+    "geometry-redis": { type: "string" },
+    "geometry-dir": { type: "string" },
+    "geometry-queue": { type: "string" },
   };
   for (const f of configFields) options[flagOf(f).slice(2)] = { type: "string" };
   // `--lr -3` would read as two flags: glue a negative number to its flag (`--lr=-3`).
@@ -170,6 +207,7 @@ export const parseCli = (argv: readonly string[]): Cli => {
     seeds: typeof v.seeds === "string" ? parseSeeds(v.seeds) : null,
     jobs: parseJobs(v.jobs),
     docs: typeof v.docs === "string" ? v.docs : null,
+    geometryRedis: geometryRedisOf(v),
     file,
     flags: decodedFlags.right,
   };
@@ -263,6 +301,10 @@ export const main = async (argv: readonly string[]): Promise<number> => {
     const config = fresh ?? (await configOf(cli));
     const progress = makeProgress(process.stdout, cli.quiet);
     const t0 = Date.now();
+    if (cli.seeds !== null && cli.geometryRedis !== null)
+      throw new AppError(
+        "--geometry-redis applies to a single run; drop --seeds or --geometry-redis",
+      );
     if (cli.seeds !== null) {
       const agg = await runSeeds(config, {
         seeds: cli.seeds,
@@ -285,12 +327,28 @@ export const main = async (argv: readonly string[]): Promise<number> => {
     }
     if (cli.docs !== null || cli.jobs !== 1)
       throw new AppError("--jobs and --docs apply to a multi-seed run; add --seeds");
-    const report = await runExperiment(config, {
-      resume: cli.resume,
-      force: cli.force,
-      progress,
-      signal,
-    });
+    const remote =
+      cli.geometryRedis === null
+        ? null
+        : remoteGeometry({
+            redis: cli.geometryRedis.url,
+            queue: cli.geometryRedis.queue,
+            sharedDir: cli.geometryRedis.dir,
+            config,
+            signal,
+          });
+    let report: Awaited<ReturnType<typeof runExperiment>>;
+    try {
+      report = await runExperiment(config, {
+        resume: cli.resume,
+        force: cli.force,
+        progress,
+        signal,
+        ...(remote === null ? {} : { geometryRemote: remote.remote }),
+      });
+    } finally {
+      remote?.close();
+    }
     const r = report.results;
     progress.log(
       [

@@ -17,6 +17,7 @@ import {
   evaluateClassifier,
   evaluatePlan,
   linspace,
+  type Metrics,
   type Plan,
   type PlanResults,
   planeThrough,
@@ -72,35 +73,29 @@ export const geometryPoints = (config: Config): number =>
   config.segmentPoints +
   (config.planeGrid >= 2 ? config.planeGrid ** 2 : 0);
 
-/** Evaluates plans point by point (see {@link planEvaluator}). */
-export interface PlanEvaluator {
-  /**
-   * Evaluates (or resumes) `plan`, kept in `<resumeDir>/<name>.json`; frees the plan. With
-   * `replaceStale`, a result file of another plan is replaced instead of refused.
-   */
-  readonly run: (plan: Plan, name: string, replaceStale?: boolean) => Promise<PlanResults>;
-  /** Points evaluated so far. */
-  readonly done: () => number;
+/** How each geometry point is evaluated: what `evaluatePlan` (or a worker's point job) takes. */
+export interface GeometryEvaluator {
+  readonly evaluate: (m: tfl.LayersModel) => Promise<Metrics>;
+  /** BatchNorm re-estimation batches (models with BatchNorm only). */
+  readonly bnBatches: (() => Generator<tf.Tensor>) | undefined;
   /** Frees the evaluation images. */
   readonly dispose: () => void;
 }
 
 /**
- * Evaluates plans on `geometrySubset` train and test images (BatchNorm re-estimated per point on
- * those train images when the model has it), each plan's results kept in `resumeDir` after every
- * point so that an interrupted phase resumes; `phase` names the phase in the interruption message.
- * Progress counts points across plans, after the caller's `progress.phase`.
+ * The geometry evaluation of a run: `geometrySubset` train and test images through
+ * `evaluateClassifier`, and (with BatchNorm) re-estimation batches of `batchSize` from the same
+ * train images. `wider worker` builds the very same one for distributed plane points, so their
+ * results equal the local ones bit for bit on the same backend. `phase` names the phase in the
+ * interruption message.
  */
-export const planEvaluator = async (
+export const geometryEvaluator = (
   config: Config,
   model: tfl.LayersModel,
   data: AppDataset,
-  resumeDir: string,
-  progress: Progress,
   signal: { readonly aborted: boolean },
-  phase: string,
-): Promise<PlanEvaluator> => {
-  await mkdir(resumeDir, { recursive: true });
+  phase = "geometry",
+): GeometryEvaluator => {
   const nTrain = Math.min(config.geometrySubset, data.train.count);
   const nTest = Math.min(config.geometrySubset, data.test.count);
   const idx = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
@@ -129,28 +124,83 @@ export const planEvaluator = async (
           }
         })()
     : undefined;
+  return {
+    evaluate,
+    bnBatches,
+    dispose: () => tf.dispose([train.x, train.y, test.x, test.y]),
+  };
+};
+
+/**
+ * Evaluates a plan elsewhere (distributed geometry: `wider --geometry-redis`); `onProgress` gets
+ * the points done so far. Its results must be what `evaluatePlan` gives (the same evaluator).
+ */
+export type RemotePlans = (
+  plan: Plan,
+  name: string,
+  onProgress: (done: number) => void,
+) => Promise<PlanResults>;
+
+/** Evaluates plans point by point (see {@link planEvaluator}). */
+export interface PlanEvaluator {
+  /**
+   * Evaluates (or resumes) `plan`, kept in `<resumeDir>/<name>.json`; frees the plan. With
+   * `replaceStale`, a result file of another plan is replaced instead of refused.
+   */
+  readonly run: (plan: Plan, name: string, replaceStale?: boolean) => Promise<PlanResults>;
+  /** Points evaluated so far. */
+  readonly done: () => number;
+  /** Frees the evaluation images. */
+  readonly dispose: () => void;
+}
+
+/**
+ * Evaluates plans with {@link geometryEvaluator}, each plan's results kept in `resumeDir` after
+ * every point so that an interrupted phase resumes, or on workers through `remote`. Progress
+ * counts points across plans, after the caller's `progress.phase`.
+ */
+export const planEvaluator = async (
+  config: Config,
+  model: tfl.LayersModel,
+  data: AppDataset,
+  resumeDir: string,
+  progress: Progress,
+  signal: { readonly aborted: boolean },
+  phase: string,
+  remote?: RemotePlans,
+): Promise<PlanEvaluator> => {
+  await mkdir(resumeDir, { recursive: true });
+  const setup = geometryEvaluator(config, model, data, signal, phase);
+  const { evaluate, bnBatches } = setup;
   let done = 0;
   const run = async (plan: Plan, name: string, replaceStale = false): Promise<PlanResults> => {
     const base = done;
-    const file = join(resumeDir, `${name}.json`);
-    const once = () =>
-      evaluatePlan(plan, {
-        model,
-        evaluate,
-        ...(bnBatches === undefined
-          ? {}
-          : { bnBatches, bnOptions: { disposeBatches: true } as const }),
-        resume: { file },
-        onProgress: (p) => {
-          progress.step(base + p.done, {
-            epoch: 0,
-            epochs: 1,
-            loss: p.metrics?.trainLoss ?? Number.NaN,
-            lr: 0,
-          });
-        },
-      });
     try {
+      if (remote !== undefined) {
+        const results = await remote(plan, name, (d) =>
+          progress.step(base + d, { epoch: 0, epochs: 1, loss: Number.NaN, lr: 0 }),
+        );
+        done = base + results.results.length;
+        return results;
+      }
+      const file = join(resumeDir, `${name}.json`);
+      const once = () =>
+        evaluatePlan(plan, {
+          model,
+          evaluate,
+          ...(bnBatches === undefined
+            ? {}
+            : { bnBatches, bnOptions: { disposeBatches: true } as const }),
+          resume: { file },
+          onProgress: (p) => {
+            progress.step(base + p.done, {
+              epoch: 0,
+              epochs: 1,
+              loss: p.metrics?.trainLoss ?? Number.NaN,
+              lr: 0,
+            });
+          },
+        });
       let r = await once();
       if (replaceStale && E.isLeft(r) && r.left.kind === "plan-mismatch") {
         await rm(file, { force: true });
@@ -163,11 +213,7 @@ export const planEvaluator = async (
       disposePlan(plan);
     }
   };
-  return {
-    run,
-    done: () => done,
-    dispose: () => tf.dispose([train.x, train.y, test.x, test.y]),
-  };
+  return { run, done: () => done, dispose: setup.dispose };
 };
 
 /** Runs the geometry phase on the trained solutions; `resumeDir` keeps per-plan result files. */
@@ -179,9 +225,19 @@ export const runGeometry = async (
   resumeDir: string,
   progress: Progress,
   signal: { readonly aborted: boolean },
+  remote?: RemotePlans,
 ): Promise<GeometryResult> => {
   const t0 = Date.now();
-  const ev = await planEvaluator(config, model, data, resumeDir, progress, signal, "geometry");
+  const ev = await planEvaluator(
+    config,
+    model,
+    data,
+    resumeDir,
+    progress,
+    signal,
+    "geometry",
+    remote,
+  );
   const keys = model.trainableWeights.map((w) => w.originalName);
   progress.phase("geometry", geometryPoints(config), 0);
   const run = ev.run;

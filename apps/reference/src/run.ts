@@ -21,7 +21,7 @@ import { checkCheckpoint } from "./checkpoint.js";
 import { type Config, geometryFields, trajectoryFields } from "./config.js";
 import { type AppDataset, loadAppDataset, ranges, stepsPerEpoch } from "./dataset.js";
 import { evaluateAll } from "./evaluate.js";
-import { runGeometry } from "./geometry.js";
+import { type RemotePlans, runGeometry } from "./geometry.js";
 import {
   bytes,
   type Capacity,
@@ -191,6 +191,8 @@ export interface RunOptions {
   readonly progress: Progress;
   /** Set by the signal handlers (and a lost lock); checked after every step. */
   readonly signal: { aborted: boolean };
+  /** Evaluates the geometry plans elsewhere (`--geometry-redis`); local when absent. */
+  readonly geometryRemote?: RemotePlans;
 }
 
 /** Runs the experiment; returns the report (also written to `config.out`). */
@@ -262,7 +264,16 @@ export const runExperiment = async (config: Config, options: RunOptions): Promis
     stopIf(signal, `in evaluation; ${saved}`);
     const geometryDir = join(checkpointDir(config.out), "geometry");
     await analysisSettings(config, geometryDir, geometryFields);
-    const geometry = await runGeometry(config, model, data, trained, geometryDir, progress, signal);
+    const geometry = await runGeometry(
+      config,
+      model,
+      data,
+      trained,
+      geometryDir,
+      progress,
+      signal,
+      options.geometryRemote,
+    );
     stopIf(signal, `after geometry; ${saved} with the geometry results`);
     let trajectory: TrajectoryResult | null = null;
     if (config.trajectoryGrid > 0) {

@@ -182,6 +182,9 @@ describe.skipIf(!haveRedis)("wider sweep / wider worker", () => {
     expect(
       (await runCli(["sweep", "--spec", spec, "--redis", redis.url, "--queue", queue])).code,
     ).toBe(0);
+    // A 10 s lock: short enough to see the SIGKILL within seconds, long enough that a live
+    // worker on a loaded 2-core machine (load 15 seen) is not falsely declared dead while it
+    // evaluates (with 3 s it was, and the job then ran twice: a counted duplicate).
     const flags = [
       "--redis",
       redis.url,
@@ -190,7 +193,7 @@ describe.skipIf(!haveRedis)("wider sweep / wider worker", () => {
       "--dir",
       work,
       "--lock-ms",
-      "3000",
+      "10000",
       "--stalled-ms",
       "1000",
     ];

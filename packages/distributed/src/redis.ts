@@ -1,10 +1,12 @@
 /**
  * Redis connections from a URL: `redis://[user[:password]@]host[:port][/db]` and `rediss://…`
- * (TLS, passed through to ioredis as `tls: { servername }`). The password is percent-decoded, so a
+ * (TLS, passed through to ioredis as `tls: { servername }`, no `servername` for an IP host; a
+ * private CA is trusted the Node way, `NODE_EXTRA_CA_CERTS=ca.pem`). The password is percent-decoded, so a
  * password with `@` or `:` is written `%40` / `%3A` in the URL.
  *
  * @module
  */
+import { isIP } from "node:net";
 import type { ConnectionOptions } from "bullmq";
 import type { RedisOptions } from "ioredis";
 import { Redis } from "ioredis";
@@ -48,7 +50,9 @@ export const redisOptions = (url: string): RedisOptions => {
   const options: RedisOptions = { host, port, db, maxRetriesPerRequest: null };
   if (u.username !== "") options.username = decodeURIComponent(u.username);
   if (u.password !== "") options.password = decodeURIComponent(u.password);
-  if (u.protocol === "rediss:") options.tls = { servername: host };
+  // SNI carries host names only (RFC 6066; Node warns on an IP): an IP host is checked against the
+  // certificate's IP addresses without it.
+  if (u.protocol === "rediss:") options.tls = isIP(host) === 0 ? { servername: host } : {};
   return options;
 };
 

@@ -150,6 +150,9 @@ describe("Redis URLs", () => {
     });
     expect(o.tls).toBeUndefined();
     expect(redisOptions("rediss://:pw@cache.example").tls).toEqual({ servername: "cache.example" });
+    // No SNI for an IP (RFC 6066; Node warns on it): the certificate's IP SAN is checked instead.
+    expect(redisOptions("rediss://10.0.0.5:6380").tls).toEqual({});
+    expect(redisOptions("rediss://[::1]:6380").tls).toEqual({});
     expect(redisOptions("redis://h").port).toBe(6379);
     expect(redisOptions("redis://h").maxRetriesPerRequest).toBeNull();
     expect(redisOptions("redis://[::1]:7000").host).toBe("::1");

@@ -5,7 +5,8 @@
  * @module
  */
 import { type ParseArgsConfig, parseArgs } from "node:util";
-import { DistributedError, isRedisError, redisOptions } from "@wider/distributed";
+import { connect, DistributedError, isRedisError, redisOptions } from "@wider/distributed";
+import type { Redis } from "ioredis";
 import { AppError } from "../AppError.js";
 
 /** Parsed flag values (strings, booleans, or lists for repeatable flags). */
@@ -54,18 +55,41 @@ export const positiveInt = (flag: string, value: unknown, fallback: number): num
   return n;
 };
 
-/** Runs `f`, turning a {@link DistributedError} into an {@link AppError} (exit 2, or 1 at run time). */
-export const asAppErrors = async <A>(f: () => Promise<A>): Promise<A> => {
+/**
+ * A fail-fast client for a command (see `connect`) that remembers the last connection error, so a
+ * refused TLS certificate or a closed port is named instead of only "max retries reached".
+ */
+export const cliConnect = (url: string): { client: Redis; lastError: () => Error | null } => {
+  const client = connect(url, { failFast: true });
+  let last: Error | null = null;
+  client.on("error", (e: Error) => {
+    last = e;
+  });
+  return { client, lastError: () => last };
+};
+
+/**
+ * Runs `f`, turning a {@link DistributedError} into an {@link AppError} (exit 2, or 1 at run time);
+ * a Redis failure names the last connection error `lastError` saw.
+ */
+export const asAppErrors = async <A>(
+  f: () => Promise<A>,
+  lastError: () => Error | null = () => null,
+): Promise<A> => {
   try {
     return await f();
   } catch (e) {
     if (e instanceof DistributedError)
       throw new AppError(e.message, e.kind === "missing" || e.kind === "io" ? 1 : 2);
-    if (isRedisError(e))
+    if (isRedisError(e)) {
+      const cause = lastError();
+      const why =
+        cause === null || cause === e ? "" : ` (connection: ${cause.message.split("\n")[0]})`;
       throw new AppError(
-        `Redis: ${e.message.split("\n")[0]}; check that redis-server runs at the --redis URL and that its password (redis://:PASSWORD@host:port) is right`,
+        `Redis: ${e.message.split("\n")[0]}${why}; check that redis-server runs at the --redis URL, that its password (redis://:PASSWORD@host:port) is right, and for rediss:// that its certificate is trusted (NODE_EXTRA_CA_CERTS=ca.pem)`,
         1,
       );
+    }
     throw e;
   }
 };

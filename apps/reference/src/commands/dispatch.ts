@@ -1,10 +1,11 @@
 /**
- * The distributed subcommands' entry: `wider sweep …` and `wider worker …` go to their commands;
+ * The distributed subcommands' entry: `wider sweep …`, `wider swap …` and `wider worker …` go to their commands;
  * anything else returns `null` and goes to the ordinary `main`.
  *
  * @module
  */
 import { AppError } from "../AppError.js";
+import { swapCommand } from "./swap.js";
 import { sweepCommand } from "./sweep.js";
 import { workerCommand } from "./worker.js";
 
@@ -20,6 +21,7 @@ const report = (e: unknown): number => {
 export const dispatchDistributed = (argv: readonly string[]): Promise<number> | null => {
   const [first, ...rest] = argv;
   if (first === "sweep") return sweepCommand(rest).catch(report);
+  if (first === "swap") return swapCommand(rest).catch(report);
   if (first === "worker") return workerCommand(rest).catch(report);
   return null;
 };

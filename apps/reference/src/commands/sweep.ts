@@ -14,7 +14,6 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
-  connect,
   decodeSweepSpec,
   expandSweep,
   jobStates,
@@ -31,7 +30,7 @@ import { AppError } from "../AppError.js";
 import { aggregate, SeedReport } from "../aggregate.js";
 import { writeAggregate } from "../aggregateReport.js";
 import { type Config, decodePartial, defaultConfig, resolveConfig } from "../config.js";
-import { asAppErrors, parseFlags, redisFlag, str } from "./common.js";
+import { asAppErrors, cliConnect, parseFlags, redisFlag, str } from "./common.js";
 
 const usage = [
   "wider sweep --spec sweep.json --redis URL [--queue NAME]",
@@ -78,8 +77,7 @@ export const sweepCommand = async (argv: readonly string[]): Promise<number> => 
   }
   const url = redisFlag("sweep", v.redis, usage);
   const queue = str(v.queue) ?? "wider";
-  const client = connect(url, { failFast: true });
-  client.on("error", () => {});
+  const { client, lastError } = cliConnect(url);
   try {
     return await asAppErrors(async () => {
       if (sub === null) return await submit(url, queue, client, str(v.spec));
@@ -98,7 +96,7 @@ export const sweepCommand = async (argv: readonly string[]): Promise<number> => 
         out,
         `wider sweep ${argv.join(" ").replace(url, redactUrl(url))}`,
       );
-    });
+    }, lastError);
   } finally {
     client.disconnect();
   }

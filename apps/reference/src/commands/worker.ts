@@ -1,7 +1,7 @@
 /**
  * `wider worker --redis URL --dir DIR [--concurrency N] [--read DIR]... [--queue NAME]`: takes
  * sweep jobs from Redis and runs each as an ordinary run (`runExperiment`) in `DIR/runs/<job
- * fingerprint>/`; when DIR is shared between machines, a job whose worker died resumes from its
+ * fingerprint>/`, the points of a run's geometry plans (`wider --geometry-redis`), and `wider swap`'s member jobs (`trainSwapMember`, in `DIR/swap/<id>/member-<m>`); when DIR is shared between machines, a job whose worker died resumes from its
  * checkpoint there. `--concurrency N` starts N worker processes (tfjs runs one model per process
  * well; wasm uses one thread each). A job's data directory must lie inside `--dir` or a `--read`.
  * First Ctrl-C / SIGTERM: finish the current job and stop; second: stop at the next step (the job
@@ -17,9 +17,11 @@ import { DistributedError, redactUrl, startWorker, workerDefaults } from "@wider
 import * as E from "fp-ts/lib/Either.js";
 import { AppError } from "../AppError.js";
 import { Config } from "../config.js";
+import { pointSetup } from "../distributedGeometry.js";
 import { makeProgress } from "../progress.js";
 import { checkpointDir, runExperiment } from "../run.js";
 import { seedConfig } from "../seeds.js";
+import { trainSwapMember } from "../swap.js";
 import { asAppErrors, parseFlags, positiveInt, redisFlag, str } from "./common.js";
 
 const usage =
@@ -64,14 +66,12 @@ export const workerCommand = async (argv: readonly string[]): Promise<number> =>
 
   const signal = { aborted: false };
   const progress = makeProgress(process.stdout, true);
+  const read = (Array.isArray(v.read) ? v.read : []).map((r) => resolve(String(r)));
   const handle = await asAppErrors(() =>
     startWorker({
       redis,
       queue,
-      dirs: {
-        work: dir,
-        read: (Array.isArray(v.read) ? v.read : []).map((r) => resolve(String(r))),
-      },
+      dirs: { work: dir, read },
       lockDurationMs,
       stalledIntervalMs,
       handlers: {
@@ -91,6 +91,19 @@ export const workerCommand = async (argv: readonly string[]): Promise<number> =>
           );
           const report = await runExperiment(config, { resume, force: !resume, progress, signal });
           return JSON.parse(JSON.stringify(report)) as unknown;
+        },
+        point: pointSetup([dir, ...read]),
+        swap: async (job, ctx) => {
+          progress.log(
+            `worker ${ctx.worker}: SWAP ${job.swapId} member ${job.member} (attempt ${ctx.attempt}) in ${ctx.outDir}`,
+          );
+          return trainSwapMember(job.task, {
+            member: job.member,
+            outDir: ctx.outDir,
+            confine: ctx.confine,
+            progress,
+            signal,
+          });
         },
       },
       onEvent: (e) =>

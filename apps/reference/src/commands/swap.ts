@@ -1,0 +1,446 @@
+/**
+ * `wider swap --redis URL --dir DIR --workers-jobs W [config flags]`: SWAP across machines.
+ * Phase 1 runs here (an ordinary run in `DIR/swap/<id>/phase1`, or a finished run named with
+ * `--from RUN`); phase 2 enqueues W member jobs (`submitSwap`) that `wider worker --dir DIR`
+ * processes take; phase 3 (here, once they are all in) averages their weights, re-estimates
+ * BatchNorm, evaluates and writes `swap.{json,md,html}` comparing SWAP with the run's own SGD and
+ * SWA at equal epochs per model. Running it again reuses every finished piece (the phase-1 run,
+ * stored member results).
+ *
+ * @module
+ */
+import { existsSync } from "node:fs";
+import { mkdir, readFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import {
+  averageSwap,
+  fingerprint,
+  jobStates,
+  readResults,
+  redactUrl,
+  submitSwap,
+  swapMemberDir,
+} from "@wider/distributed";
+import { disposeTrainingState, saveTrainingState } from "@wider/training";
+import { disposeWeights, type Json } from "@wider/weights";
+import * as E from "fp-ts/lib/Either.js";
+import * as t from "io-ts";
+import type { Redis } from "ioredis";
+import { AppError } from "../AppError.js";
+import { chooseBackend } from "../backend.js";
+import { loadCheckpoint, readCheckpointConfig } from "../checkpoint.js";
+import { configOf, parseCli } from "../cli.js";
+import type { Config } from "../config.js";
+import { lockOutDir, type OutLock } from "../lock.js";
+import { writeTextFilesAtomic } from "../outputDir.js";
+import { makeProgress } from "../progress.js";
+import { checkpointDir, hasCheckpoint, runExperiment } from "../run.js";
+import { evaluateSwap, type SwapEvaluation, type SwapSettings, swapTask } from "../swap.js";
+import { asAppErrors, cliConnect, positiveInt, redisFlag } from "./common.js";
+import { progressBar, sweepOutPlaceholder } from "./sweep.js";
+
+const usage =
+  "wider swap --redis URL --dir DIR --workers-jobs W [--swap-batch-size B] [--swap-lr-scale S] [--from RUN_DIR | config flags] [--report DIR] [--queue NAME] [--quiet]";
+
+/** The flags of `wider swap` itself (everything else goes to the run's config parser). */
+const ownFlags = [
+  "redis",
+  "dir",
+  "workers-jobs",
+  "swap-batch-size",
+  "swap-lr-scale",
+  "from",
+  "report",
+  "queue",
+] as const;
+type OwnFlag = (typeof ownFlags)[number];
+
+/** Splits `argv` into `wider swap`'s own flags and the run's config flags (`--x v` or `--x=v`). */
+export const splitSwapArgs = (
+  argv: readonly string[],
+): { own: Partial<Record<OwnFlag, string>>; rest: string[]; help: boolean; quiet: boolean } => {
+  const own: Partial<Record<OwnFlag, string>> = {};
+  const rest: string[] = [];
+  let help = false;
+  let quiet = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === "--help") help = true;
+    else if (a === "--quiet") quiet = true;
+    else if (a.startsWith("--")) {
+      const eq = a.indexOf("=");
+      const name = (eq < 0 ? a.slice(2) : a.slice(2, eq)) as OwnFlag;
+      if (ownFlags.includes(name)) {
+        const value = eq < 0 ? argv[++i] : a.slice(eq + 1);
+        if (value === undefined || (eq < 0 && value.startsWith("--")))
+          throw new AppError(`swap: --${name} needs a value; usage: ${usage}`);
+        own[name] = value;
+      } else rest.push(a);
+    } else rest.push(a);
+  }
+  return { own, rest, help, quiet };
+};
+
+/** A positive number flag. */
+const positiveNumber = (flag: string, value: string | undefined): number | undefined => {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!(n > 0) || !Number.isFinite(n))
+    throw new AppError(`${flag}: ${JSON.stringify(value)} is not allowed; expected a number > 0`);
+  return n;
+};
+
+const Scores = t.type({ accuracy: t.number, nll: t.number, brier: t.number, ece: t.number });
+const RunReportC = t.type({
+  results: t.type({ sgd: Scores, swa: Scores }),
+  seconds: t.record(t.string, t.number),
+});
+
+/** One method's row of the SWAP report. */
+export interface SwapRow {
+  readonly method: string;
+  readonly epochsPerModel: number;
+  readonly batchSize: string;
+  readonly accuracy: number;
+  readonly nll: number;
+  readonly brier: number;
+  readonly ece: number;
+}
+
+/** The SWAP report (`swap.json`). */
+export interface SwapReport {
+  readonly tool: "wider";
+  readonly kind: "swap";
+  readonly version: 1;
+  readonly createdAt: string;
+  readonly swapId: string;
+  readonly phase1: string;
+  readonly config: Config;
+  readonly members: number;
+  readonly memberBatchSize: number;
+  readonly lrScale: number;
+  readonly backend: string;
+  readonly rows: readonly SwapRow[];
+  readonly memberOutputs: readonly unknown[];
+  readonly seconds: { readonly phase1: number; readonly phase2: number; readonly phase3: number };
+  readonly notes: readonly string[];
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(2)}`;
+
+/** The report's Markdown. */
+export const swapMarkdown = (r: SwapReport): string =>
+  [
+    `# SWAP ${r.swapId}`,
+    "",
+    `${r.config.model} on ${r.config.dataset}, ${r.config.epochs} epochs per model; SWAP: ${r.members} members from the SGD state at epoch ${r.config.swaStart}, batch size ${r.memberBatchSize}, rate x ${r.lrScale}. Test split, ${r.backend} backend.`,
+    "",
+    "| method | epochs per model | batch size | test accuracy (%) | NLL | Brier | ECE |",
+    "|---|---|---|---|---|---|---|",
+    ...r.rows.map(
+      (x) =>
+        `| ${x.method} | ${x.epochsPerModel} | ${x.batchSize} | ${pct(x.accuracy)} | ${x.nll.toFixed(4)} | ${x.brier.toFixed(4)} | ${x.ece.toFixed(4)} |`,
+    ),
+    "",
+    `Wall seconds: phase 1 ${r.seconds.phase1.toFixed(1)}, phase 2 ${r.seconds.phase2.toFixed(1)} (waiting for the workers), phase 3 ${r.seconds.phase3.toFixed(1)}.`,
+    "",
+    ...r.notes.map((n) => `- ${n}`),
+    "",
+  ].join("\n");
+
+const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+/** The report's HTML: the same table. */
+export const swapHtml = (r: SwapReport): string =>
+  `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>SWAP ${esc(r.swapId)}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:right}td:first-child,th:first-child{text-align:left}</style>
+</head><body>
+<h1>SWAP ${esc(r.swapId)}</h1>
+<p>${esc(r.config.model)} on ${esc(r.config.dataset)}, ${r.config.epochs} epochs per model; ${r.members} members from the SGD state at epoch ${r.config.swaStart}, batch size ${r.memberBatchSize}, rate x ${r.lrScale}; ${esc(r.backend)} backend.</p>
+<table><thead><tr><th>method</th><th>epochs per model</th><th>batch size</th><th>test accuracy (%)</th><th>NLL</th><th>Brier</th><th>ECE</th></tr></thead><tbody>
+${r.rows
+  .map(
+    (x) =>
+      `<tr><td>${esc(x.method)}</td><td>${x.epochsPerModel}</td><td>${esc(x.batchSize)}</td><td>${pct(x.accuracy)}</td><td>${x.nll.toFixed(4)}</td><td>${x.brier.toFixed(4)}</td><td>${x.ece.toFixed(4)}</td></tr>`,
+  )
+  .join("\n")}
+</tbody></table>
+<ul>${r.notes.map((n) => `<li>${esc(n)}</li>`).join("")}</ul>
+</body></html>
+`;
+
+/** Mean and (sample) standard deviation. */
+const meanStd = (xs: readonly number[]): { mean: number; std: number } => {
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const std =
+    xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1));
+  return { mean, std };
+};
+
+/** Builds the rows: the run's SGD and SWA, SWAP, and the members' mean. */
+export const swapRows = (
+  config: Config,
+  run: t.TypeOf<typeof RunReportC>,
+  ev: SwapEvaluation,
+  memberBatchSize: number,
+): SwapRow[] => {
+  const row = (method: string, batch: string, s: t.TypeOf<typeof Scores>): SwapRow => ({
+    method,
+    epochsPerModel: config.epochs,
+    batchSize: batch,
+    accuracy: s.accuracy,
+    nll: s.nll,
+    brier: s.brier,
+    ece: s.ece,
+  });
+  const b = String(config.batchSize);
+  const mixed = `${config.batchSize} to epoch ${config.swaStart}, then ${memberBatchSize}`;
+  const m = (k: keyof t.TypeOf<typeof Scores>) => meanStd(ev.members.map((x) => x[k])).mean;
+  return [
+    row("SGD", b, run.results.sgd),
+    row("SWA", b, run.results.swa),
+    row(`SWAP (${ev.members.length} members averaged)`, mixed, ev.swap),
+    row("SWAP member (mean of members)", mixed, {
+      accuracy: m("accuracy"),
+      nll: m("nll"),
+      brier: m("brier"),
+      ece: m("ece"),
+    }),
+  ];
+};
+
+/** Runs `wider swap …`; resolves to the exit code. */
+export const swapCommand = async (argv: readonly string[]): Promise<number> => {
+  const { own, rest, help, quiet } = splitSwapArgs(argv);
+  if (help) {
+    process.stdout.write(
+      `usage: ${usage}\n(config flags as for a run: see wider --help; phase 1 is that run)\n`,
+    );
+    return 0;
+  }
+  const url = redisFlag("swap", own.redis, usage);
+  if (own.dir === undefined || own.dir === "")
+    throw new AppError(
+      `swap: --dir DIR is required (the directory shared with the workers: give them the same --dir); usage: ${usage}`,
+    );
+  const dir = resolve(own.dir);
+  if (own["workers-jobs"] === undefined)
+    throw new AppError(
+      `swap: --workers-jobs W is required (the number of SWAP members); usage: ${usage}`,
+    );
+  const members = positiveInt("--workers-jobs", own["workers-jobs"], 1);
+  const queue = own.queue ?? "wider";
+  let config: Config;
+  let phase1: string;
+  if (own.from !== undefined) {
+    if (rest.length > 0)
+      throw new AppError(
+        `swap: --from ${own.from} reuses a finished run with its own configuration; drop the config flags (${rest.join(" ")})`,
+      );
+    phase1 = resolve(own.from);
+    if (!hasCheckpoint(phase1))
+      throw new AppError(
+        `swap: --from ${phase1} holds no run checkpoint; name a finished wider run`,
+      );
+    config = await readCheckpointConfig(checkpointDir(phase1));
+  } else {
+    const cli = parseCli(rest);
+    if (cli.resume || cli.force || cli.seeds !== null)
+      throw new AppError(
+        "swap: --resume, --force and --seeds do not apply; rerunning wider swap reuses what is finished",
+      );
+    config = await configOf(cli);
+    phase1 = "";
+  }
+  const memberBatchSize = positiveInt(
+    "--swap-batch-size",
+    own["swap-batch-size"],
+    Math.max(1, Math.floor(config.batchSize / 4)),
+  );
+  const settings: SwapSettings = {
+    members,
+    batchSize: memberBatchSize,
+    lrScale:
+      positiveNumber("--swap-lr-scale", own["swap-lr-scale"]) ?? memberBatchSize / config.batchSize,
+  };
+  const swapId = `swap-${fingerprint({
+    config: { ...config, out: sweepOutPlaceholder },
+    phase1: own.from === undefined ? null : phase1,
+    ...settings,
+  }).slice(0, 16)}`;
+  const home = join(dir, "swap", swapId);
+  if (phase1 === "") phase1 = join(home, "phase1");
+  const reportDir = resolve(own.report ?? home);
+  config = { ...config, out: phase1 };
+  const progress = makeProgress(process.stdout, quiet);
+  const signal = { aborted: false };
+  const onSignal = () => {
+    signal.aborted = true;
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const { client, lastError } = cliConnect(url);
+  let lock: OutLock | undefined;
+  try {
+    return await asAppErrors(async () => {
+      await client.ping();
+      // One wider swap at a time per SWAP id on this shared directory (phase 1 writes there).
+      await mkdir(home, { recursive: true });
+      lock = await lockOutDir(home, () => {
+        signal.aborted = true;
+      });
+      progress.log(
+        `swap ${swapId}: ${members} members, Redis ${redactUrl(url)} queue ${queue}, shared directory ${dir}`,
+      );
+      // Phase 1: the run (reused when finished).
+      const t1 = Date.now();
+      const reportFile = join(phase1, "report.json");
+      if (!existsSync(reportFile)) {
+        if (own.from !== undefined)
+          throw new AppError(
+            `swap: --from ${phase1} has no report.json; finish it with wider --resume --out ${phase1}`,
+          );
+        await mkdir(phase1, { recursive: true });
+        progress.log(`phase 1: the run in ${phase1}`);
+        await runExperiment(config, {
+          resume: hasCheckpoint(phase1),
+          force: false,
+          progress,
+          signal,
+        });
+      } else progress.log(`phase 1: reusing the finished run in ${phase1}`);
+      const runReport = RunReportC.decode(JSON.parse(await readFile(reportFile, "utf8")));
+      if (E.isLeft(runReport))
+        throw new AppError(`swap: ${reportFile} is not a wider run report of this version`, 1);
+      const seconds1 = (Date.now() - t1) / 1000;
+      // Phase 2: the start state, the members.
+      const t2 = Date.now();
+      const statePath = join("swap", swapId, "start-state");
+      // The run's backend (phase 1 chose it unless it was reused) before any tensor is made.
+      await chooseBackend(config.backend);
+      const ck = await loadCheckpoint(checkpointDir(phase1));
+      let fps: string[];
+      try {
+        const pretrained = ck.states.pretrained;
+        if (pretrained === undefined || ck.state.track !== "done")
+          throw new AppError(
+            `swap: the run in ${phase1} has no finished pretrained point; finish it first`,
+            1,
+          );
+        if (!existsSync(join(dir, statePath, "manifest.json"))) {
+          const saved = await saveTrainingState(join(dir, statePath), pretrained, { swapId });
+          if (E.isLeft(saved))
+            throw new AppError(`swap: cannot save the start state: ${saved.left.message}`, 1);
+        }
+        const { summary, jobs } = await submitSwap({
+          redis: url,
+          queue,
+          client,
+          sharedDir: dir,
+          swapId,
+          start: pretrained.weights,
+          members,
+          // The task is built from JSON values (the config is JSON-round-tripped in swapTask).
+          task: (m) =>
+            swapTask(config, settings, statePath, m) as unknown as Readonly<Record<string, Json>>,
+        });
+        fps = jobs.map((j) => j.fingerprint);
+        progress.log(
+          `phase 2: ${members} member jobs: ${summary.added} added, ${summary.done} done already, ${summary.present} queued or running, ${summary.retried} failed ones retried; start wider worker --redis URL --dir ${dir}`,
+        );
+      } finally {
+        for (const s of Object.values(ck.states)) disposeTrainingState(s);
+        for (const g of Object.values(ck.groups)) disposeWeights(g);
+      }
+      await waitMembers(url, queue, client, fps, progress, signal);
+      const seconds2 = (Date.now() - t2) / 1000;
+      // Phase 3: average, BatchNorm, evaluate, report.
+      const t3 = Date.now();
+      progress.log("phase 3: averaging the members, re-estimating BatchNorm, evaluating");
+      const { mean, outputs } = await averageSwap(client, queue, dir, swapId);
+      let ev: SwapEvaluation;
+      try {
+        ev = await evaluateSwap(
+          config,
+          mean,
+          Array.from({ length: members }, (_, m) => join(dir, swapMemberDir(swapId, m))),
+        );
+      } finally {
+        disposeWeights(mean);
+      }
+      const report: SwapReport = {
+        tool: "wider",
+        kind: "swap",
+        version: 1,
+        createdAt: new Date().toISOString(),
+        swapId,
+        phase1,
+        config,
+        members,
+        memberBatchSize,
+        lrScale: settings.lrScale,
+        backend: ev.backend,
+        rows: swapRows(config, runReport.right, ev, memberBatchSize),
+        memberOutputs: outputs,
+        seconds: { phase1: seconds1, phase2: seconds2, phase3: (Date.now() - t3) / 1000 },
+        notes: [
+          `Equal epochs per model: SGD trains ${config.epochs} epochs; SWA and each SWAP member share the first ${config.swaStart} (the run's SGD to its pretrained point), then SWA averages along one trajectory and each SWAP member trains epochs ${config.swaStart}..${config.epochs} on its own data order.`,
+          `SWAP members continue from the pretrained state's weights and momentum; their rate is the run's SGD rate at the same point of the epoch times ${settings.lrScale}; their data order of epoch e is seeded by (deriveSeed(dataSeed, 1000003 + m), e) over the run's training images.`,
+          "The average is BatchNorm re-estimated on one pass of the training data (as the run's SWA); members are scored with their own BatchNorm statistics.",
+          `SWAP costs ${members} x ${config.epochs - config.swaStart} epochs of phase-2 compute in all, spread over the workers.`,
+        ],
+      };
+      await mkdir(reportDir, { recursive: true });
+      await writeTextFilesAtomic([
+        [join(reportDir, "swap.json"), `${JSON.stringify(report, null, 2)}\n`],
+        [join(reportDir, "swap.md"), swapMarkdown(report)],
+        [join(reportDir, "swap.html"), swapHtml(report)],
+      ]);
+      process.stdout.write(
+        `${swapMarkdown(report)}\nwritten: ${join(reportDir, "swap.{json,md,html}")}\n`,
+      );
+      return 0;
+    }, lastError);
+  } finally {
+    await lock?.release();
+    client.disconnect();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+};
+
+/** Waits for every member's result (a progress bar); a failed member is an error naming it. */
+const waitMembers = async (
+  url: string,
+  queue: string,
+  client: Redis,
+  fps: readonly string[],
+  progress: ReturnType<typeof makeProgress>,
+  signal: { readonly aborted: boolean },
+): Promise<void> => {
+  let last = "";
+  for (;;) {
+    const done = (await readResults(client, queue, fps)).size;
+    if (done === fps.length) {
+      progress.log(`phase 2: ${progressBar(done, fps.length)} members done`);
+      return;
+    }
+    const states = await jobStates(url, queue, client, fps);
+    const failed = [...states.entries()].filter(([, s]) => s.state === "failed");
+    if (failed.length > 0)
+      throw new AppError(
+        `swap: ${failed.length} member jobs failed (${failed[0]?.[1].error ?? "?"}); fix the cause and run wider swap again (failed members are retried)`,
+        1,
+      );
+    const line = `phase 2: ${progressBar(done, fps.length)} members done`;
+    if (line !== last) progress.log(line);
+    last = line;
+    if (signal.aborted)
+      throw new AppError(
+        "swap: stopped while waiting; the members go on in the workers; run the same wider swap again to collect them",
+        130,
+      );
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+};
