@@ -75,12 +75,7 @@ describe("the lowest supported tfjs", () => {
         "io-ts@^2.2.20",
         ...tarballs,
       ],
-      {
-        cwd: app,
-        encoding: "utf8",
-        timeout: 150_000,
-        env: { ...process.env, npm_config_workspaces: "" },
-      },
+      { cwd: app, encoding: "utf8", timeout: 150_000 },
     );
     expect(
       install.status,
