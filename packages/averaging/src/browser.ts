@@ -14,6 +14,7 @@ export * from "./custom.js";
 export * from "./ema.js";
 export * from "./learningRate.js";
 export * from "./policy.js";
+export * from "./sameTfjs.js";
 export * from "./swa.js";
 export * from "./swaCallback.js";
 export * from "./withWeights.js";

@@ -7,6 +7,7 @@ import * as tfl from "@tensorflow/tfjs-layers";
 import { fromModel, type Include } from "@wider/weights";
 import { type Averager, type AveragerState, disposeState } from "./Averager.js";
 import type { Policy } from "./policy.js";
+import { assertOwnCallback, assertOwnLayersModel } from "./sameTfjs.js";
 
 /** Options of {@link AveragingCallback}. */
 export interface AveragingCallbackOptions {
@@ -49,7 +50,19 @@ export class AveragingCallback extends tfl.Callback {
     this.step = options.initialStep ?? 0;
   }
 
+  /** Fails early, with the fix, when the model comes from another tfjs-layers copy. */
+  override async onTrainBegin(): Promise<void> {
+    assertOwnCallback(this, AveragingCallback, "AveragingCallback");
+  }
+
+  /** Sets the model; refuses one from another copy of @tensorflow/tfjs-layers. */
+  override setModel(model: tfl.LayersModel): void {
+    assertOwnLayersModel(model, "AveragingCallback");
+    super.setModel(model);
+  }
+
   override async onBatchEnd(): Promise<void> {
+    assertOwnCallback(this, AveragingCallback, "AveragingCallback");
     if (this.policy(this.step)) {
       const w = fromModel(this.model, { include: this.include });
       try {

@@ -7,6 +7,7 @@ import type * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import type { Schedule } from "@wider/schedules";
 import * as E from "fp-ts/lib/Either.js";
+import { assertOwnCallback, assertOwnLayersModel } from "./sameTfjs.js";
 
 /** Why a learning rate could not be set. */
 export interface LearningRateError {
@@ -87,12 +88,25 @@ export class LearningRateCallback extends tfl.Callback {
     this.step = options.initialStep ?? 0;
   }
 
+  /** Fails early, with the fix, when the model comes from another tfjs-layers copy. */
+  override async onTrainBegin(): Promise<void> {
+    assertOwnCallback(this, LearningRateCallback, "LearningRateCallback");
+  }
+
+  /** Sets the model; refuses one from another copy of @tensorflow/tfjs-layers. */
+  override setModel(model: tfl.LayersModel): void {
+    assertOwnLayersModel(model, "LearningRateCallback");
+    super.setModel(model);
+  }
+
   override async onBatchBegin(): Promise<void> {
+    assertOwnCallback(this, LearningRateCallback, "LearningRateCallback");
     const r = setLearningRate(this.model.optimizer, this.schedule(this.step));
     if (E.isLeft(r)) throw new Error(`LearningRateCallback: ${r.left.message}`);
   }
 
   override async onBatchEnd(): Promise<void> {
+    assertOwnCallback(this, LearningRateCallback, "LearningRateCallback");
     this.step++;
   }
 }

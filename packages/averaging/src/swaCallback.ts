@@ -22,6 +22,7 @@ import {
 } from "./Averager.js";
 import { setLearningRate } from "./learningRate.js";
 import { atCycleEnds, type Policy } from "./policy.js";
+import { assertOwnCallback, assertOwnLayersModel } from "./sameTfjs.js";
 import { swa } from "./swa.js";
 
 // -------------------------------------------------------------------------------------
@@ -170,7 +171,19 @@ export class SwaCallback extends tfl.Callback {
     return this.made;
   }
 
+  /** Fails early, with the fix, when the model comes from another tfjs-layers copy. */
+  override async onTrainBegin(): Promise<void> {
+    assertOwnCallback(this, SwaCallback, "SwaCallback");
+  }
+
+  /** Sets the model; refuses one from another copy of @tensorflow/tfjs-layers. */
+  override setModel(model: tfl.LayersModel): void {
+    assertOwnLayersModel(model, "SwaCallback");
+    super.setModel(model);
+  }
+
   override async onBatchBegin(): Promise<void> {
+    assertOwnCallback(this, SwaCallback, "SwaCallback");
     const rate = this.schedule(this.step);
     const set = setLearningRate(this.model.optimizer, rate);
     if (E.isLeft(set)) throw new Error(`swaCallback: ${set.left.message}`);
@@ -178,6 +191,7 @@ export class SwaCallback extends tfl.Callback {
   }
 
   override async onBatchEnd(): Promise<void> {
+    assertOwnCallback(this, SwaCallback, "SwaCallback");
     const step = this.step;
     if (step >= this.start && this.collectAt(step - this.start)) {
       const w = fromModel(this.model, { include: this.include });

@@ -20,5 +20,11 @@ export {
   selectBackend,
   tryBackend,
 } from "./selectBackend.js";
+export {
+  assertSupportedTfjs,
+  type InstalledTfjsVersions,
+  installedTfjsVersions,
+  requiredTfjsVersion,
+} from "./versions.js";
 export { wasmHeapBytes } from "./wasmHeap.js";
 export { initWasmTraining, type WasmTrainingOptions } from "./wasmTraining.js";

@@ -26,6 +26,7 @@ import {
 } from "./runningMean.js";
 import { untransposedFusedMatMul } from "./transposedMatMul.js";
 import { unsortedSegmentSumConfig } from "./unsortedSegmentSum.js";
+import { assertSupportedTfjs } from "./versions.js";
 import { rememberOriginal } from "./wasmKernelCall.js";
 import { batchMatMul } from "./xnnMatMul.js";
 
@@ -149,7 +150,9 @@ let registered = false;
 
 /**
  * Registers (or replaces) the training kernels listed in `wasmTrainingKernels` on the
- * `wasm` backend. Idempotent; call it before `tf.setBackend("wasm")`.
+ * `wasm` backend. Idempotent; call it before `tf.setBackend("wasm")`. Throws, naming the
+ * installed and required versions, unless @tensorflow/tfjs-core and
+ * @tensorflow/tfjs-backend-wasm are both exactly 4.22.0 (the kernels use the backend's internals).
  *
  * @example
  * registerWasmTrainingKernels();
@@ -158,6 +161,7 @@ let registered = false;
  */
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
+  assertSupportedTfjs();
   wrapOriginal("BatchMatMul", batchMatMul);
   wrapOriginal("_FusedMatMul", untransposedFusedMatMul());
   for (const config of [sumConfig, identityConfig, castConfig]) {

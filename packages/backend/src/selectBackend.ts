@@ -83,7 +83,8 @@ const defaultImport = (specifier: string): Promise<unknown> => import(specifier)
 /**
  * "not installed" when the module itself cannot be resolved; otherwise the first line of
  * the load error (a package that is present but broken, e.g. its native binding missing
- * because its install script did not run, is not "not installed").
+ * because its install script did not run, is not "not installed"). Node's and Vite's "cannot
+ * resolve" errors both count as not installed.
  */
 function describe(error: unknown, specifier: string): string {
   if (error instanceof Error) {
@@ -92,7 +93,10 @@ function describe(error: unknown, specifier: string): string {
     const missing =
       (code === "ERR_MODULE_NOT_FOUND" ||
         code === "MODULE_NOT_FOUND" ||
-        /Cannot find (module|package)/.test(first)) &&
+        /Cannot find (module|package)/.test(first) ||
+        // Vite (and so vitest) replaces a declared but absent optional peer with a module that
+        // throws this, instead of Node's ERR_MODULE_NOT_FOUND.
+        /^Could not resolve "[^"]+" imported by "[^"]+"/.test(first)) &&
       (first.includes(`'${specifier}'`) || first.includes(`"${specifier}"`));
     return missing ? "not installed" : `failed to load: ${first}`;
   }

@@ -4,6 +4,7 @@
  * @module snapshotCallback
  */
 import * as tfl from "@tensorflow/tfjs-layers";
+import { assertOwnCallback, assertOwnLayersModel } from "@wider/averaging";
 import { disposeWeights, fromModel, type Include } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import type { SnapshotCollector, SnapshotState } from "./snapshots.js";
@@ -49,7 +50,19 @@ export class SnapshotCallback extends tfl.Callback {
     this.step = options.initialStep ?? 0;
   }
 
+  /** Fails early, with the fix, when the model comes from another tfjs-layers copy. */
+  override async onTrainBegin(): Promise<void> {
+    assertOwnCallback(this, SnapshotCallback, "SnapshotCallback");
+  }
+
+  /** Sets the model; refuses one from another copy of @tensorflow/tfjs-layers. */
+  override setModel(model: tfl.LayersModel): void {
+    assertOwnLayersModel(model, "SnapshotCallback");
+    super.setModel(model);
+  }
+
   override async onBatchEnd(): Promise<void> {
+    assertOwnCallback(this, SnapshotCallback, "SnapshotCallback");
     const step = this.step++;
     if (!this.collector.policy(step)) return;
     const w = fromModel(this.model, { include: this.include });

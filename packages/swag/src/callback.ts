@@ -7,6 +7,7 @@
 
 import * as tfl from "@tensorflow/tfjs-layers";
 import type { Policy } from "@wider/averaging";
+import { assertOwnCallback, assertOwnLayersModel } from "@wider/averaging";
 import { disposeWeights, fromModel, type Include } from "@wider/weights";
 import { disposeSwagState, type Swag, type SwagState } from "./SwagState.js";
 
@@ -50,7 +51,19 @@ export class SwagCallback extends tfl.Callback {
     this.step = options.initialStep ?? 0;
   }
 
+  /** Fails early, with the fix, when the model comes from another tfjs-layers copy. */
+  override async onTrainBegin(): Promise<void> {
+    assertOwnCallback(this, SwagCallback, "SwagCallback");
+  }
+
+  /** Sets the model; refuses one from another copy of @tensorflow/tfjs-layers. */
+  override setModel(model: tfl.LayersModel): void {
+    assertOwnLayersModel(model, "SwagCallback");
+    super.setModel(model);
+  }
+
   override async onBatchEnd(): Promise<void> {
+    assertOwnCallback(this, SwagCallback, "SwagCallback");
     if (this.policy(this.step)) {
       const w = fromModel(this.model, { include: this.include });
       try {
