@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { connect } from "@wider/distributed";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, start, tempDir } from "./helpers.js";
-import { haveRedis, startRedis, type TestRedis } from "./redis.js";
+import { haveRedis, startRedis, type TestRedis } from "@wider/distributed/testing";
 
 const tiny = [
   "--train-subset",

@@ -20,7 +20,7 @@ import { predictProbabilities } from "../src/evaluate.js";
 import { buildAppModel } from "../src/models.js";
 import { memberDataSeed, SwapMemberOutput, SwapTask } from "../src/swap.js";
 import { runCli, start, tempDir } from "./helpers.js";
-import { haveRedis, startRedis, type TestRedis } from "./redis.js";
+import { haveRedis, startRedis, type TestRedis } from "@wider/distributed/testing";
 
 const tiny = [
   "--train-subset",

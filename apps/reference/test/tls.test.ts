@@ -12,7 +12,7 @@ import { readResults, readSweep, redisOptions } from "@wider/distributed";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bin, tempDir } from "./helpers.js";
-import { freePort, haveRedis, redisServer } from "./redis.js";
+import { freePort, haveRedis, redisServer } from "@wider/distributed/testing";
 
 const openssl = "/usr/bin/openssl";
 /** Whether this redis-server was built with TLS (`--tls-port` is then a known option). */

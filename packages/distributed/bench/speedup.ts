@@ -18,7 +18,7 @@ import { disposeWeights, fromModel } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import { collectPlan, connect, publishPlan, readResults, readSweep } from "../src/index.js";
 import { bnModel } from "../test/planeSetup.js";
-import { startRedis } from "../test/redis.js";
+import { startRedis } from "../src/testing.js";
 import { spawnWorker, waitFor } from "../test/workers.js";
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -20,7 +20,7 @@ import { assignToModel, disposeWeights, fromModel, type Weights } from "@wider/w
 import * as E from "fp-ts/lib/Either.js";
 import { averageSwap, connect, readResults, submitSwap } from "../src/index.js";
 import { bnModel } from "../test/planeSetup.js";
-import { startRedis } from "../test/redis.js";
+import { startRedis } from "../src/testing.js";
 import { task, train } from "../test/swapTrainer.js";
 import { spawnWorker, waitFor } from "../test/workers.js";
 

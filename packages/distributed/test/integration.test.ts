@@ -29,8 +29,8 @@ import {
   startWorker,
   submitSweep,
 } from "../src/index.js";
+import { haveRedis, startRedis, type TestRedis } from "../src/testing.js";
 import { bnModel, evaluator, pointSetup } from "./planeSetup.js";
-import { haveRedis, startRedis, type TestRedis } from "./redis.js";
 import { spawnWorker, type WorkerProcess, waitFor } from "./workers.js";
 
 const tempDir = (p: string) => mkdtempSync(join(tmpdir(), p));

@@ -19,8 +19,8 @@ import {
   submitSwap,
   swapMemberDir,
 } from "../src/index.js";
+import { haveRedis, startRedis, type TestRedis } from "../src/testing.js";
 import { bnModel } from "./planeSetup.js";
-import { haveRedis, startRedis, type TestRedis } from "./redis.js";
 import { swapHandler, task, train } from "./swapTrainer.js";
 import { waitFor } from "./workers.js";
 

@@ -1,7 +1,9 @@
 /**
- * (A copy of packages/distributed/test/redis.ts: test helpers are not part of the package API.)
- * A real `redis-server` for the tests (Debian's `/usr/bin/redis-server`): a free loopback port, a
- * temporary directory, optional password and append-only persistence; stopped by the test.
+ * `@wider/distributed/testing`: a real `redis-server` for tests (Debian's `/usr/bin/redis-server`,
+ * or any `redis-server` at that path): a free loopback port, a temporary directory, optional
+ * password and append-only persistence; stopped by the test. Node only; not for production.
+ *
+ * @module
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
