@@ -17,8 +17,8 @@ import { disposePlan, planeThrough } from "@wider/geometry";
 import { disposeWeights, fromModel } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import { collectPlan, connect, publishPlan, readResults, readSweep } from "../src/index.js";
-import { bnModel } from "../test/planeSetup.js";
 import { startRedis } from "../src/testing.js";
+import { bnModel } from "../test/planeSetup.js";
 import { spawnWorker, waitFor } from "../test/workers.js";
 
 const here = dirname(fileURLToPath(import.meta.url));

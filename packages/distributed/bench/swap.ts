@@ -19,8 +19,8 @@ import { evaluateClassifier } from "@wider/geometry";
 import { assignToModel, disposeWeights, fromModel, type Weights } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import { averageSwap, connect, readResults, submitSwap } from "../src/index.js";
-import { bnModel } from "../test/planeSetup.js";
 import { startRedis } from "../src/testing.js";
+import { bnModel } from "../test/planeSetup.js";
 import { task, train } from "../test/swapTrainer.js";
 import { spawnWorker, waitFor } from "../test/workers.js";
 
