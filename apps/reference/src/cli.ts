@@ -13,17 +13,9 @@ import { redisOptions } from "@wider/distributed";
 import * as E from "fp-ts/lib/Either.js";
 import { AppError, Interrupted } from "./AppError.js";
 import { readCheckpointConfig } from "./checkpoint.js";
-import {
-  analysisFields,
-  type Config,
-  type ConfigFile,
-  configFields,
-  decodePartial,
-  defaultConfig,
-  flagOf,
-  resolveConfig,
-  trainingDifferences,
-} from "./config.js";
+import { type Config, type ConfigFile, configFields, defaultConfig } from "./config.js";
+import { decodePartial, flagOf, resolveConfig } from "./configDecode.js";
+import { analysisFields, trainingDifferences } from "./configFields.js";
 import { remoteGeometry } from "./distributedGeometry.js";
 import { lockOutDir, type OutLock } from "./lock.js";
 import { ensureOutDir, removeCreated } from "./outputDir.js";

@@ -43,7 +43,7 @@ import {
   type TrainState,
   tracks,
 } from "./checkpoint.js";
-import { trainingDifferences } from "./config.js";
+import { trainingDifferences } from "./configFields.js";
 import type { AppDataset } from "./dataset.js";
 import { hasBatchNorm } from "./models.js";
 import type { Progress } from "./progress.js";

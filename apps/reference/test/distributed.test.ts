@@ -7,12 +7,12 @@
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect, readDuplicates, readResults, readSweep } from "@wider/distributed";
+import { haveRedis, startRedis, type TestRedis } from "@wider/distributed/testing";
 import * as E from "fp-ts/lib/Either.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SeedReport } from "../src/aggregate.js";
 import { configDirName, progressBar, resolveSweepConfig } from "../src/commands/sweep.js";
 import { runCli, start, tempDir } from "./helpers.js";
-import { haveRedis, startRedis, type TestRedis } from "@wider/distributed/testing";
 
 /** Tiny runs: MLP, 256 images, 2 epochs, no geometry beyond one 3-point segment, no trajectory analysis. */
 const tinyBase = {

@@ -7,9 +7,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect } from "@wider/distributed";
+import { haveRedis, startRedis, type TestRedis } from "@wider/distributed/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, start, tempDir } from "./helpers.js";
-import { haveRedis, startRedis, type TestRedis } from "@wider/distributed/testing";
 
 const tiny = [
   "--train-subset",

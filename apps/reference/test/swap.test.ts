@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { connect, readDuplicates, readResults, swapMemberDir } from "@wider/distributed";
+import { haveRedis, startRedis, type TestRedis } from "@wider/distributed/testing";
 import { assignToModel, loadWeights } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,7 +21,6 @@ import { predictProbabilities } from "../src/evaluate.js";
 import { buildAppModel } from "../src/models.js";
 import { memberDataSeed, SwapMemberOutput, SwapTask } from "../src/swap.js";
 import { runCli, start, tempDir } from "./helpers.js";
-import { haveRedis, startRedis, type TestRedis } from "@wider/distributed/testing";
 
 const tiny = [
   "--train-subset",

@@ -9,10 +9,10 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readResults, readSweep, redisOptions } from "@wider/distributed";
+import { freePort, haveRedis, redisServer } from "@wider/distributed/testing";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bin, tempDir } from "./helpers.js";
-import { freePort, haveRedis, redisServer } from "@wider/distributed/testing";
 
 const openssl = "/usr/bin/openssl";
 /** Whether this redis-server was built with TLS (`--tls-port` is then a known option). */
