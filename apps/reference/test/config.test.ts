@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import * as E from "fp-ts/lib/Either.js";
 import { describe, expect, it } from "vitest";
-import { configOf, parseCli } from "../src/cli.js";
+import { configOf, parseCli } from "../src/cliArgs.js";
 import { defaultConfig } from "../src/config.js";
 import { decodePartial, flagOf, resolveConfig } from "../src/configDecode.js";
 

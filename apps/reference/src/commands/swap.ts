@@ -28,7 +28,7 @@ import type { Redis } from "ioredis";
 import { AppError } from "../AppError.js";
 import { chooseBackend } from "../backend.js";
 import { loadCheckpoint, readCheckpointConfig } from "../checkpoint.js";
-import { configOf, parseCli } from "../cli.js";
+import { configOf, parseCli } from "../cliArgs.js";
 import type { Config } from "../config.js";
 import { lockOutDir, type OutLock } from "../lock.js";
 import { writeTextFilesAtomic } from "../outputDir.js";
