@@ -13,7 +13,8 @@ import { remoteGeometry } from "./distributedGeometry.js";
 import { lockOutDir, type OutLock } from "./lock.js";
 import { ensureOutDir, removeCreated } from "./outputDir.js";
 import { makeProgress } from "./progress.js";
-import { hasCheckpoint, noCheckpoint, runExperiment } from "./run.js";
+import { runExperiment } from "./run.js";
+import { hasCheckpoint, noCheckpoint } from "./runChecks.js";
 import { runSeeds } from "./seeds.js";
 
 const fmt = (x: number): string => `${(100 * x).toFixed(2)}%`;

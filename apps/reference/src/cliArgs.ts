@@ -15,7 +15,7 @@ import { readCheckpointConfig } from "./checkpoint.js";
 import { type Config, type ConfigFile, configFields, defaultConfig } from "./config.js";
 import { decodePartial, flagOf, resolveConfig } from "./configDecode.js";
 import { analysisFields, trainingDifferences } from "./configFields.js";
-import { checkpointDir, hasCheckpoint, noCheckpoint } from "./run.js";
+import { checkpointDir, hasCheckpoint, noCheckpoint } from "./runChecks.js";
 import { parseSeeds, readSeedsConfig } from "./seeds.js";
 
 const numericFields = new Set<string>(
