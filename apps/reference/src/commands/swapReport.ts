@@ -6,7 +6,7 @@
  */
 import * as t from "io-ts";
 import type { Config } from "../config.js";
-import type { SwapEvaluation } from "../swap.js";
+import type { SwapEvaluation } from "../swapEvaluate.js";
 
 const Scores = t.type({ accuracy: t.number, nll: t.number, brier: t.number, ece: t.number });
 /** The parts of a phase-1 run's `report.json` that `wider swap` reads. */
