@@ -25,7 +25,8 @@ import {
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import { AppError } from "./AppError.js";
-import { Config, withAddedFields } from "./config.js";
+import { Config } from "./config.js";
+import { withAddedFields } from "./configFields.js";
 
 /** The training tracks, in the order they run. */
 export const tracks = ["sgd", "swa", "fge"] as const;

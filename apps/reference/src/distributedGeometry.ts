@@ -23,7 +23,7 @@ import { AppError, Interrupted } from "./AppError.js";
 import { chooseBackend } from "./backend.js";
 import { Config } from "./config.js";
 import { loadAppDataset } from "./dataset.js";
-import { geometryEvaluator, type RemotePlans } from "./geometry.js";
+import { geometryEvaluator, type RemotePlans } from "./geometryEval.js";
 import { buildAppModel } from "./models.js";
 
 /** What a point job names: the run's configuration (its `out` is not used). */

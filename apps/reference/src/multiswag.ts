@@ -19,7 +19,7 @@ import type { Config } from "./config.js";
 import { loadAppDataset, ranges } from "./dataset.js";
 import { type MethodScores, scoreSwag } from "./evaluate.js";
 import { buildAppModel, hasBatchNorm } from "./models.js";
-import { checkpointDir } from "./run.js";
+import { checkpointDir } from "./runChecks.js";
 import { swagFromGroups } from "./swagGroups.js";
 
 /** `multiswag.json`: MultiSWAG's scores over the seeds' SWAG states. */

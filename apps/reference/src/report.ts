@@ -3,6 +3,7 @@
  * self-contained page (inline CSS, inline SVG plots rendered by Vega-Lite in Node; no script, no
  * server, no network) with training curves, learning-rate schedules, the SGD/SWA/FGE table,
  * rays, the segment and the plane. Both are written atomically (temp file + rename; a failed write leaves no temp file).
+ * The plots' Vega-Lite specs are in `reportSpecs.ts`.
  *
  * @module
  */
@@ -16,12 +17,12 @@ import {
   type WidthSummary,
 } from "@wider/geometry";
 import { reliabilityDiagramSvg } from "@wider/swag";
-import type { TopLevelSpec } from "vega-lite";
 import type { BackendInfo } from "./backend.js";
 import type { Config } from "./config.js";
-import type { Evaluation, MethodScores } from "./evaluate.js";
+import type { Evaluation } from "./evaluate.js";
 import type { GeometryResult } from "./geometry.js";
 import { writeTextFilesAtomic } from "./outputDir.js";
+import { comparisonSpec, curvesSpec, methodsOf, scheduleSpec } from "./reportSpecs.js";
 import type { EpochRecord, ScheduleSet } from "./training.js";
 import type { TrajectoryResult } from "./trajectoryPlane.js";
 import { trajectoryHtml, trajectorySvgs } from "./trajectoryReport.js";
@@ -90,104 +91,6 @@ export const scheduleSamples = (_config: Config, s: ScheduleSet): Report["schedu
   swa: sampleSchedule(s.swa, s.swaFrom, s.swaEnd, 0),
   fge: sampleSchedule(s.fge, s.swaStartStep, s.budgetStep, 0),
 });
-
-// -------------------------------------------------------------------------------------------------
-// plots (Vega-Lite specs)
-// -------------------------------------------------------------------------------------------------
-
-const W = 520;
-const H = 260;
-
-const curvesSpec = (history: readonly EpochRecord[]): TopLevelSpec =>
-  ({
-    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-    width: W,
-    height: H,
-    title: "Training curves",
-    data: {
-      values: history.flatMap((h) => [
-        { epoch: h.epoch + 1, phase: h.phase, metric: "train loss", value: h.trainLoss },
-        { epoch: h.epoch + 1, phase: h.phase, metric: "test error", value: h.testError },
-        ...(h.swaTestError === undefined
-          ? []
-          : [
-              {
-                epoch: h.epoch + 1,
-                phase: "swa average",
-                metric: "test error",
-                value: h.swaTestError,
-              },
-            ]),
-      ]),
-    },
-    mark: { type: "line", point: true },
-    encoding: {
-      x: { field: "epoch", type: "quantitative", title: "epoch" },
-      y: { field: "value", type: "quantitative", title: null },
-      color: { field: "phase", type: "nominal" },
-      row: { field: "metric", type: "nominal", title: null },
-    },
-    resolve: { scale: { y: "independent" } },
-  }) as TopLevelSpec;
-
-const scheduleSpec = (s: Report["schedules"]): TopLevelSpec => ({
-  $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-  width: W,
-  height: H,
-  title: "Learning-rate schedules",
-  data: {
-    values: [
-      ...s.sgd.map(([step, lr]) => ({
-        step,
-        lr,
-        schedule: "SGD (to the pretrained point, then the baseline)",
-      })),
-      ...s.swa.map(([step, lr]) => ({ step, lr, schedule: "SWA" })),
-      ...s.fge.map(([step, lr]) => ({ step, lr, schedule: "FGE" })),
-    ],
-  },
-  mark: { type: "line" },
-  encoding: {
-    x: { field: "step", type: "quantitative", title: "step (iteration)" },
-    y: { field: "lr", type: "quantitative", title: "learning rate" },
-    color: { field: "schedule", type: "nominal" },
-  },
-});
-
-/** The scored methods of a run, labelled, in table order. */
-export const methodsOf = (r: Evaluation): Array<[string, MethodScores]> => [
-  ["pretrained", r.pretrained],
-  ["SGD", r.sgd],
-  ["SWA", r.swa],
-  ...(r.swaExtended === undefined
-    ? []
-    : [["SWA (extended)", r.swaExtended] as [string, MethodScores]]),
-  ["FGE", r.fge],
-  ...(r.swag === undefined ? [] : [["SWAG", r.swag] as [string, MethodScores]]),
-];
-
-const comparisonSpec = (r: Evaluation): TopLevelSpec =>
-  ({
-    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-    width: W / 2,
-    height: 140,
-    title: "Test error and NLL by method",
-    data: {
-      values: methodsOf(r).flatMap(([name, m]) => [
-        { method: name, metric: "test error (%)", value: 100 * (1 - m.accuracy) },
-        { method: name, metric: "NLL", value: m.nll },
-      ]),
-    },
-    mark: { type: "point", filled: true, size: 90 },
-    encoding: {
-      y: { field: "method", type: "nominal", sort: null, title: null },
-      // not from zero: the methods differ by little, and a dot plot needs no zero baseline
-      x: { field: "value", type: "quantitative", scale: { zero: false }, title: null },
-      color: { field: "method", type: "nominal", legend: null },
-      column: { field: "metric", type: "nominal", title: null },
-    },
-    resolve: { scale: { x: "independent" } },
-  }) as TopLevelSpec;
 
 // -------------------------------------------------------------------------------------------------
 // html

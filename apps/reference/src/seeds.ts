@@ -21,7 +21,8 @@ import { Config } from "./config.js";
 import { lockName } from "./lock.js";
 import { multiSwag, multiSwagFile } from "./multiswag.js";
 import type { Progress } from "./progress.js";
-import { checkpointDir, runExperiment } from "./run.js";
+import { runExperiment } from "./run.js";
+import { checkpointDir } from "./runChecks.js";
 
 /** How the seeds are run. */
 export interface SeedsOptions {

@@ -10,45 +10,51 @@
  *
  * Every track trains on the same batch at the same global step. After each epoch the whole run
  * (live state, pretrained and initial points, collector states, results so far) goes into one
- * atomic checkpoint; `--resume` continues to the same result as an uninterrupted run.
+ * atomic checkpoint; `--resume` continues to the same result as an uninterrupted run. The
+ * checkpoint bookkeeping is in `trainingState.ts`, a track's finish and the result in
+ * `trainingFinish.ts`.
  *
  * @module
  */
 import type * as tfl from "@tensorflow/tfjs-layers";
-import { swa as swaAverager, updateBatchNorm } from "@wider/averaging";
+import { swa as swaAverager } from "@wider/averaging";
 import { type SwagState, swag } from "@wider/swag";
 import {
   branch,
   collect,
   disposeOptState,
-  disposeTrainingState,
   type Hook,
-  initLoop,
   restore,
   runSteps,
   sgd,
   softmaxCrossEntropy,
   type TrainingState,
 } from "@wider/training";
-import { clone, disposeWeights, fromModel, type Weights, withWeights } from "@wider/weights";
+import { clone, disposeWeights, type Weights, withWeights } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import { AppError, Interrupted } from "./AppError.js";
-import { bnBatches, stepBatches, testError } from "./batches.js";
+import { stepBatches, testError } from "./batches.js";
 import {
-  type Checkpoint,
   type EpochRecord,
-  loadCheckpoint,
   saveCheckpoint,
   type Track,
   type TrainState,
   tracks,
 } from "./checkpoint.js";
-import { trainingDifferences } from "./config.js";
 import type { AppDataset } from "./dataset.js";
 import { hasBatchNorm } from "./models.js";
 import type { Progress } from "./progress.js";
 import { makeSchedules, type ScheduleSet } from "./schedules.js";
 import { swagFromGroups, swagToGroups } from "./swagGroups.js";
+import { finishTrack, takeTrained } from "./trainingFinish.js";
+import {
+  dropGroups,
+  dropState,
+  freeCheckpoint,
+  openCheckpoint,
+  setGroup,
+  setState,
+} from "./trainingState.js";
 
 export type { EpochRecord, Track, TrainState } from "./checkpoint.js";
 export type { ScheduleSet } from "./schedules.js";
@@ -83,37 +89,6 @@ export interface Trained {
   readonly schedules: ScheduleSet;
 }
 
-const setGroup = (groups: Record<string, Weights>, name: string, w: Weights): void => {
-  const old = groups[name];
-  groups[name] = w;
-  if (old !== undefined && old !== w) disposeWeights(old);
-};
-
-const setState = (states: Record<string, TrainingState>, name: string, s: TrainingState) => {
-  const old = states[name];
-  states[name] = s;
-  if (old !== undefined && old !== s) disposeTrainingState(old);
-};
-
-const dropState = (states: Record<string, TrainingState>, name: string): void => {
-  const old = states[name];
-  delete states[name];
-  if (old !== undefined) disposeTrainingState(old);
-};
-
-const dropGroups = (groups: Record<string, Weights>, names: readonly string[]): void => {
-  for (const name of names) {
-    const w = groups[name];
-    delete groups[name];
-    if (w !== undefined) disposeWeights(w);
-  }
-};
-
-const freeCheckpoint = (c: Checkpoint): void => {
-  for (const s of Object.values(c.states)) disposeTrainingState(s);
-  for (const g of Object.values(c.groups)) disposeWeights(g);
-};
-
 /** Runs (or resumes) all tracks; the caller owns the result. Throws {@link Interrupted} on a signal. */
 export const train = async (ctx: TrainContext, resume: boolean): Promise<Trained> => {
   const { config, data, model, progress } = ctx;
@@ -125,36 +100,7 @@ export const train = async (ctx: TrainContext, resume: boolean): Promise<Trained
   const schedules = makeSchedules(config, spe);
   const optimizer = sgd({ momentum: config.momentum, weightDecay: config.weightDecay });
   const batches = stepBatches(config, data, spe);
-  let ck: Checkpoint;
-  if (resume) {
-    ck = await loadCheckpoint(ctx.checkpointDir);
-    if (trainingDifferences(ck.state.config, config).length > 0) {
-      freeCheckpoint(ck);
-      throw new AppError(
-        `--resume: the run in ${config.out} was started with a different training configuration; resume it without changing training flags`,
-      );
-    }
-    progress.log(
-      ck.state.track === "done"
-        ? "resuming from the checkpoint: training finished; evaluating"
-        : `resuming from the checkpoint: ${ck.state.track} at step ${ck.states.live?.step ?? "start"}`,
-    );
-  } else {
-    const init = initLoop(model, optimizer);
-    const state: TrainState = {
-      version: 2,
-      config,
-      track: "sgd",
-      history: [],
-      swaSteps: [],
-      swagSteps: [],
-      fgeSteps: [],
-      swaAtBudget: null,
-      seconds: {},
-    };
-    ck = { state, states: { init: branch(model, init) }, groups: {} };
-    disposeOptState(init.opt);
-  }
+  const ck = await openCheckpoint(ctx, resume, optimizer);
 
   const range: Record<Track, [number, number]> = {
     sgd: [0, schedules.budgetStep],
@@ -285,7 +231,7 @@ export const train = async (ctx: TrainContext, resume: boolean): Promise<Trained
             seconds: { ...ck.state.seconds, [track]: (ck.state.seconds[track] ?? 0) + seconds },
           };
           if (last) {
-            await finishTrack(track);
+            await finishTrack(ctx, ck, track);
             dropState(ck.states, "live");
             // What no later track starts from or reports is dropped, to keep checkpoints small.
             if (track === "swa" || (track === "sgd" && config.protocol !== "authors"))
@@ -333,32 +279,6 @@ export const train = async (ctx: TrainContext, resume: boolean): Promise<Trained
     }
   };
 
-  /** A track's results into the groups: SGD's final point; SWA's BN-re-estimated averages. */
-  const finishTrack = async (track: Track): Promise<void> => {
-    if (track === "sgd") setGroup(ck.groups, "sgdFinal", fromModel(model, { include: "all" }));
-    if (track === "fge" && ck.state.fgeSteps.length === 0)
-      throw new AppError(
-        "fge: no snapshot was taken; the FGE track must contain at least half a cycle (lower --fge-cycle)",
-      );
-    if (track !== "swa") return;
-    const reestimate = async (mean: Weights | undefined, name: string) => {
-      if (mean === undefined)
-        throw new AppError(
-          "swa: no model was averaged; the SWA track must contain at least one averaging step (lower --swa-every)",
-        );
-      const r = await withWeights(model, mean, async () => {
-        await updateBatchNorm(model, bnBatches(data, config, config.epochs), {
-          disposeBatches: true,
-        });
-        return fromModel(model, { include: "all" });
-      });
-      if (E.isLeft(r)) throw new Error(`internal: ${r.left.message}`);
-      setGroup(ck.groups, name, r.right);
-    };
-    await reestimate(ck.groups.swaBudgetMean ?? ck.groups.swaMean, "swaFinal");
-    if (config.swaExtend > 0) await reestimate(ck.groups.swaMean, "swaExtendedFinal");
-  };
-
   try {
     for (const track of tracks) {
       if (ck.state.track === "done" || tracks.indexOf(ck.state.track) > tracks.indexOf(track))
@@ -369,29 +289,5 @@ export const train = async (ctx: TrainContext, resume: boolean): Promise<Trained
     freeCheckpoint(ck);
     throw e;
   }
-  const take = (name: string): Weights => {
-    const w = ck.groups[name];
-    if (w === undefined) throw new Error(`internal: the checkpoint lacks ${name}`);
-    delete ck.groups[name];
-    return w;
-  };
-  const pretrained = ck.states.pretrained;
-  if (pretrained === undefined) throw new Error("internal: no pretrained point");
-  delete ck.states.pretrained; // the result owns it now
-  const out: Trained = {
-    state: ck.state,
-    pretrainedState: pretrained,
-    pretrained: clone(pretrained.weights),
-    sgd: take("sgdFinal"),
-    swa: take("swaFinal"),
-    swaExtended: config.swaExtend > 0 ? take("swaExtendedFinal") : null,
-    swag:
-      config.swagRank > 0
-        ? swagFromGroups(ck.groups, ck.state.swagSteps.length, config.swagRank, true)
-        : null,
-    fge: ck.state.fgeSteps.map((_, k) => take(`fge${k}`)),
-    schedules,
-  };
-  freeCheckpoint(ck);
-  return out;
+  return takeTrained(ck, config, schedules);
 };

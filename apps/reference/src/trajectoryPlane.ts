@@ -17,7 +17,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { AppError } from "./AppError.js";
 import type { Config } from "./config.js";
 import type { AppDataset } from "./dataset.js";
-import { planEvaluator, trainable } from "./geometry.js";
+import { planEvaluator, trainable } from "./geometryEval.js";
 import type { Progress } from "./progress.js";
 import type { ScheduleSet } from "./schedules.js";
 import { analyseRate, type RateRun } from "./trajectory.js";

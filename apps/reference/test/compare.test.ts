@@ -8,13 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { aggregate, type SeedReport } from "../src/aggregate.js";
-import {
-  compareMetric,
-  compareRuns,
-  configDrift,
-  parseCompareArgs,
-  readTwin,
-} from "../src/compare.js";
+import { compareMetric, compareRuns, parseCompareArgs } from "../src/compare.js";
+import { configDrift, readTwin } from "../src/compareRead.js";
 
 type M = { accuracy: number; nll: number; ece: number; brier: number };
 const metric = (accuracy: number, nll: number): M => ({ accuracy, nll, ece: 0.02, brier: 0.1 });

@@ -1,8 +1,9 @@
 import { fileURLToPath } from "node:url";
 import * as E from "fp-ts/lib/Either.js";
 import { describe, expect, it } from "vitest";
-import { configOf, parseCli } from "../src/cli.js";
-import { decodePartial, defaultConfig, flagOf, resolveConfig } from "../src/config.js";
+import { configOf, parseCli } from "../src/cliArgs.js";
+import { defaultConfig } from "../src/config.js";
+import { decodePartial, flagOf, resolveConfig } from "../src/configDecode.js";
 
 const left = <A>(e: E.Either<Error, A>): string => {
   if (E.isRight(e)) throw new Error("expected a Left");

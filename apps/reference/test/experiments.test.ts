@@ -20,13 +20,8 @@ import {
 import { predictionMetrics } from "@wider/ensembling";
 import * as E from "fp-ts/lib/Either.js";
 import { beforeAll, describe, expect, it } from "vitest";
-import {
-  type Config,
-  configFields,
-  decodePartial,
-  defaultConfig,
-  resolveConfig,
-} from "../src/config.js";
+import { type Config, configFields, defaultConfig } from "../src/config.js";
+import { decodePartial, resolveConfig } from "../src/configDecode.js";
 import { makeSchedules } from "../src/schedules.js";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));

@@ -1,7 +1,8 @@
 import { swaReference } from "@wider/schedules";
 import * as E from "fp-ts/lib/Either.js";
 import { describe, expect, it } from "vitest";
-import { type Config, defaultConfig, resolveConfig } from "../src/config.js";
+import { type Config, defaultConfig } from "../src/config.js";
+import { resolveConfig } from "../src/configDecode.js";
 import { makeSchedules } from "../src/schedules.js";
 
 const config = (layer: Partial<Record<keyof Config, unknown>>): Config => {

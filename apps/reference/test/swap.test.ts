@@ -14,7 +14,7 @@ import { assignToModel, loadWeights } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chooseBackend } from "../src/backend.js";
-import { splitSwapArgs } from "../src/commands/swap.js";
+import { splitSwapArgs } from "../src/commands/swapArgs.js";
 import { Config } from "../src/config.js";
 import { loadAppDataset } from "../src/dataset.js";
 import { predictProbabilities } from "../src/evaluate.js";

@@ -24,191 +24,23 @@ import {
 import { disposeTrainingState, saveTrainingState } from "@wider/training";
 import { disposeWeights, type Json } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
-import * as t from "io-ts";
 import type { Redis } from "ioredis";
 import { AppError } from "../AppError.js";
 import { chooseBackend } from "../backend.js";
 import { loadCheckpoint, readCheckpointConfig } from "../checkpoint.js";
-import { configOf, parseCli } from "../cli.js";
+import { configOf, parseCli } from "../cliArgs.js";
 import type { Config } from "../config.js";
 import { lockOutDir, type OutLock } from "../lock.js";
 import { writeTextFilesAtomic } from "../outputDir.js";
 import { makeProgress } from "../progress.js";
-import { checkpointDir, hasCheckpoint, runExperiment } from "../run.js";
-import { evaluateSwap, type SwapEvaluation, type SwapSettings, swapTask } from "../swap.js";
+import { runExperiment } from "../run.js";
+import { checkpointDir, hasCheckpoint } from "../runChecks.js";
+import { type SwapSettings, swapTask } from "../swap.js";
+import { evaluateSwap, type SwapEvaluation } from "../swapEvaluate.js";
 import { asAppErrors, cliConnect, positiveInt, redisFlag } from "./common.js";
+import { positiveNumber, splitSwapArgs, swapUsage as usage } from "./swapArgs.js";
+import { RunReportC, type SwapReport, swapHtml, swapMarkdown, swapRows } from "./swapReport.js";
 import { progressBar, sweepOutPlaceholder } from "./sweep.js";
-
-const usage =
-  "wider swap --redis URL --dir DIR --workers-jobs W [--swap-batch-size B] [--swap-lr-scale S] [--from RUN_DIR | config flags] [--report DIR] [--queue NAME] [--quiet]";
-
-/** The flags of `wider swap` itself (everything else goes to the run's config parser). */
-const ownFlags = [
-  "redis",
-  "dir",
-  "workers-jobs",
-  "swap-batch-size",
-  "swap-lr-scale",
-  "from",
-  "report",
-  "queue",
-] as const;
-type OwnFlag = (typeof ownFlags)[number];
-
-/** Splits `argv` into `wider swap`'s own flags and the run's config flags (`--x v` or `--x=v`). */
-export const splitSwapArgs = (
-  argv: readonly string[],
-): { own: Partial<Record<OwnFlag, string>>; rest: string[]; help: boolean; quiet: boolean } => {
-  const own: Partial<Record<OwnFlag, string>> = {};
-  const rest: string[] = [];
-  let help = false;
-  let quiet = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === "--help") help = true;
-    else if (a === "--quiet") quiet = true;
-    else if (a.startsWith("--")) {
-      const eq = a.indexOf("=");
-      const name = (eq < 0 ? a.slice(2) : a.slice(2, eq)) as OwnFlag;
-      if (ownFlags.includes(name)) {
-        const value = eq < 0 ? argv[++i] : a.slice(eq + 1);
-        if (value === undefined || (eq < 0 && value.startsWith("--")))
-          throw new AppError(`swap: --${name} needs a value; usage: ${usage}`);
-        own[name] = value;
-      } else rest.push(a);
-    } else rest.push(a);
-  }
-  return { own, rest, help, quiet };
-};
-
-/** A positive number flag. */
-const positiveNumber = (flag: string, value: string | undefined): number | undefined => {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!(n > 0) || !Number.isFinite(n))
-    throw new AppError(`${flag}: ${JSON.stringify(value)} is not allowed; expected a number > 0`);
-  return n;
-};
-
-const Scores = t.type({ accuracy: t.number, nll: t.number, brier: t.number, ece: t.number });
-const RunReportC = t.type({
-  results: t.type({ sgd: Scores, swa: Scores }),
-  seconds: t.record(t.string, t.number),
-});
-
-/** One method's row of the SWAP report. */
-export interface SwapRow {
-  readonly method: string;
-  readonly epochsPerModel: number;
-  readonly batchSize: string;
-  readonly accuracy: number;
-  readonly nll: number;
-  readonly brier: number;
-  readonly ece: number;
-}
-
-/** The SWAP report (`swap.json`). */
-export interface SwapReport {
-  readonly tool: "wider";
-  readonly kind: "swap";
-  readonly version: 1;
-  readonly createdAt: string;
-  readonly swapId: string;
-  readonly phase1: string;
-  readonly config: Config;
-  readonly members: number;
-  readonly memberBatchSize: number;
-  readonly lrScale: number;
-  readonly backend: string;
-  readonly rows: readonly SwapRow[];
-  readonly memberOutputs: readonly unknown[];
-  readonly seconds: { readonly phase1: number; readonly phase2: number; readonly phase3: number };
-  readonly notes: readonly string[];
-}
-
-const pct = (x: number) => `${(100 * x).toFixed(2)}`;
-
-/** The report's Markdown. */
-export const swapMarkdown = (r: SwapReport): string =>
-  [
-    `# SWAP ${r.swapId}`,
-    "",
-    `${r.config.model} on ${r.config.dataset}, ${r.config.epochs} epochs per model; SWAP: ${r.members} members from the SGD state at epoch ${r.config.swaStart}, batch size ${r.memberBatchSize}, rate x ${r.lrScale}. Test split, ${r.backend} backend.`,
-    "",
-    "| method | epochs per model | batch size | test accuracy (%) | NLL | Brier | ECE |",
-    "|---|---|---|---|---|---|---|",
-    ...r.rows.map(
-      (x) =>
-        `| ${x.method} | ${x.epochsPerModel} | ${x.batchSize} | ${pct(x.accuracy)} | ${x.nll.toFixed(4)} | ${x.brier.toFixed(4)} | ${x.ece.toFixed(4)} |`,
-    ),
-    "",
-    `Wall seconds: phase 1 ${r.seconds.phase1.toFixed(1)}, phase 2 ${r.seconds.phase2.toFixed(1)} (waiting for the workers), phase 3 ${r.seconds.phase3.toFixed(1)}.`,
-    "",
-    ...r.notes.map((n) => `- ${n}`),
-    "",
-  ].join("\n");
-
-const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-
-/** The report's HTML: the same table. */
-export const swapHtml = (r: SwapReport): string =>
-  `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>SWAP ${esc(r.swapId)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:right}td:first-child,th:first-child{text-align:left}</style>
-</head><body>
-<h1>SWAP ${esc(r.swapId)}</h1>
-<p>${esc(r.config.model)} on ${esc(r.config.dataset)}, ${r.config.epochs} epochs per model; ${r.members} members from the SGD state at epoch ${r.config.swaStart}, batch size ${r.memberBatchSize}, rate x ${r.lrScale}; ${esc(r.backend)} backend.</p>
-<table><thead><tr><th>method</th><th>epochs per model</th><th>batch size</th><th>test accuracy (%)</th><th>NLL</th><th>Brier</th><th>ECE</th></tr></thead><tbody>
-${r.rows
-  .map(
-    (x) =>
-      `<tr><td>${esc(x.method)}</td><td>${x.epochsPerModel}</td><td>${esc(x.batchSize)}</td><td>${pct(x.accuracy)}</td><td>${x.nll.toFixed(4)}</td><td>${x.brier.toFixed(4)}</td><td>${x.ece.toFixed(4)}</td></tr>`,
-  )
-  .join("\n")}
-</tbody></table>
-<ul>${r.notes.map((n) => `<li>${esc(n)}</li>`).join("")}</ul>
-</body></html>
-`;
-
-/** Mean and (sample) standard deviation. */
-const meanStd = (xs: readonly number[]): { mean: number; std: number } => {
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const std =
-    xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1));
-  return { mean, std };
-};
-
-/** Builds the rows: the run's SGD and SWA, SWAP, and the members' mean. */
-export const swapRows = (
-  config: Config,
-  run: t.TypeOf<typeof RunReportC>,
-  ev: SwapEvaluation,
-  memberBatchSize: number,
-): SwapRow[] => {
-  const row = (method: string, batch: string, s: t.TypeOf<typeof Scores>): SwapRow => ({
-    method,
-    epochsPerModel: config.epochs,
-    batchSize: batch,
-    accuracy: s.accuracy,
-    nll: s.nll,
-    brier: s.brier,
-    ece: s.ece,
-  });
-  const b = String(config.batchSize);
-  const mixed = `${config.batchSize} to epoch ${config.swaStart}, then ${memberBatchSize}`;
-  const m = (k: keyof t.TypeOf<typeof Scores>) => meanStd(ev.members.map((x) => x[k])).mean;
-  return [
-    row("SGD", b, run.results.sgd),
-    row("SWA", b, run.results.swa),
-    row(`SWAP (${ev.members.length} members averaged)`, mixed, ev.swap),
-    row("SWAP member (mean of members)", mixed, {
-      accuracy: m("accuracy"),
-      nll: m("nll"),
-      brier: m("brier"),
-      ece: m("ece"),
-    }),
-  ];
-};
 
 /** Runs `wider swap …`; resolves to the exit code. */
 export const swapCommand = async (argv: readonly string[]): Promise<number> => {

@@ -29,7 +29,8 @@ import type { Redis } from "ioredis";
 import { AppError } from "../AppError.js";
 import { aggregate, SeedReport } from "../aggregate.js";
 import { writeAggregate } from "../aggregateReport.js";
-import { type Config, decodePartial, defaultConfig, resolveConfig } from "../config.js";
+import { type Config, defaultConfig } from "../config.js";
+import { decodePartial, resolveConfig } from "../configDecode.js";
 import { asAppErrors, cliConnect, parseFlags, redisFlag, str } from "./common.js";
 
 const usage = [

@@ -1,0 +1,240 @@
+/**
+ * The command line of `wider`: the help text, parsing argv into config layers and a run mode
+ * (user mistakes throw {@link AppError}), and resolving the run's config from those layers (over
+ * the defaults or, on `--resume`, the checkpoint's config).
+ *
+ * @module
+ */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { redisOptions } from "@wider/distributed";
+import * as E from "fp-ts/lib/Either.js";
+import { AppError } from "./AppError.js";
+import { readCheckpointConfig } from "./checkpoint.js";
+import { type Config, type ConfigFile, configFields, defaultConfig } from "./config.js";
+import { decodePartial, flagOf, resolveConfig } from "./configDecode.js";
+import { analysisFields, trainingDifferences } from "./configFields.js";
+import { checkpointDir, hasCheckpoint, noCheckpoint } from "./runChecks.js";
+import { parseSeeds, readSeedsConfig } from "./seeds.js";
+
+const numericFields = new Set<string>(
+  configFields.filter((f) => typeof defaultConfig()[f] === "number"),
+);
+const jsonFields = new Set<string>(["pretrainSchedule", "swaSchedule"]);
+
+/** The help text, generated from the config fields. */
+export const helpText = (): string => {
+  const d = defaultConfig(new Date(0));
+  const lines = configFields.map((f) => {
+    const v = f === "out" ? "runs/wider-<time>" : JSON.stringify(d[f]);
+    return `  ${flagOf(f).padEnd(22)} (default ${v})`;
+  });
+  return [
+    "wider: SGD vs SWA vs FGE on real data, geometry of the solutions, and an HTML report.",
+    "",
+    "Usage: wider [--config file.json] [flags]",
+    "",
+    "  --config FILE          JSON object with any of the fields below (camelCase names)",
+    "  --force                overwrite the run in an existing --out directory (after every check passed)",
+    "  --resume               continue the run in --out from its last checkpoint; only the analysis",
+    `                         fields may change (${analysisFields.join(", ")})`,
+    "  --quiet                no progress, only summary lines",
+    "  --seeds 0,1,2          one run per seed in <out>/seed-<s>/, then aggregate.{json,md,html} in --out",
+    "  --jobs N               with --seeds: run N seeds at once, in child processes (default 1)",
+    "  --docs FILE            with --seeds: also write the aggregate into FILE's experiment section",
+    "  --geometry-redis URL   evaluate the geometry points on wider worker processes (one job per point)",
+    "  --geometry-dir DIR     with --geometry-redis: the directory shared with the workers (their --dir)",
+    "  --geometry-queue NAME  with --geometry-redis: the queue (default wider)",
+    "  --help                 this text",
+    "",
+    "Fields (flag = kebab-case of the field; schedule specs are JSON, see @wider/schedules):",
+    ...lines,
+  ].join("\n");
+};
+
+const flagValue = (field: string, raw: string): unknown => {
+  if (jsonFields.has(field)) {
+    try {
+      return JSON.parse(raw);
+    } catch {
+      throw new AppError(
+        `flag ${flagOf(field)}: ${raw} is not valid JSON; expected a schedule spec object`,
+      );
+    }
+  }
+  if (field === "dataDir") return raw;
+  if (numericFields.has(field) && /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(raw))
+    return Number(raw);
+  return raw;
+};
+
+/** Parsed command line: the layers of config and the run mode. */
+export interface Cli {
+  readonly help: boolean;
+  readonly force: boolean;
+  readonly resume: boolean;
+  readonly quiet: boolean;
+  /** `--seeds`: the multi-seed mode's seeds (null: one run). */
+  readonly seeds: readonly number[] | null;
+  /** `--jobs`: seeds run at once. */
+  readonly jobs: number;
+  /** `--docs`: a Markdown file whose `experiment` section receives the aggregate. */
+  readonly docs: string | null;
+  /** `--geometry-redis` (with its shared directory and queue): distributed geometry points. */
+  readonly geometryRedis: {
+    readonly url: string;
+    readonly dir: string;
+    readonly queue: string;
+  } | null;
+  readonly file: ConfigFile;
+  readonly flags: ConfigFile;
+}
+
+const parseJobs = (raw: string | boolean | undefined): number => {
+  if (typeof raw !== "string") return 1;
+  if (!/^\d+$/.test(raw.trim()) || Number(raw) < 1 || Number(raw) > 64)
+    throw new AppError(
+      `--jobs: ${raw} is not allowed; expected an integer from 1 to 64 (seeds run at once)`,
+    );
+  return Number(raw);
+};
+
+/** `--geometry-redis URL --geometry-dir DIR [--geometry-queue NAME]`, checked now. */
+const geometryRedisOf = (v: Record<string, string | boolean | undefined>): Cli["geometryRedis"] => {
+  const url = v["geometry-redis"];
+  const dir = v["geometry-dir"];
+  if (typeof url !== "string") {
+    if (dir !== undefined || v["geometry-queue"] !== undefined)
+      throw new AppError("--geometry-dir and --geometry-queue apply with --geometry-redis URL");
+    return null;
+  }
+  if (typeof dir !== "string" || dir === "")
+    throw new AppError(
+      "--geometry-redis: --geometry-dir DIR is required (the directory shared with the workers, their --dir)",
+    );
+  try {
+    redisOptions(url);
+  } catch (e) {
+    throw new AppError((e as Error).message.replace("--redis", "--geometry-redis"));
+  }
+  const queue = v["geometry-queue"];
+  return { url, dir: resolve(dir), queue: typeof queue === "string" ? queue : "wider" };
+};
+
+/** Parses argv (without `node` and the script); user mistakes throw {@link AppError}. */
+export const parseCli = (argv: readonly string[]): Cli => {
+  const options: Record<string, { type: "string" | "boolean" }> = {
+    config: { type: "string" },
+    force: { type: "boolean" },
+    resume: { type: "boolean" },
+    quiet: { type: "boolean" },
+    help: { type: "boolean" },
+    seeds: { type: "string" },
+    jobs: { type: "string" },
+    docs: { type: "string" },
+    "geometry-redis": { type: "string" },
+    "geometry-dir": { type: "string" },
+    "geometry-queue": { type: "string" },
+  };
+  for (const f of configFields) options[flagOf(f).slice(2)] = { type: "string" };
+  // `--lr -3` would read as two flags: glue a negative number to its flag (`--lr=-3`).
+  // `pnpm start -- --flag` passes the `--` on.
+  const rest = argv[0] === "--" ? argv.slice(1) : argv;
+  const args: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i] as string;
+    const next = rest[i + 1];
+    if (a.startsWith("--") && !a.includes("=") && next !== undefined && /^-[\d.]/.test(next)) {
+      args.push(`${a}=${next}`);
+      i++;
+    } else args.push(a);
+  }
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args, options, strict: true, allowPositionals: false });
+  } catch (e) {
+    const msg = e instanceof Error ? (e.message.split("\n")[0] ?? "") : String(e);
+    throw new AppError(`${msg.replace(/\.? ?To specify.*$/, "")}; see wider --help`);
+  }
+  const v = parsed.values as Record<string, string | boolean | undefined>;
+  const flags: Record<string, unknown> = {};
+  for (const f of configFields) {
+    const raw = v[flagOf(f).slice(2)];
+    if (typeof raw === "string") flags[f] = flagValue(f, raw);
+  }
+  const decodedFlags = decodePartial(flags, { kind: "flags" });
+  if (E.isLeft(decodedFlags)) throw decodedFlags.left;
+  let file: ConfigFile = {};
+  const path = v.config;
+  if (typeof path === "string") {
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch {
+      throw new AppError(`--config: cannot read ${path}; check the path`);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (e) {
+      throw new AppError(
+        `--config: ${path} is not valid JSON (${e instanceof Error ? e.message : String(e)})`,
+      );
+    }
+    const decoded = decodePartial(json, { kind: "file", path });
+    if (E.isLeft(decoded)) throw decoded.left;
+    file = decoded.right;
+  }
+  return {
+    help: v.help === true,
+    force: v.force === true,
+    resume: v.resume === true,
+    quiet: v.quiet === true,
+    seeds: typeof v.seeds === "string" ? parseSeeds(v.seeds) : null,
+    jobs: parseJobs(v.jobs),
+    docs: typeof v.docs === "string" ? v.docs : null,
+    geometryRedis: geometryRedisOf(v),
+    file,
+    flags: decodedFlags.right,
+  };
+};
+
+/** The output directory a command line names (on `--resume` it must name one). */
+export const outOf = (cli: Cli): string | undefined => cli.flags.out ?? cli.file.out;
+
+/**
+ * Resolves the run's config: defaults (or, on `--resume`, the checkpoint's config, decoded with
+ * the config codec), then the file, then the flags. On `--resume` only the analysis fields
+ * (`analysisFields`: output directory, geometry sizes) may differ from the checkpoint's.
+ */
+export const configOf = async (cli: Cli): Promise<Config> => {
+  if (cli.resume && cli.force)
+    throw new AppError("--resume and --force contradict each other; pass one of them");
+  let base = defaultConfig();
+  if (cli.resume && cli.seeds !== null) {
+    const out = outOf(cli);
+    if (out === undefined)
+      throw new AppError("--resume needs --out DIR naming the multi-seed run to continue");
+    base = await readSeedsConfig(out);
+  } else if (cli.resume) {
+    const out = outOf(cli);
+    if (out === undefined)
+      throw new AppError("--resume needs --out DIR naming the run to continue");
+    if (!hasCheckpoint(out)) throw noCheckpoint(out);
+    base = await readCheckpointConfig(checkpointDir(out));
+  }
+  const r = resolveConfig(base, cli.file, cli.flags);
+  if (E.isLeft(r)) throw r.left;
+  if (cli.resume) {
+    const changed = trainingDifferences(base, r.right);
+    if (changed.length > 0)
+      throw new AppError(
+        `--resume: the run in ${r.right.out} was started with a different configuration (${changed
+          .slice(0, 3)
+          .map((d) => `${d.field} ${d.was}, now ${d.now}`)
+          .join("; ")}); on --resume only ${analysisFields.join(", ")} may change`,
+      );
+  }
+  return r.right;
+};
