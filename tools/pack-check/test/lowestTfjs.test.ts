@@ -22,8 +22,11 @@ const caretFloor = (range: string, where: string): string => {
   return m[1]!;
 };
 
-// @wider/backend pins tfjs 4.22.0 exactly (it uses the wasm backend's internals): not part of this.
-const packages = publishedPackages().filter((p) => p.name !== "@wider/backend");
+// @wider/backend pins tfjs 4.22.0 exactly (it uses the wasm backend's internals), and
+// @wider/parallel runs its replicas on it: neither is part of this.
+const packages = publishedPackages().filter(
+  (p) => p.name !== "@wider/backend" && p.name !== "@wider/parallel",
+);
 
 /** The one floor of every package's tfjs-core / tfjs-layers peer range. */
 const lowest = (): string => {
