@@ -18,6 +18,7 @@ import { AppError, Interrupted } from "./AppError.js";
 import { type Aggregate, aggregate, readSeedReport } from "./aggregate.js";
 import { writeAggregate } from "./aggregateReport.js";
 import { Config } from "./config.js";
+import { withAddedFields } from "./configFields.js";
 import { lockName } from "./lock.js";
 import { multiSwag, multiSwagFile } from "./multiswag.js";
 import type { Progress } from "./progress.js";
@@ -74,7 +75,7 @@ export const readSeedsConfig = async (out: string): Promise<Config> => {
       `--resume: ${out} holds no multi-seed run (${seedsConfigFile(out)} is missing or unreadable); start it without --resume`,
     );
   }
-  const c = Config.decode(json);
+  const c = Config.decode(withAddedFields(json));
   if (E.isLeft(c))
     throw new AppError(
       `--resume: ${seedsConfigFile(out)} is not a valid run configuration; start again with --force`,
