@@ -7,7 +7,7 @@
  */
 import { existsSync } from "node:fs";
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { renderVegaLiteToSvg } from "@wider/geometry";
 import type { TopLevelSpec } from "vega-lite";
 import { AppError } from "./AppError.js";
@@ -215,5 +215,14 @@ ${mdToHtml(md)}
   await writeAtomic(join(dir, "aggregate.json"), `${JSON.stringify(a, null, 2)}\n`);
   await writeAtomic(join(dir, "aggregate.md"), md);
   await writeAtomic(join(dir, "aggregate.html"), html);
-  if (options.docs !== null) await replaceSection(options.docs, "experiment", md);
+  if (options.docs !== null) {
+    // The plot goes beside the docs file, named after the model and data set.
+    const plot = `${a.model.name}-${a.dataset.name}-seeds.svg`.replace(/[^A-Za-z0-9.-]/g, "-");
+    await writeAtomic(join(dirname(resolve(options.docs)), plot), svg);
+    await replaceSection(
+      options.docs,
+      "experiment",
+      `${md}\n![test error and NLL per seed and method](${plot})\n`,
+    );
+  }
 };

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Aggregate } from "../src/aggregate.js";
@@ -26,10 +26,24 @@ describe("wider --seeds: one run per seed and an aggregate from the same code pa
   const base = tempDir("wider-seeds-");
   const out = join(base, "multi");
   const single = join(base, "single-seed-1");
+  const docs = join(base, "results.md");
   let agg: Aggregate;
 
   beforeAll(async () => {
-    const r = await runCli([...flags(out), "--seeds", "0,1", "--jobs", "2", "--quiet"]);
+    writeFileSync(
+      docs,
+      "# Results\n\n<!-- experiment:begin -->\nold\n<!-- experiment:end -->\n\nkept\n",
+    );
+    const r = await runCli([
+      ...flags(out),
+      "--seeds",
+      "0,1",
+      "--jobs",
+      "2",
+      "--quiet",
+      "--docs",
+      docs,
+    ]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     agg = read<Aggregate>(join(out, "aggregate.json"));
@@ -51,6 +65,15 @@ describe("wider --seeds: one run per seed and an aggregate from the same code pa
     expect(Number.isFinite(multi.nll) && multi.accuracy > 0.5).toBe(true);
     expect(agg.findings.some((f) => f.startsWith("MultiSWAG (2 SWAG runs"))).toBe(true);
     expect(agg.findings.some((f) => f.startsWith("SWAG − SWA: NLL"))).toBe(true);
+  });
+
+  it("--docs writes the aggregate into the docs file's experiment section, with its plot beside it", () => {
+    const text = readFileSync(docs, "utf8");
+    expect(text).toContain("| SWA − SGD |");
+    expect(text).not.toContain("\nold\n");
+    expect(text.endsWith("<!-- experiment:end -->\n\nkept\n")).toBe(true);
+    expect(text).toContain("](mlp-mnist-seeds.svg)");
+    expect(readFileSync(join(base, "mlp-mnist-seeds.svg"), "utf8")).toMatch(/^<svg/);
   });
 
   it("aggregates exactly the per-seed numbers (mean, sample std, paired difference)", () => {
