@@ -25,8 +25,24 @@ export interface BackendInfo {
   }>;
 }
 
+/**
+ * Selections in progress in this process, per preference: a worker process that gets several
+ * jobs at once (plane points) must not run two selections concurrently (a job could evaluate on
+ * a backend another job's selection is still initialising); later calls select again (a no-op
+ * for the active backend), so a caller that switched backends in between gets the one it asks for.
+ */
+const inFlight = new Map<string, Promise<BackendInfo>>();
+
 /** Activates the backend for `preference`. */
-export const chooseBackend = async (preference: Config["backend"]): Promise<BackendInfo> => {
+export const chooseBackend = (preference: Config["backend"]): Promise<BackendInfo> => {
+  const running = inFlight.get(preference);
+  if (running !== undefined) return running;
+  const p = select(preference).finally(() => inFlight.delete(preference));
+  inFlight.set(preference, p);
+  return p;
+};
+
+const select = async (preference: Config["backend"]): Promise<BackendInfo> => {
   const r = await selectBackend(preference);
   if (E.isLeft(r)) throw new AppError(`--backend ${preference}: ${r.left.message}`, 1);
   const c = r.right;
