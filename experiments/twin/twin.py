@@ -123,44 +123,16 @@ def load_config(path, overrides):
 # @wider/data's seeded randomness (mulberry32), as packages/data/scripts/random_reference.py
 # ------------------------------------------------------------------------------------------------
 
-M32 = 0xFFFFFFFF
-
-
-def imul(a, b):
-    """Math.imul on uint32 bit patterns."""
-    return (a * b) & M32
-
-
-class Mulberry32:
-    """mulberry32: next_uint32, next_int(n) = floor(u * n / 2^32), next_float = u / 2^32."""
-
-    def __init__(self, seed):
-        self.state = seed & M32
-
-    def next_uint32(self):
-        self.state = (self.state + 0x6D2B79F5) & M32
-        s = self.state
-        t = imul(s ^ (s >> 15), 1 | s)
-        t = ((t + imul(t ^ (t >> 7), 61 | t)) & M32) ^ t
-        return (t ^ (t >> 14)) & M32
-
-    def next_int(self, n):
-        return (self.next_uint32() * n) >> 32
-
-
-def derive_seed(seed, stream):
-    """@wider/data deriveSeed: one mulberry32 step of (seed * golden) ^ stream."""
-    return Mulberry32(imul(seed & M32, 0x9E3779B1) ^ (stream & M32)).next_uint32()
+# The second implementation of @wider/data's randomness already in the repository (tested against
+# the TypeScript one by packages/data/test/random.test.ts): imported, not copied.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "packages", "data", "scripts"))
+from random_reference import Mulberry32, derive_seed  # noqa: E402
+from random_reference import shuffled_indices as _shuffled_indices  # noqa: E402
 
 
 def shuffled_indices(count, seed):
-    """Fisher-Yates with mulberry32(seed): for i from count-1 down to 1 swap i and next_int(i+1)."""
-    order = list(range(count))
-    rng = Mulberry32(seed)
-    for i in range(count - 1, 0, -1):
-        j = rng.next_int(i + 1)
-        order[i], order[j] = order[j], order[i]
-    return np.asarray(order, dtype=np.int64)
+    """@wider/data shuffledIndices (Fisher-Yates with mulberry32(seed)) as an int64 array."""
+    return np.asarray(_shuffled_indices(count, seed), dtype=np.int64)
 
 
 # ------------------------------------------------------------------------------------------------
