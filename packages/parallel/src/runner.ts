@@ -8,8 +8,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { EpochInfo, OptState, RunResult, RunStepsOptions } from "@wider/training";
-import { disposeOptState } from "@wider/training";
+import type { OptState, RunResult, RunStepsOptions } from "@wider/training";
+import { disposeOptState, hookCaller } from "@wider/training";
 import {
   C,
   Cmd,
@@ -312,8 +312,7 @@ export const parallelRunner = async (options: ParallelOptions): Promise<Parallel
       return { count: Atomics.load(i32, C.count), slots };
     };
     let gen = 0;
-    let epochLoss = 0;
-    let epochSteps = 0;
+    const afterStep = hookCaller(hooks, spe);
     let aborted = false;
     let current: OptState | undefined;
     const stepOf = () => state.step;
@@ -368,22 +367,7 @@ export const parallelRunner = async (options: ParallelOptions): Promise<Parallel
         }
         const opt: OptState = current ?? state.opt;
         state = { step: step + 1, opt };
-        epochLoss += loss;
-        epochSteps += 1;
-        for (const h of hooks) await h.onStep?.({ step, lr, loss, state, model });
-        if (spe !== undefined && (step + 1) % spe === 0) {
-          const e: EpochInfo = {
-            epoch: Math.floor(step / spe),
-            step,
-            meanLoss: epochLoss / epochSteps,
-            steps: epochSteps,
-            state,
-            model,
-          };
-          epochLoss = 0;
-          epochSteps = 0;
-          for (const h of hooks) await h.onEpoch?.(e);
-        }
+        await afterStep({ step, lr, loss, state, model });
       }
     } catch (e) {
       const reason = e instanceof Error ? e.message : String(e);

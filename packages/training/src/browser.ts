@@ -23,6 +23,7 @@ export {
   collect,
   type EpochInfo,
   type Hook,
+  hookCaller,
   type LoopState,
   type RunResult,
   type RunStepsOptions,

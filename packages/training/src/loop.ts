@@ -156,6 +156,41 @@ export const collect = <S>(options: CollectOptions<S>): Collector<S> => {
   };
 };
 
+/**
+ * Calls `hooks` after each step as `runSteps` does: every `onStep`, then (with `stepsPerEpoch`)
+ * every `onEpoch` after an epoch's last step, with the mean loss of the epoch's steps run since
+ * the last epoch end. For other loops that drive the same hooks (e.g. `@wider/parallel`'s).
+ *
+ * @example
+ * const afterStep = hookCaller(hooks, stepsPerEpoch);
+ * await afterStep({ step, lr, loss, state, model }); // after each step
+ */
+export const hookCaller = (
+  hooks: readonly Hook[],
+  stepsPerEpoch: number | undefined,
+): ((info: StepInfo) => Promise<void>) => {
+  let epochLoss = 0;
+  let epochSteps = 0;
+  return async (info) => {
+    epochLoss += info.loss;
+    epochSteps += 1;
+    for (const h of hooks) await h.onStep?.(info);
+    const spe = stepsPerEpoch;
+    if (spe === undefined || (info.step + 1) % spe !== 0) return;
+    const epoch: EpochInfo = {
+      epoch: Math.floor(info.step / spe),
+      step: info.step,
+      meanLoss: epochLoss / epochSteps,
+      steps: epochSteps,
+      state: info.state,
+      model: info.model,
+    };
+    epochLoss = 0;
+    epochSteps = 0;
+    for (const h of hooks) await h.onEpoch?.(epoch);
+  };
+};
+
 // -------------------------------------------------------------------------------------
 // the loop
 // -------------------------------------------------------------------------------------
@@ -189,8 +224,7 @@ export const runSteps = async (options: RunStepsOptions): Promise<RunResult> => 
   if (spe !== undefined) checkInt("stepsPerEpoch", spe, 1, "pass a positive integer");
   const step1 = trainStep(model, loss, optimizer);
   let state = options.state;
-  let epochLoss = 0;
-  let epochSteps = 0;
+  const afterStep = hookCaller(hooks, spe);
   try {
     while (state.step < to) {
       if (options.signal?.aborted === true) return { state, aborted: true };
@@ -207,22 +241,7 @@ export const runSteps = async (options: RunStepsOptions): Promise<RunResult> => 
         }
       }
       state = { step: step + 1, opt: r.state };
-      epochLoss += r.loss;
-      epochSteps += 1;
-      for (const h of hooks) await h.onStep?.({ step, lr, loss: r.loss, state, model });
-      if (spe !== undefined && (step + 1) % spe === 0) {
-        const info: EpochInfo = {
-          epoch: Math.floor(step / spe),
-          step,
-          meanLoss: epochLoss / epochSteps,
-          steps: epochSteps,
-          state,
-          model,
-        };
-        epochLoss = 0;
-        epochSteps = 0;
-        for (const h of hooks) await h.onEpoch?.(info);
-      }
+      await afterStep({ step, lr, loss: r.loss, state, model });
     }
   } catch (e) {
     disposeOptState(state.opt);
