@@ -14,6 +14,7 @@ import { repoRoot } from "./packages.js";
 const browserSafe = [
   "@wider/averaging",
   "@wider/backend",
+  "@wider/errors",
   "@wider/ensembling",
   "@wider/geometry",
   "@wider/models",
