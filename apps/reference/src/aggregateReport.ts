@@ -12,6 +12,7 @@ import { renderVegaLiteToSvg } from "@wider/geometry";
 import type { TopLevelSpec } from "vega-lite";
 import { AppError } from "./AppError.js";
 import type { Aggregate } from "./aggregate.js";
+import { docsPlots } from "./docsPlots.js";
 import type { Summary } from "./stats.js";
 
 const writeAtomic = async (file: string, text: string): Promise<void> => {
@@ -218,11 +219,14 @@ ${mdToHtml(md)}
   if (options.docs !== null) {
     // The plot goes beside the docs file, named after the model and data set.
     const plot = `${a.model.name}-${a.dataset.name}-seeds.svg`.replace(/[^A-Za-z0-9.-]/g, "-");
-    await writeAtomic(join(dirname(resolve(options.docs)), plot), svg);
-    await replaceSection(
-      options.docs,
-      "experiment",
-      `${md}\n![test error and NLL per seed and method](${plot})\n`,
-    );
+    const dir = dirname(resolve(options.docs));
+    await writeAtomic(join(dir, plot), svg);
+    const images = [`![test error and NLL per seed and method](${plot})`];
+    for (const p of await docsPlots(a.runs, a.sgdSwaDistance.mean)) {
+      const file = plot.replace(/-seeds\.svg$/, `-${p.name}.svg`);
+      await writeAtomic(join(dir, file), p.svg);
+      images.push(`![${p.alt}](${file})`);
+    }
+    await replaceSection(options.docs, "experiment", `${md}\n${images.join("\n\n")}\n`);
   }
 };

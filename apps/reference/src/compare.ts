@@ -12,6 +12,7 @@
  */
 import { AppError } from "./AppError.js";
 import { replaceSection } from "./aggregateReport.js";
+import { claimLines } from "./compareClaims.js";
 import {
   compareMetrics,
   configDrift,
@@ -151,6 +152,10 @@ export const compareMarkdown = (wider: Side, twin: Side): string => {
       const [scale, digits] = scaleOf(r.metric);
       return `- ${label(r.method)} ${r.metric}: Wider ${pm(r.wider, r.metric)} vs twin ${pm(r.twin, r.metric)}; difference ${((r.difference ?? 0) * scale).toFixed(digits)}, two combined standard errors ${(2 * (r.standardError ?? 0) * scale).toFixed(digits)}.`;
     }),
+    "",
+    "Claims of the paper at this scale, on both sides:",
+    "",
+    ...claimLines(wider, twin),
   ];
   return `${lines.join("\n").trimEnd()}\n`;
 };

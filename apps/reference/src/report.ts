@@ -22,6 +22,7 @@ import type { Config } from "./config.js";
 import type { Evaluation } from "./evaluate.js";
 import type { GeometryResult } from "./geometry.js";
 import { writeTextFilesAtomic } from "./outputDir.js";
+import { findingsHtml } from "./reportFindings.js";
 import { comparisonSpec, curvesSpec, methodsOf, scheduleSpec } from "./reportSpecs.js";
 import type { EpochRecord, ScheduleSet } from "./training.js";
 import type { TrajectoryResult } from "./trajectoryPlane.js";
@@ -111,8 +112,8 @@ const fmtWidth = (w: WidthSummary | null, reach: number): string =>
     ? "-"
     : `median ${fmtW(w.median, reach)} (quartiles ${fmtW(w.q1, reach)} to ${fmtW(w.q3, reach)}; ${w.count} half-rays${w.censored > 0 ? `, ${w.censored} never crossed` : ""})`;
 
-/** Renders `report.html` from the report (plots inline as SVG). */
-export const renderHtml = async (r: Report): Promise<string> => {
+/** The report's plots as SVG strings, by figure name (`curves`, `rays`, `segment`, `plane`, ...). */
+export const reportSvgs = async (r: Report): Promise<Record<string, string>> => {
   const g = r.geometry;
   const svgs: Record<string, string> = {
     curves: await renderVegaLiteToSvg(curvesSpec(r.history)),
@@ -163,6 +164,13 @@ export const renderHtml = async (r: Report): Promise<string> => {
     });
   }
   if (r.trajectory !== null) Object.assign(svgs, await trajectorySvgs(r.trajectory));
+  return svgs;
+};
+
+/** Renders `report.html` from the report (plots inline as SVG). */
+export const renderHtml = async (r: Report): Promise<string> => {
+  const svgs = await reportSvgs(r);
+  const g = r.geometry;
   const fig = (name: string, caption: string): string =>
     svgs[name] === undefined
       ? `<p class="skip">${esc(caption)}: not computed in this run.</p>`
@@ -189,6 +197,7 @@ ${row("FGE", res.fge, `${res.fge.members} snapshots`)}
 ${res.swag === undefined ? "" : row("SWAG", res.swag, `${res.swag.samples} samples, rank ${res.swag.rank}, scale ${c.swagScale}`)}
 </table>
 ${fig("comparison", "Test error and NLL of each method (axes not from zero)")}
+${findingsHtml(r)}
 ${
   res.fgeVsAverage === null
     ? ""

@@ -9,7 +9,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { aggregate, type SeedReport } from "../src/aggregate.js";
 import { compareMetric, compareRuns, parseCompareArgs } from "../src/compare.js";
-import { configDrift, readTwin } from "../src/compareRead.js";
+import { claimLines, compareClaims } from "../src/compareClaims.js";
+import { configDrift, readTwin, type Side } from "../src/compareRead.js";
+import { summarize } from "../src/stats.js";
 
 type M = { accuracy: number; nll: number; ece: number; brier: number };
 const metric = (accuracy: number, nll: number): M => ({ accuracy, nll, ece: 0.02, brier: 0.1 });
@@ -115,7 +117,7 @@ describe("compareRuns on synthetic runs", () => {
     const text = await readFile(docs, "utf8");
     expect(text.startsWith("# Results\n\n<!-- twin:begin -->\nCommand: `compare test`")).toBe(true);
     expect(text.endsWith("<!-- twin:end -->\n\nafter\n")).toBe(true);
-    expect(text).not.toContain("old");
+    expect(text).not.toContain("\nold\n");
   });
 
   it("names a method whose means differ by more than two combined standard errors", async () => {
@@ -158,5 +160,46 @@ describe("parseCompareArgs", () => {
       /unknown option --x/,
     );
     expect(() => parseCompareArgs(["--wider"])).toThrow(/missing its value/);
+  });
+});
+
+describe("compareClaims", () => {
+  const side = (label: string, swa: number[], fge: number[]): Side => ({
+    seeds: [0, 1, 2, 3],
+    values: {
+      sgd: { accuracy: [0.9, 0.9, 0.9, 0.9], nll: [0.3, 0.3, 0.3, 0.3], ece: [0, 0, 0, 0] },
+      swa: { accuracy: swa, nll: [0.29, 0.28, 0.29, 0.28], ece: [0, 0, 0, 0] },
+      fge: { accuracy: fge, nll: [0.27, 0.27, 0.27, 0.27], ece: [0, 0, 0, 0] },
+    },
+    seconds: summarize([1, 1, 1, 1]),
+    label,
+    dataset: { name: "d", trainUsed: 1, testUsed: 1 },
+    model: "mlp",
+  });
+
+  it("states each claim per side from the paired differences, and whether the sides agree", () => {
+    // Wider: SWA − SGD = 1, 2, 1, 2 points: mean 1.5, std 0.577, t = 5.196, df 3, p = 0.0138.
+    const wider = side("Wider", [0.91, 0.92, 0.91, 0.92], [0.912, 0.922, 0.912, 0.922]);
+    // twin: SWA − SGD = 1, -1, 1, -1 points: mean 0 (does not hold); FGE 1 point above SWA.
+    const twin = side("twin", [0.91, 0.89, 0.91, 0.89], [0.92, 0.9, 0.92, 0.9]);
+    const claims = compareClaims(wider, twin);
+    expect(claims.map((c) => c.text.slice(0, 20))).toEqual([
+      "SWA beats SGD at equ",
+      "SWA improves NLL ove",
+      "SWA matches FGE with",
+    ]); // no swaExtended on either side: that claim is left out
+    const [beats, nll, fge] = claims;
+    expect(beats?.wider.holds).toBe(true);
+    expect(beats?.wider.p).toBeCloseTo(0.0138, 3);
+    expect(beats?.twin.holds).toBe(false);
+    // NLL: −0.01, −0.02, −0.01, −0.02 on both sides: significant, holds in both.
+    expect(nll?.wider.holds && nll.twin.holds).toBe(true);
+    expect(fge?.wider.holds).toBe(true); // 0.2 points
+    expect(fge?.twin.holds).toBe(false); // 1 point
+    const lines = claimLines(wider, twin);
+    expect(lines[0]).toContain("Wider holds (+1.50 ± 0.58 points, 4 seeds, p = 0.014)");
+    expect(lines[0]).toContain("twin does NOT hold (+0.00 ± 1.15 points, 4 seeds, p = 1.0)");
+    expect(lines[0]).toContain("DISAGREE");
+    expect(lines[1]).toContain("Wider and the twin agree");
   });
 });

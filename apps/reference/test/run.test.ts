@@ -157,6 +157,30 @@ describe("wider run: end to end, resumable", () => {
     expect((html.match(/ here[ .(]/g) ?? []).length).toBeGreaterThanOrEqual(3);
   });
 
+  it("states which of the paper's effects this run shows, from its own numbers, and its scale", () => {
+    const html = readFileSync(join(straight, "report.html"), "utf8");
+    const r = readReport(straight);
+    const section = html.slice(html.indexOf('<table id="findings">'));
+    const rowOf = (claim: string): string => {
+      const at = section.indexOf(claim);
+      expect(at, claim).toBeGreaterThan(0);
+      return section.slice(at, section.indexOf("</tr>", at));
+    };
+    const swaRow = rowOf("SWA generalises better than SGD");
+    const dAcc = 100 * (r.results.swa.accuracy - r.results.sgd.accuracy);
+    expect(swaRow).toContain(`${dAcc >= 0 ? "+" : ""}${dAcc.toFixed(2)} points`);
+    expect(swaRow).toContain(dAcc > 0 ? "<td>visible here</td>" : "<td>not visible here</td>");
+    const widthRow = rowOf("SWA finds a wider solution");
+    const ws = r.geometry.rays.widthSwa?.median ?? null;
+    const wg = r.geometry.rays.widthSgd?.median ?? null;
+    if (ws !== null && wg !== null)
+      expect(widthRow).toContain(ws > wg ? "<td>visible here</td>" : "<td>not visible here</td>");
+    else expect(widthRow).toContain("<td>not measured</td>");
+    expect(html).toContain(
+      `Scale: mlp (${r.model.parameters.toLocaleString("en")} parameters) on 512 of`,
+    );
+  });
+
   it.skipIf(!existsSync(chromium))(
     "report.html renders in headless Chromium with its plots and no console errors",
     () => {

@@ -10,8 +10,6 @@ import { runCli, tempDir, tinyFlags } from "./helpers.js";
 /** The tiny run, made tinier: the multi-seed test runs it several times. */
 const flags = (out: string): string[] => [
   ...tinyFlags(out),
-  "--rays",
-  "0",
   "--plane-grid",
   "0",
   "--epochs",
@@ -74,6 +72,19 @@ describe("wider --seeds: one run per seed and an aggregate from the same code pa
     expect(text.endsWith("<!-- experiment:end -->\n\nkept\n")).toBe(true);
     expect(text).toContain("](mlp-mnist-seeds.svg)");
     expect(readFileSync(join(base, "mlp-mnist-seeds.svg"), "utf8")).toMatch(/^<svg/);
+    // The geometry figures: widths over both seeds, and the first seed's segment, rays and the
+    // plane through three SWA-phase snapshots (the trajectory analysis).
+    for (const name of ["widths", "segment", "rays"]) {
+      expect(text).toContain(`](mlp-mnist-${name}.svg)`);
+      expect(readFileSync(join(base, `mlp-mnist-${name}.svg`), "utf8")).toMatch(/^<svg/);
+    }
+    // This tiny run's SWA phase has too few proposals for a plane unless the seed computed one.
+    const first = read<Report>(join(out, "seed-0", "report.json"));
+    const planes = first.trajectory?.plane == null ? 0 : 1;
+    expect(text.split("](mlp-mnist-trajectoryPlane").length - 1).toBe(2 * planes);
+    // Every half-ray of both seeds is a point of the width plot (1 ray, 2 sides, 2 centers, 2 seeds).
+    const widths = readFileSync(join(base, "mlp-mnist-widths.svg"), "utf8");
+    expect(widths.match(/aria-roledescription="point"/g)?.length).toBe(8);
   });
 
   it("aggregates exactly the per-seed numbers (mean, sample std, paired difference)", () => {
