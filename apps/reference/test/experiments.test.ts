@@ -212,3 +212,39 @@ print(json.dumps({"x": x.reshape(-1).tolist(), "y": y.tolist()}))`,
     expect(got.count).toBe(n);
   });
 });
+
+describe("experiments/ablation: the MLP ablation's four cells", () => {
+  const cells = ["0.01-none", "0.01-crop-flip", "0.05-none", "0.05-crop-flip"];
+  const ablationPath = (cell: string) => `${root}experiments/ablation/mlp-swalr${cell}.json`;
+
+  it.each(cells)(
+    "mlp-swalr%s: the MLP protocol with only swaLr, augment and the analyses changed",
+    (cell) => {
+      const raw = JSON.parse(readFileSync(ablationPath(cell), "utf8")) as Record<string, unknown>;
+      const mlp = JSON.parse(readFileSync(configPath("mlp"), "utf8")) as Record<string, unknown>;
+      expect(Object.keys(raw).sort()).toEqual([...configFields].sort());
+      const [lr, ...aug] = cell.split("-");
+      // Only the cell's two settings and the analyses this table does not use (geometry, SWAG,
+      // the longer SWA) differ from the MLP experiment: SGD and SWA are trained exactly as there.
+      const changed = Object.keys(raw).filter(
+        (k) => JSON.stringify(raw[k]) !== JSON.stringify(mlp[k]),
+      );
+      const expected = [
+        "augment",
+        "swaLr",
+        "swaExtend",
+        "swagRank",
+        "rays",
+        "segmentPoints",
+        "planeGrid",
+        "trajectoryGrid",
+        "out",
+      ];
+      for (const k of changed) expect(expected).toContain(k);
+      expect(raw.swaLr).toBe(Number(lr));
+      expect(raw.augment).toBe(aug.join("-"));
+      const file = decodePartial(raw, { kind: "file", path: ablationPath(cell) });
+      expect(E.isRight(file) && E.isRight(resolveConfig(defaultConfig(), file.right))).toBe(true);
+    },
+  );
+});

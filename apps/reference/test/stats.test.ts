@@ -82,6 +82,13 @@ describe("summarize and pairedDifference", () => {
     expect(pairedDifference([1], [0]).p).toBeNull();
     expect(pairedDifference([1, 2], [0, 1]).p).toBeNull();
     expect(pairedDifference([1, null, 3], [0, 1, 1]).n).toBe(2);
+    // Equal differences up to float rounding (0.9048 − 0.904 vs 0.9046 − 0.9038): no test either,
+    // not p = 4e-14 from a std of 8e-17.
+    const rounded = pairedDifference([0.9048, 0.9046], [0.904, 0.9038]);
+    expect(rounded.std).toBeGreaterThan(0);
+    expect(rounded.p).toBeNull();
+    // A real spread still gets its test.
+    expect(pairedDifference([0.9048, 0.9047], [0.904, 0.9038]).p).not.toBeNull();
     expect(() => pairedDifference([1], [1, 2])).toThrow(/1 values against 2/);
   });
 });
