@@ -126,12 +126,7 @@ export const pairedDifference = (
   const n = values.filter((v) => v !== null).length;
   // A std at rounding level (equal differences in every seed, e.g. the same 8 test images) makes
   // t huge and p meaningless: no test, as for an exact 0.
-  if (
-    s.mean === null ||
-    s.std === null ||
-    n < 2 ||
-    s.std <= 1e-12 * Math.max(1, Math.abs(s.mean))
-  )
+  if (s.mean === null || s.std === null || n < 2 || s.std <= 1e-12 * Math.max(1, Math.abs(s.mean)))
     return { values, mean: s.mean, std: s.std, n, t: null, p: null };
   const t = s.mean / (s.std / Math.sqrt(n));
   return { values, mean: s.mean, std: s.std, n, t, p: studentTwoSided(t, n - 1) };
