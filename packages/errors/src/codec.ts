@@ -25,18 +25,6 @@ export interface Problem {
   readonly unknownKey?: true;
 }
 
-/** Codec tags whose children are addressed by a key of the input (the others are wrappers). */
-const keyed = new Set([
-  "InterfaceType",
-  "PartialType",
-  "StrictType",
-  "ExactType",
-  "DictionaryType",
-  "ArrayType",
-  "ReadonlyArrayType",
-  "TupleType",
-]);
-
 /** The context entry {@link excess} adds for a key the codec does not know. */
 const UnknownKey = new t.Type<never, never, unknown>(
   "a known field",
@@ -45,8 +33,13 @@ const UnknownKey = new t.Type<never, never, unknown>(
   (a) => a,
 );
 
-const tagOf = (type: t.Decoder<unknown, unknown>): string | undefined =>
-  (type as { readonly _tag?: string })._tag;
+/**
+ * Whether a context entry steps into the input (a field, an element, an unknown key) rather than
+ * into another codec for the same value (an intersection's or union's member: io-ts gives those the
+ * parent's value). Wrappers that add no entry (exact, readonly, refinements) need no case.
+ */
+const addsKey = (parent: t.ContextEntry, entry: t.ContextEntry): boolean =>
+  entry.type === UnknownKey || entry.actual !== parent.actual;
 
 /** A codec's name for messages, shortened when it is a long structural name. */
 const nameOf = (type: t.Decoder<unknown, unknown>): string =>
@@ -66,9 +59,7 @@ const locate = (
     const parent = context[i - 1];
     const entry = context[i];
     if (parent === undefined || entry === undefined) continue;
-    const tag = tagOf(parent.type);
-    // Wrappers (intersection/union members, refinements) add no input key.
-    if (entry.type !== UnknownKey && (tag === undefined || !keyed.has(tag))) continue;
+    if (!addsKey(parent, entry)) continue;
     path = /^\d+$/.test(entry.key) ? `${path}[${entry.key}]` : `${path}.${entry.key}`;
     type = entry.type;
   }
@@ -106,8 +97,7 @@ const valueAt = (context: t.Context): unknown => {
     const parent = context[i - 1];
     const entry = context[i];
     if (parent === undefined || entry === undefined) continue;
-    const tag = tagOf(parent.type);
-    if (entry.type !== UnknownKey && (tag === undefined || !keyed.has(tag))) continue;
+    if (!addsKey(parent, entry)) continue;
     found = entry.actual;
   }
   return found;
@@ -259,19 +249,24 @@ export const excess = <C extends t.Mixed>(codec: C): C => {
 // brands
 // -------------------------------------------------------------------------------------------------
 
-interface PositiveIntBrand {
+/** The brand of PositiveInt. */
+export interface PositiveIntBrand {
   readonly PositiveInt: unique symbol;
 }
-interface NonNegativeIntBrand {
+/** The brand of NonNegativeInt. */
+export interface NonNegativeIntBrand {
   readonly NonNegativeInt: unique symbol;
 }
-interface PositiveNumberBrand {
+/** The brand of PositiveNumber. */
+export interface PositiveNumberBrand {
   readonly PositiveNumber: unique symbol;
 }
-interface NonNegativeNumberBrand {
+/** The brand of NonNegativeNumber. */
+export interface NonNegativeNumberBrand {
   readonly NonNegativeNumber: unique symbol;
 }
-interface NonEmptyStringBrand {
+/** The brand of NonEmptyString. */
+export interface NonEmptyStringBrand {
   readonly NonEmptyString: unique symbol;
 }
 

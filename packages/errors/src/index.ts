@@ -10,7 +10,15 @@
  *
  * @packageDocumentation
  */
-export type { DecodeOptions, Problem } from "./codec.js";
+export type {
+  DecodeOptions,
+  NonEmptyStringBrand,
+  NonNegativeIntBrand,
+  NonNegativeNumberBrand,
+  PositiveIntBrand,
+  PositiveNumberBrand,
+  Problem,
+} from "./codec.js";
 export {
   decode,
   errorFromValidation,

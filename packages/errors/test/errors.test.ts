@@ -130,6 +130,28 @@ suite("decode and reports", () => {
     ]);
   });
 
+  it("paths step through exact, readonly and refinement wrappers and intersection members", () => {
+    const Sweep = t.exact(
+      t.intersection([t.type({ seeds: t.array(NonNegativeInt) }), t.partial({ name: t.string })]),
+    );
+    expect(leftOf(decode(Sweep, { seeds: [1, -2] }, { tag: "X", root: "sweep.json" })).path).toBe(
+      "sweep.json.seeds[1]",
+    );
+    const Ro = t.readonly(t.type({ a: t.type({ b: PositiveInt }) }));
+    const e = leftOf(decode(Ro, { a: { b: 0 } }, { tag: "X" }));
+    expect(e.path).toBe("$.a.b");
+    expect(e.message).toBe("$.a.b is 0; expected a positive integer");
+    const Refined = t.refinement(
+      t.type({ lo: t.number, hi: t.number }),
+      (r) => r.lo < r.hi,
+      "lo < hi",
+    );
+    expect(leftOf(decode(Refined, { lo: 2, hi: 1 }, { tag: "X" })).path).toBe("$");
+    expect(leftOf(decode(t.array(Ro), [{ a: { b: 1 } }, { a: 3 }], { tag: "X" })).path).toBe(
+      "$[1].a",
+    );
+  });
+
   it("decodes valid input unchanged", () => {
     const ok = decode(Options, { cycle: 2, kind: "b", rates: [1] }, { tag: "X" });
     expect(isRight(ok) && ok.right).toEqual({ cycle: 2, kind: "b", rates: [1] });
