@@ -17,6 +17,7 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
+import { fail } from "./errors.js";
 import { callWasm, free, need, reshapeInfo, sliceInfo, transposeInfo } from "./wasmKernelCall.js";
 
 // -------------------------------------------------------------------------------------
@@ -40,9 +41,11 @@ export interface AxisGeometry {
 /** Throws for NCHW: the wasm forward convolution only supports channels-last either. */
 export function assertChannelsLast(kernel: string, dataFormat: string | undefined): void {
   if (dataFormat !== undefined && dataFormat !== "NHWC" && dataFormat !== "channelsLast") {
-    throw new Error(
+    fail(
+      "unsupported",
       `@wider/backend: wasm ${kernel} supports dataFormat 'NHWC' only, got '${dataFormat}'. ` +
         "Use channelsLast layers on the wasm backend.",
+      { path: "dataFormat", value: dataFormat, fix: "use channelsLast layers on the wasm backend" },
     );
   }
 }

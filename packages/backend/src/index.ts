@@ -1,30 +1,38 @@
 /**
  * @wider/backend: train TensorFlow.js models without libtensorflow (training kernels for
  * the wasm backend) and pick the fastest backend available.
+ *
+ * Errors: `selectBackend` returns `Left<BackendUnavailable>` (kind `unsupported`); the rest throw
+ * a `WiderFailure` with `_tag: "BackendError"` (see the README's "Errors" section).
  */
+
+// errors
+export type { BackendError } from "./errors.js";
+export { backendError } from "./errors.js";
+// wasm training kernels
+export type { TrainingKernel } from "./registerWasmTrainingKernels.js";
 export {
   registerWasmTrainingKernels,
-  type TrainingKernel,
   wasmTrainingKernels,
 } from "./registerWasmTrainingKernels.js";
 export { emaUpdateKernelName, swaUpdateKernelName } from "./runningMean.js";
-export {
-  autoOrder,
-  type BackendAttempt,
-  type BackendCandidate,
-  type BackendChoice,
-  type BackendPreference,
-  type BackendUnavailable,
-  installFix,
-  type SelectBackendOptions,
-  selectBackend,
-  tryBackend,
+// backend selection
+export type {
+  BackendAttempt,
+  BackendCandidate,
+  BackendChoice,
+  BackendPreference,
+  BackendUnavailable,
+  SelectBackendOptions,
 } from "./selectBackend.js";
+export { autoOrder, installFix, selectBackend, tryBackend } from "./selectBackend.js";
+// versions
+export type { InstalledTfjsVersions } from "./versions.js";
 export {
   assertSupportedTfjs,
-  type InstalledTfjsVersions,
   installedTfjsVersions,
   requiredTfjsVersion,
 } from "./versions.js";
 export { wasmHeapBytes } from "./wasmHeap.js";
-export { initWasmTraining, type WasmTrainingOptions } from "./wasmTraining.js";
+export type { WasmTrainingOptions } from "./wasmTraining.js";
+export { initWasmTraining } from "./wasmTraining.js";

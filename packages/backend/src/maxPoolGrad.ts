@@ -11,6 +11,7 @@ import {
   type KernelFunc,
   type MaxPoolGradAttrs,
 } from "@tensorflow/tfjs-core";
+import { fail } from "./errors.js";
 import { need } from "./wasmKernelCall.js";
 
 /** `MaxPoolGrad` for wasm: gradient routed to the first maximum of each window. */
@@ -20,7 +21,15 @@ export const maxPoolGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   const input = need(inputs, "input");
   const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as MaxPoolGradAttrs;
   if (input.dtype !== "float32" || dy.dtype !== "float32") {
-    throw new Error(`@wider/backend: wasm MaxPoolGrad supports float32 only, got ${input.dtype}.`);
+    fail(
+      "unsupported",
+      `@wider/backend: wasm MaxPoolGrad supports float32 only, got ${input.dtype}.`,
+      {
+        path: "dtype",
+        value: input.dtype,
+        fix: "cast to float32",
+      },
+    );
   }
   const info = backend_util.computePool2DInfo(
     input.shape as [number, number, number, number],

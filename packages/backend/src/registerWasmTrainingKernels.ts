@@ -16,6 +16,7 @@ import {
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
 } from "./depthwiseConv2dGrad.js";
+import { fail } from "./errors.js";
 import { sumConfig } from "./leadingSum.js";
 import { maxPoolGradConfig } from "./maxPoolGrad.js";
 import {
@@ -137,7 +138,14 @@ function replace(config: KernelConfig): void {
 function wrapOriginal(name: string, kernelFunc: KernelConfig["kernelFunc"]): void {
   const original = getKernel(name, "wasm");
   if (original === undefined) {
-    throw new Error(`@wider/backend: tfjs-backend-wasm has no '${name}' kernel; version mismatch?`);
+    fail(
+      "version",
+      `@wider/backend: tfjs-backend-wasm has no '${name}' kernel; version mismatch?`,
+      {
+        path: name,
+        fix: "install @tensorflow/tfjs-backend-wasm 4.22.0",
+      },
+    );
   }
   rememberOriginal(name, original.kernelFunc);
   const config: KernelConfig = { kernelName: name, backendName: "wasm", kernelFunc };

@@ -18,6 +18,7 @@ import {
   type TensorInfo,
   util,
 } from "@tensorflow/tfjs-core";
+import { fail } from "./errors.js";
 import { runningMeanWasmBase64 } from "./runningMeanWasm.js";
 import { callWasm, free, need } from "./wasmKernelCall.js";
 
@@ -106,13 +107,20 @@ function operands(name: string, inputs: NamedTensorInfoMap): { mean: TensorInfo;
   const mean = need(inputs, "mean");
   const w = need(inputs, "w");
   if (mean.dtype !== "float32" || w.dtype !== "float32") {
-    throw new Error(
+    fail(
+      "unsupported",
       `@wider/backend: ${name} takes float32 tensors, got mean ${mean.dtype} and w ${w.dtype}; cast first.`,
+      { value: [mean.dtype, w.dtype], fix: "cast both to float32" },
     );
   }
   if (!util.arraysEqual(mean.shape, w.shape)) {
-    throw new Error(
+    fail(
+      "shape",
       `@wider/backend: ${name}: mean has shape [${mean.shape}] but w has [${w.shape}].`,
+      {
+        path: "w",
+        value: w.shape,
+      },
     );
   }
   return { mean, w };
@@ -122,7 +130,10 @@ function operands(name: string, inputs: NamedTensorInfoMap): { mean: TensorInfo;
 function numberAttr(name: string, attrs: NamedAttrMap, key: string): number {
   const v = attrs[key];
   if (typeof v !== "number") {
-    throw new Error(`@wider/backend: ${name} needs a number attr '${key}', got ${String(v)}.`);
+    fail("config", `@wider/backend: ${name} needs a number attr '${key}', got ${String(v)}.`, {
+      path: key,
+      value: v,
+    });
   }
   return v;
 }

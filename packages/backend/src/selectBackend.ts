@@ -4,6 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import * as E from "fp-ts/lib/Either.js";
+import { type BackendError, backendError } from "./errors.js";
 import { initWasmTraining } from "./wasmTraining.js";
 
 // -------------------------------------------------------------------------------------
@@ -32,10 +33,12 @@ export interface BackendChoice {
   readonly tried: ReadonlyArray<BackendAttempt>;
 }
 
-/** No backend could be started: the attempts, and a message naming the fix. */
-export interface BackendUnavailable {
+/**
+ * No backend could be started: a {@link BackendError} of kind `unsupported` (`path`
+ * `"preference"`, `value` the preference, `fix` the install command) with the attempts.
+ */
+export interface BackendUnavailable extends BackendError {
   readonly preference: BackendPreference;
-  readonly message: string;
   readonly tried: ReadonlyArray<BackendAttempt>;
 }
 
@@ -226,9 +229,15 @@ export async function selectBackend(
     }
   }
   const last = tried[tried.length - 1];
+  const fix = preference === "auto" ? installFix.wasm : `${installFix[preference]}, or use "auto"`;
   const message =
     preference === "auto"
-      ? `no TensorFlow.js backend could start (${tried.map((t) => `${t.candidate}: ${t.reason}`).join("; ")}); ${installFix.wasm}`
-      : `backend preference "${preference}" is unavailable (${last?.reason ?? "not tried"}); ${installFix[preference]}, or use "auto"`;
-  return E.left({ preference, message, tried });
+      ? `no TensorFlow.js backend could start (${tried.map((t) => `${t.candidate}: ${t.reason}`).join("; ")}); ${fix}`
+      : `backend preference "${preference}" is unavailable (${last?.reason ?? "not tried"}); ${fix}`;
+  const error = backendError("unsupported", message, {
+    path: "preference",
+    value: preference,
+    fix,
+  });
+  return E.left({ ...error, preference, tried });
 }

@@ -13,6 +13,7 @@ import type {
   NamedTensorInfoMap,
   TensorInfo,
 } from "@tensorflow/tfjs-core";
+import { fail } from "./errors.js";
 import { callWasm, free, need, transposeInfo } from "./wasmKernelCall.js";
 
 /** Swaps the last two axes of `x` (any rank >= 2). */
@@ -92,8 +93,10 @@ function activate(
     case "prelu":
       return callWasm(backend, "Prelu", { x, alpha: need(inputs, "preluActivationWeights") });
     default:
-      throw new Error(
+      fail(
+        "unsupported",
         `@wider/backend: _FusedMatMul activation '${activation}' is not supported on wasm.`,
+        { path: "activation", value: activation },
       );
   }
 }

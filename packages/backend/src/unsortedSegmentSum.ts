@@ -10,6 +10,7 @@ import {
   type UnsortedSegmentSumAttrs,
   util,
 } from "@tensorflow/tfjs-core";
+import { fail } from "./errors.js";
 import { need } from "./wasmKernelCall.js";
 
 /** `UnsortedSegmentSum` for wasm: `out[ids[i], ...] += x[i, ...]`. */
@@ -19,8 +20,13 @@ export const unsortedSegmentSum: KernelFunc = ({ inputs, backend, attrs }) => {
   const segmentIds = need(inputs, "segmentIds");
   const { numSegments } = attrs as unknown as UnsortedSegmentSumAttrs;
   if (x.dtype !== "float32" && x.dtype !== "int32") {
-    throw new Error(
+    fail(
+      "unsupported",
       `@wider/backend: wasm UnsortedSegmentSum supports float32/int32, got ${x.dtype}.`,
+      {
+        path: "dtype",
+        value: x.dtype,
+      },
     );
   }
   const idsRank = segmentIds.shape.length;

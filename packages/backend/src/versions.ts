@@ -5,6 +5,7 @@
  */
 import { version_wasm } from "@tensorflow/tfjs-backend-wasm";
 import { version_core } from "@tensorflow/tfjs-core";
+import { fail } from "./errors.js";
 
 /** The one @tensorflow/tfjs-core and @tensorflow/tfjs-backend-wasm version the kernels support. */
 export const requiredTfjsVersion = "4.22.0";
@@ -22,7 +23,7 @@ export const installedTfjsVersions = (): InstalledTfjsVersions => ({
 });
 
 /**
- * Throws an error naming the installed and required versions (and the fix) unless both
+ * Throws a `WiderFailure` (`BackendError`, kind `version`) naming the installed and required versions (and the fix) unless both
  * @tensorflow/tfjs-core and @tensorflow/tfjs-backend-wasm are exactly `requiredTfjsVersion`.
  *
  * @example
@@ -36,13 +37,16 @@ export function assertSupportedTfjs(
     ["@tensorflow/tfjs-backend-wasm", installed.wasm],
   ].filter(([, v]) => v !== requiredTfjsVersion);
   if (wrong.length === 0) return;
-  throw new Error(
+  const fix =
+    `install @tensorflow/tfjs@${requiredTfjsVersion} @tensorflow/tfjs-backend-wasm@${requiredTfjsVersion} ` +
+    `(one copy of each: \`npm ls @tensorflow/tfjs-core\`, then \`npm dedupe\`), or do not ` +
+    `register the kernels and use the plain wasm or cpu backend`;
+  fail(
+    "version",
     `@wider/backend: the wasm training kernels need @tensorflow/tfjs-core and ` +
       `@tensorflow/tfjs-backend-wasm exactly ${requiredTfjsVersion} (they use the wasm backend's ` +
       `internals), but ${wrong.map(([name, v]) => `${name} ${v}`).join(" and ")} ` +
-      `${wrong.length === 1 ? "is" : "are"} installed. Fix: install ` +
-      `@tensorflow/tfjs@${requiredTfjsVersion} @tensorflow/tfjs-backend-wasm@${requiredTfjsVersion} ` +
-      `(one copy of each: \`npm ls @tensorflow/tfjs-core\`, then \`npm dedupe\`), or do not ` +
-      `register the kernels and use the plain wasm or cpu backend.`,
+      `${wrong.length === 1 ? "is" : "are"} installed. Fix: ${fix}.`,
+    { path: wrong[0]?.[0] ?? "@tensorflow/tfjs-core", value: installed, fix },
   );
 }

@@ -10,6 +10,7 @@ import {
   type NamedTensorInfoMap,
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
+import { fail } from "./errors.js";
 
 // -------------------------------------------------------------------------------------
 // model
@@ -40,11 +41,16 @@ export function callWasm(
 ): TensorInfo {
   const kernelFunc = original ? originals.get(name) : getKernel(name, "wasm")?.kernelFunc;
   if (kernelFunc === undefined) {
-    throw new Error(`@wider/backend: kernel '${name}' is not registered for backend 'wasm'.`);
+    fail("version", `@wider/backend: kernel '${name}' is not registered for backend 'wasm'.`, {
+      path: name,
+      fix: "install @tensorflow/tfjs-backend-wasm 4.22.0",
+    });
   }
   const out = kernelFunc({ inputs, attrs, backend });
   if (Array.isArray(out)) {
-    throw new Error(`@wider/backend: kernel '${name}' returned several outputs, expected one.`);
+    fail("version", `@wider/backend: kernel '${name}' returned several outputs, expected one.`, {
+      path: name,
+    });
   }
   return out;
 }
@@ -85,6 +91,7 @@ export function sliceInfo(
 /** The input `name` of a kernel call; a missing input is a programmer error. */
 export function need(inputs: NamedTensorInfoMap, name: string): TensorInfo {
   const t = inputs[name];
-  if (t === undefined) throw new Error(`@wider/backend: kernel input '${name}' is missing.`);
+  if (t === undefined)
+    fail("config", `@wider/backend: kernel input '${name}' is missing.`, { path: name });
   return t;
 }

@@ -4,6 +4,7 @@
  */
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import * as tf from "@tensorflow/tfjs-core";
+import { fail } from "./errors.js";
 import { registerWasmTrainingKernels } from "./registerWasmTrainingKernels.js";
 
 /** Options of `initWasmTraining`. */
@@ -30,10 +31,14 @@ export async function initWasmTraining(options: WasmTrainingOptions = {}): Promi
   if (options.wasmPaths !== undefined) setWasmPaths(options.wasmPaths);
   const ok = await tf.setBackend("wasm");
   if (!ok || tf.getBackend() !== "wasm") {
-    throw new Error(
+    const fix =
+      "under Node check that @tensorflow/tfjs-backend-wasm@4.22.0 is installed; in a browser pass " +
+      "{ wasmPaths } pointing at the folder serving its .wasm files";
+    fail(
+      "io",
       "@wider/backend: the wasm backend failed to initialise (the .wasm binary could not be " +
-        "loaded). Under Node check that @tensorflow/tfjs-backend-wasm@4.22.0 is installed; in a " +
-        "browser pass { wasmPaths } pointing at the folder serving its .wasm files.",
+        `loaded). Fix: ${fix}.`,
+      { ...(options.wasmPaths === undefined ? {} : { path: options.wasmPaths }), fix },
     );
   }
   await tf.ready();

@@ -9,6 +9,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { isWiderError, WiderFailure } from "@wider/errors";
 import { beforeAll, describe, expect, it } from "vitest";
 import { assembleRunningMean } from "../scripts/assembleWasm.js";
 import {
@@ -231,6 +232,28 @@ describe("WiderSwaUpdate / WiderEmaUpdate on wasm", () => {
         /mean has shape \[3\] but w has \[4\]/,
       );
       expect(() => run(swaUpdateKernelName, m, tf.zeros([3]), {})).toThrow(/attr 'count'/);
+      // Thrown in the one Wider shape, with the shared kinds.
+      const kindOf = (f: () => unknown): unknown => {
+        try {
+          f();
+        } catch (e) {
+          expect(e).toBeInstanceOf(WiderFailure);
+          expect(isWiderError(e) && e._tag).toBe("BackendError");
+          return isWiderError(e) ? [e.kind, e.path] : undefined;
+        }
+        return "no throw";
+      };
+      expect(
+        kindOf(() => run(swaUpdateKernelName, m, tf.zeros([3], "int32"), { count: 2 })),
+      ).toEqual(["unsupported", undefined]);
+      expect(kindOf(() => run(emaUpdateKernelName, m, tf.zeros([4]), { decay: 0.5 }))).toEqual([
+        "shape",
+        "w",
+      ]);
+      expect(kindOf(() => run(swaUpdateKernelName, m, tf.zeros([3]), {}))).toEqual([
+        "config",
+        "count",
+      ]);
     });
   });
 

@@ -5,6 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
+import { isWiderError } from "@wider/errors";
 import * as E from "fp-ts/lib/Either.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { autoOrder, selectBackend } from "../src/index.js";
@@ -43,6 +44,16 @@ describe("selectBackend", () => {
     expect(choice.left.message).toContain("@tensorflow/tfjs-node: not installed");
     expect(choice.left.message).toContain("npm install @tensorflow/tfjs-node@4.22.0");
     expect(choice.left.tried).toHaveLength(1);
+    // The one Wider error shape: a returned BackendError of a shared kind.
+    expect(isWiderError(choice.left)).toBe(true);
+    expect(choice.left).toMatchObject({
+      _tag: "BackendError",
+      kind: "unsupported",
+      path: "preference",
+      value: "tensorflow",
+      preference: "tensorflow",
+    });
+    expect(choice.left.fix).toContain("npm install @tensorflow/tfjs-node@4.22.0");
   });
 
   it("forced tensorflow-gpu when absent: Left with the tfjs-node-gpu install fix", async () => {

@@ -1,4 +1,5 @@
 // The version guard of the wasm training kernels: the exact pin is checked at registration.
+import { isWiderError, WiderFailure } from "@wider/errors";
 import { describe, expect, it } from "vitest";
 import { assertSupportedTfjs, installedTfjsVersions, requiredTfjsVersion } from "../src/index.js";
 
@@ -14,6 +15,24 @@ describe("assertSupportedTfjs", () => {
         "wasm backend's internals), but @tensorflow/tfjs-core 4.21.0 is installed. Fix: install " +
         "@tensorflow/tfjs@4.22.0 @tensorflow/tfjs-backend-wasm@4.22.0",
     );
+  });
+
+  it("throws a WiderFailure of kind version, with the installed versions and the fix", () => {
+    let caught: unknown;
+    try {
+      assertSupportedTfjs({ core: "4.21.0", wasm: requiredTfjsVersion });
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(WiderFailure);
+    expect(isWiderError(caught)).toBe(true);
+    expect(caught).toMatchObject({
+      _tag: "BackendError",
+      kind: "version",
+      path: "@tensorflow/tfjs-core",
+      value: { core: "4.21.0", wasm: "4.22.0" },
+    });
+    expect((caught as WiderFailure).fix).toMatch(/^install @tensorflow\/tfjs@4\.22\.0/);
   });
 
   it("names both when both differ", () => {

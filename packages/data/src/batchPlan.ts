@@ -2,6 +2,8 @@
  * Batch plans: which example indices go in which batch, for one epoch. Pure and seeded:
  * the same options give the same plan on every machine.
  */
+
+import { misuse } from "./errors.js";
 import { shuffledIndices } from "./random.js";
 
 // -------------------------------------------------------------------------------------
@@ -31,7 +33,7 @@ export type BatchPlan = readonly Int32Array[];
 
 /**
  * Plans one epoch of batches: a seeded Fisher–Yates shuffle (mulberry32) of 0..count-1,
- * cut into consecutive batches. Throws a RangeError for a count or batch size that is not
+ * cut into consecutive batches. Throws a `WiderFailure` (`DataError`, kind `config`) for a count or batch size that is not
  * an integer (count >= 0, batchSize >= 1): validate user input at your edge.
  * @example
  * planBatches({ count: 5, batchSize: 2, seed: 0, shuffle: false });
@@ -40,13 +42,22 @@ export type BatchPlan = readonly Int32Array[];
 export const planBatches = (options: PlanBatchesOptions): BatchPlan => {
   const { count, batchSize, seed, shuffle = true, dropRemainder = false } = options;
   if (!Number.isInteger(count) || count < 0) {
-    throw new RangeError(`planBatches: count must be a non-negative integer, got ${count}`);
+    misuse("config", `planBatches: count must be a non-negative integer, got ${count}`, {
+      path: "count",
+      value: count,
+    });
   }
   if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new RangeError(`planBatches: batchSize must be a positive integer, got ${batchSize}`);
+    misuse("config", `planBatches: batchSize must be a positive integer, got ${batchSize}`, {
+      path: "batchSize",
+      value: batchSize,
+    });
   }
   if (!Number.isInteger(seed)) {
-    throw new RangeError(`planBatches: seed must be an integer, got ${seed}`);
+    misuse("config", `planBatches: seed must be an integer, got ${seed}`, {
+      path: "seed",
+      value: seed,
+    });
   }
   let order: Int32Array;
   if (shuffle) {

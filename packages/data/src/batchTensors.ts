@@ -5,6 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { BatchPlan } from "./batchPlan.js";
+import { misuse } from "./errors.js";
 import { deriveSeed, mulberry32 } from "./random.js";
 import { type ImageShape, pixelsPerImage, type Split } from "./split.js";
 import type { ChannelStats } from "./stats.js";
@@ -81,8 +82,10 @@ const lookupTable = (normalize: Normalization, channels: number): Float32Array =
         const mean = normalize.mean[c];
         const std = normalize.std[c];
         if (mean === undefined || std === undefined || !(std > 0)) {
-          throw new RangeError(
+          misuse(
+            "config",
             `normalize: need a mean and a positive std for channel ${c}, got mean ${mean}, std ${std}`,
+            { path: `normalize.std[${c}]`, value: std },
           );
         }
         x = (v / 255 - mean) / std;
@@ -144,7 +147,10 @@ export const toBatchTensors = (
   const aug = augment === "default" ? defaultAugmentation(shape) : augment;
   const pad = aug.cropPadding;
   if (!Number.isInteger(pad) || pad < 0) {
-    throw new RangeError(`augment.cropPadding must be a non-negative integer, got ${pad}`);
+    misuse("config", `augment.cropPadding must be a non-negative integer, got ${pad}`, {
+      path: "augment.cropPadding",
+      value: pad,
+    });
   }
   const lut = lookupTable(normalize, shape[2]);
   const rng = mulberry32(seed);
@@ -154,7 +160,10 @@ export const toBatchTensors = (
   for (let k = 0; k < b; k++) {
     const i = indices[k] ?? -1;
     if (!Number.isInteger(i) || i < 0 || i >= split.count) {
-      throw new RangeError(`toBatchTensors: index ${i} is outside 0..${split.count - 1}`);
+      misuse("shape", `toBatchTensors: index ${i} is outside 0..${split.count - 1}`, {
+        path: `indices[${k}]`,
+        value: i,
+      });
     }
     const dy = pad > 0 ? rng.nextInt(2 * pad + 1) - pad : 0;
     const dx = pad > 0 ? rng.nextInt(2 * pad + 1) - pad : 0;
@@ -168,7 +177,11 @@ export const toBatchTensors = (
     }
     const label = split.labels[i] ?? 0;
     if (label >= split.numClasses) {
-      throw new RangeError(`toBatchTensors: label ${label} of example ${i} is >= numClasses`);
+      misuse(
+        "shape",
+        `toBatchTensors: label ${label} of example ${i} is >= numClasses (${split.numClasses})`,
+        { path: `labels[${i}]`, value: label },
+      );
     }
     if (oneHot) ys[k * split.numClasses + label] = 1;
     else ys[k] = label;

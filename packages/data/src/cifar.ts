@@ -12,7 +12,7 @@
  */
 import { open, stat } from "node:fs/promises";
 import * as E from "fp-ts/lib/Either.js";
-import { corrupt, type DataError, dataError, describeCause } from "./DataError.js";
+import { corrupt, type DataError, describeCause, unreadable } from "./errors.js";
 import { readFully } from "./fileBytes.js";
 
 // -------------------------------------------------------------------------------------
@@ -161,10 +161,10 @@ export const readCifar = async (
     let size: number;
     try {
       const info = await stat(file);
-      if (!info.isFile()) return E.left(dataError("io", "is not a regular file", file));
+      if (!info.isFile()) return E.left(unreadable(file, "is not a regular file"));
       size = info.size;
     } catch (cause) {
-      return E.left(dataError("io", `cannot read the file (${describeCause(cause)})`, file));
+      return E.left(unreadable(file, `cannot read the file (${describeCause(cause)})`));
     }
     const count = checkLength(size, file, variant);
     if (E.isLeft(count)) return count;
@@ -189,7 +189,7 @@ export const readCifar = async (
         await handle.close();
       }
     } catch (cause) {
-      return E.left(dataError("io", `cannot read the file (${describeCause(cause)})`, file));
+      return E.left(unreadable(file, `cannot read the file (${describeCause(cause)})`));
     }
     const done = decodeInto(bytes, file, variant, out, offset);
     if (E.isLeft(done)) return done;

@@ -5,7 +5,7 @@
 import type { FileHandle } from "node:fs/promises";
 import { open } from "node:fs/promises";
 import * as E from "fp-ts/lib/Either.js";
-import { corrupt, type DataError, dataError, describeCause } from "./DataError.js";
+import { corrupt, type DataError, describeCause, unreadable } from "./errors.js";
 
 /** Fills `into` from `position` of the file (looping over short reads); returns bytes read. */
 export const readFully = async (
@@ -35,11 +35,11 @@ export const readFileChecked = async (
   try {
     handle = await open(file, "r");
   } catch (cause) {
-    return E.left(dataError("io", `cannot read the file (${describeCause(cause)})`, file));
+    return E.left(unreadable(file, `cannot read the file (${describeCause(cause)})`));
   }
   try {
     const info = await handle.stat();
-    if (!info.isFile()) return E.left(dataError("io", "is not a regular file", file));
+    if (!info.isFile()) return E.left(unreadable(file, "is not a regular file"));
     const size = info.size;
     const head = new Uint8Array(Math.min(size, headBytes));
     if ((await readFully(handle, head, 0)) !== head.length) {
@@ -56,7 +56,7 @@ export const readFileChecked = async (
     }
     return E.right(bytes);
   } catch (cause) {
-    return E.left(dataError("io", `cannot read the file (${describeCause(cause)})`, file));
+    return E.left(unreadable(file, `cannot read the file (${describeCause(cause)})`));
   } finally {
     await handle.close();
   }

@@ -13,7 +13,7 @@ import { constants as bufferConstants } from "node:buffer";
 import { promisify } from "node:util";
 import * as zlib from "node:zlib";
 import * as E from "fp-ts/lib/Either.js";
-import { corrupt, type DataError, describeCause } from "./DataError.js";
+import { corrupt, type DataError, dataError, describeCause } from "./errors.js";
 import { readFileChecked } from "./fileBytes.js";
 import type { Split } from "./split.js";
 
@@ -101,13 +101,15 @@ export const looksLikeDamagedGzip = (bytes: Uint8Array, file: string): boolean =
     (bytes[2] === 0x08 && bytes[3] === 0) ||
     /\.gz$/i.test(file));
 
+/** The fix of a damaged gzip file. */
+const REGZIP = "the file is damaged or incomplete: download it again";
+
 /** A corrupt-file error worded `not a valid gzip file: <path> (<why>); <fix>`. */
-const notGzip = (file: string, why: string): DataError => ({
-  _tag: "DataError",
-  kind: "corrupt",
-  file,
-  message: `not a valid gzip file: ${file} (${why}); the file is damaged or incomplete: download it again`,
-});
+const notGzip = (file: string, why: string): DataError =>
+  dataError("corrupt", `not a valid gzip file: ${file} (${why}); ${REGZIP}`, {
+    path: file,
+    fix: REGZIP,
+  });
 
 /** The fix appended to messages about a damaged IDX file. */
 const REFETCH = "the file is damaged, incomplete or not this data set: download it again";
@@ -136,7 +138,8 @@ const parseIdxHeaderOnly = (bytes: Uint8Array, file: string): E.Either<DataError
       corrupt(
         file,
         `bad IDX magic ${hex(bytes[0])} ${hex(bytes[1])} ${hex(bytes[2])} ${hex(bytes[3])}: ` +
-          `an IDX file starts with two zero bytes, a dtype code and a rank; ${REFETCH}`,
+          `an IDX file starts with two zero bytes, a dtype code and a rank`,
+        REFETCH,
       ),
     );
   }
@@ -147,19 +150,21 @@ const parseIdxHeaderOnly = (bytes: Uint8Array, file: string): E.Either<DataError
       corrupt(
         file,
         `unknown IDX dtype code 0x${hex(code)}; known codes are 08 (uint8), 09 (int8), ` +
-          `0b (int16), 0c (int32), 0d (float32), 0e (float64); ${REFETCH}`,
+          `0b (int16), 0c (int32), 0d (float32), 0e (float64)`,
+        REFETCH,
       ),
     );
   }
   const rank = bytes[3] ?? 0;
   if (rank === 0)
-    return E.left(corrupt(file, `IDX header declares rank 0 (no dimensions); ${REFETCH}`));
+    return E.left(corrupt(file, `IDX header declares rank 0 (no dimensions)`, REFETCH));
   const headerBytes = 4 + 4 * rank;
   if (bytes.length < headerBytes) {
     return E.left(
       corrupt(
         file,
-        `truncated IDX header: rank ${rank} needs ${headerBytes} bytes, found ${bytes.length}; ${REFETCH}`,
+        `truncated IDX header: rank ${rank} needs ${headerBytes} bytes, found ${bytes.length}`,
+        REFETCH,
       ),
     );
   }
@@ -174,7 +179,7 @@ const parseIdxHeaderOnly = (bytes: Uint8Array, file: string): E.Either<DataError
   const dataBytes = elements * kind.size;
   if (!Number.isSafeInteger(dataBytes)) {
     return E.left(
-      corrupt(file, `IDX header claims an impossible shape [${shape.join(", ")}]; ${REFETCH}`),
+      corrupt(file, `IDX header claims an impossible shape [${shape.join(", ")}]`, REFETCH),
     );
   }
   return E.right({ dtype: kind.dtype, shape, headerBytes, dataBytes });
@@ -203,7 +208,8 @@ const checkRawLength = (
       corrupt(
         file,
         `truncated: the IDX header claims shape ${shape} (${expected} bytes in all) ` +
-          `but the data holds only ${length} bytes; ${REFETCH}`,
+          `but the data holds only ${length} bytes`,
+        REFETCH,
       ),
     );
   }
@@ -212,7 +218,8 @@ const checkRawLength = (
       corrupt(
         file,
         `${length - expected} unexpected bytes after the data: the IDX header claims shape ` +
-          `${shape} (${expected} bytes in all), the data holds ${length}; ${REFETCH}`,
+          `${shape} (${expected} bytes in all), the data holds ${length}`,
+        REFETCH,
       ),
     );
   }

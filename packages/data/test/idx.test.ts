@@ -1,6 +1,6 @@
 import * as E from "fp-ts/lib/Either.js";
 import { afterAll, describe, expect, it } from "vitest";
-import type { DataError } from "../src/DataError.js";
+import type { DataError } from "../src/errors.js";
 import { decodeIdx, isGzip, readIdx, readIdxSplit } from "../src/idx.js";
 import { gzip, idxBytes, tempDir, uint8Idx } from "./helpers.js";
 
@@ -64,7 +64,7 @@ describe("readIdx on bad files", () => {
     const file = tmp.write("bad-magic", bytes);
     const error = leftOf(await readIdx(file));
     expect(error.kind).toBe("corrupt");
-    expect(error.file).toBe(file);
+    expect(error.path).toBe(file);
     expect(error.message).toContain(file);
     expect(error.message).toMatch(/bad IDX magic 50 00 08 02/);
   });

@@ -23,18 +23,18 @@ describe("loadDataset options (io-ts at the edge)", () => {
 
   it("names the bad field, its value and what is expected", async () => {
     expect(await message(loadDataset("mnist", { validation: { count: -1, seed: 0 } }))).toBe(
-      "options.validation.count: got -1, expected a positive integer",
+      "options.validation.count is -1; expected a positive integer",
     );
     expect(await message(loadDataset("mnist", { validation: { count: 10, seed: 1.5 } }))).toBe(
-      "options.validation.seed: got 1.5, expected an integer in 0..4294967295",
+      "options.validation.seed is 1.5; expected an integer in 0..4294967295",
     );
     expect(await message(loadDataset("mnist", { dir: "" }))).toBe(
-      'options.dir: got "", expected a non-empty string',
+      'options.dir is ""; expected a non-empty string',
     );
     // An options object from JSON or a CLI may carry a typo.
     const typo = JSON.parse('{"validaton": {"count": 5, "seed": 0}}');
     expect(await message(loadDataset("mnist", typo))).toBe(
-      "options.validaton: unknown option; the known options are dir, validation",
+      "options.validaton is not a known field (known: dir, validation)",
     );
   });
 

@@ -1,3 +1,4 @@
+import { WiderFailure } from "@wider/errors";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { gather, holdOut, type Split, subset } from "../src/split.js";
@@ -19,7 +20,7 @@ describe("subset", () => {
     expect(Array.from(s.images)).toEqual(Array.from(split.images.subarray(0, 7 * 12)));
     expect(Array.from(s.labels)).toEqual(Array.from(split.labels.subarray(0, 7)));
     expect(subset(split, 1000).count).toBe(50);
-    expect(() => subset(split, -1)).toThrow(RangeError);
+    expect(() => subset(split, -1)).toThrow(WiderFailure);
   });
 });
 
@@ -29,7 +30,7 @@ describe("gather and holdOut", () => {
     expect(g.count).toBe(2);
     expect(Array.from(g.images.subarray(0, 12))).toEqual(Array.from(split.images.subarray(48, 60)));
     expect(Array.from(g.labels)).toEqual([4, 0]);
-    expect(() => gather(split, [50])).toThrow(RangeError);
+    expect(() => gather(split, [50])).toThrow(WiderFailure);
   });
 
   it("holdOut partitions the examples: disjoint, complete, seeded, rest in order", () => {

@@ -32,7 +32,7 @@ import {
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import type { Redis } from "ioredis";
-import { DistributedError } from "./error.js";
+import { fail } from "./errors.js";
 import { fingerprint } from "./fingerprint.js";
 import { decodeOrThrow, Fingerprint, keys, type PointJob, parseAndDecode } from "./jobs.js";
 import { type EnqueueSummary, enqueue, readResults } from "./store.js";
@@ -84,8 +84,7 @@ export const publishPlan = async (
       groups: planTensors(plan),
       metadata: { planId, plan: describePlan(plan) as unknown as Json },
     });
-    if (E.isLeft(saved))
-      throw new DistributedError("io", `cannot save the plan to ${abs}: ${saved.left.message}`);
+    if (E.isLeft(saved)) fail("io", `cannot save the plan to ${abs}: ${saved.left.message}`);
   }
   const jobs: PointJob[] = plan.points.map((p) => {
     const inputs = { kind: "point" as const, planId, index: p.index, evaluator };
@@ -108,8 +107,7 @@ export const publishPlan = async (
 /** Rebuilds a plan saved by {@link publishPlan}; refuses one whose bytes do not match its id. */
 export const loadPlan = async (dir: string, planId: string): Promise<Plan> => {
   const loaded = await loadBundle(dir);
-  if (E.isLeft(loaded))
-    throw new DistributedError("plan", `cannot load the plan in ${dir}: ${loaded.left.message}`);
+  if (E.isLeft(loaded)) fail("corrupt", `cannot load the plan in ${dir}: ${loaded.left.message}`);
   const meta = decodeOrThrow(
     t.type({ planId: t.string, plan: PlanDescriptionC }),
     loaded.right.metadata,
@@ -119,8 +117,8 @@ export const loadPlan = async (dir: string, planId: string): Promise<Plan> => {
   const actual = planFingerprint(plan);
   if (actual !== planId || meta.planId !== planId) {
     for (const w of Object.values(loaded.right.groups)) disposeWeights(w);
-    throw new DistributedError(
-      "plan",
+    fail(
+      "corrupt",
       `the plan in ${dir} is not plan ${planId.slice(0, 12)}… (its bytes hash to ${actual.slice(0, 12)}…); publish the plan again`,
     );
   }
@@ -178,10 +176,7 @@ export const evaluatePoint = async (
 ): Promise<PointResult> => {
   const point = plan.points[index];
   if (point === undefined || point.index !== index)
-    throw new DistributedError(
-      "plan",
-      `point ${index} is not in the plan (0..${plan.points.length - 1})`,
-    );
+    fail("corrupt", `point ${index} is not in the plan (0..${plan.points.length - 1})`);
   const { model, evaluate, bnBatches, bnOptions, assign } = setup;
   const original = fromModel(model, { include: "all" });
   try {
@@ -189,10 +184,7 @@ export const evaluatePoint = async (
     try {
       const assigned = assignToModel(model, weights, assign);
       if (E.isLeft(assigned))
-        throw new DistributedError(
-          "plan",
-          `the plan's weights do not fit the model: ${assigned.left.message}`,
-        );
+        fail("shape", `the plan's weights do not fit the model: ${assigned.left.message}`);
       if (bnBatches !== undefined) {
         const batches = typeof bnBatches === "function" ? bnBatches() : bnBatches;
         await updateBatchNorm(model, batches, bnOptions);
@@ -215,8 +207,8 @@ export const readEvaluation = async (
 ): Promise<EvaluationRecord> => {
   const text = await client.hget(keys(queue).plans, evaluationId);
   if (text === null)
-    throw new DistributedError(
-      "missing",
+    fail(
+      "io",
       `no plan evaluation ${evaluationId.slice(0, 12)}… in queue ${queue}; publish the plan first`,
     );
   return parseAndDecode(EvaluationRecord, text, `plan evaluation ${evaluationId.slice(0, 12)}…`);

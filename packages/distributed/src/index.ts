@@ -4,15 +4,81 @@
  * stored once under that fingerprint, everything read back from Redis goes through an io-ts codec,
  * and a job names no file outside its worker's directories.
  *
+ * Errors: a sweep spec from a file is a `Left<DistributedError>` (`decodeSweepSpec`); everything
+ * else throws (or rejects with) a `WiderFailure` with `_tag: "DistributedError"` (see the README's
+ * "Errors" section).
+ *
  * @packageDocumentation
  */
-export * from "./error.js";
-export * from "./fingerprint.js";
-export * from "./geometry.js";
-export * from "./jobs.js";
-export * from "./paths.js";
-export * from "./redis.js";
-export * from "./store.js";
-export * from "./swap.js";
-export * from "./sweep.js";
-export * from "./worker.js";
+
+// errors
+export type { DistributedError } from "./errors.js";
+export { distributedError, isDistributedError } from "./errors.js";
+export type { Json } from "./fingerprint.js";
+export { canonicalJson, fingerprint } from "./fingerprint.js";
+// loss-surface grids
+export type { PlanCache, PublishPlanOptions } from "./geometry.js";
+export {
+  collectPlan,
+  EvaluationRecord,
+  evaluatePoint,
+  loadPlan,
+  planCache,
+  publishPlan,
+  readEvaluation,
+} from "./geometry.js";
+// jobs, results and the queue
+export {
+  bullPrefix,
+  checkFingerprint,
+  decodeOrThrow,
+  defaultQueue,
+  Fingerprint,
+  JobData,
+  jobInputs,
+  keys,
+  NonNegativeInt,
+  PointJob,
+  parseAndDecode,
+  RunJob,
+  StoredResult,
+  SwapJob,
+} from "./jobs.js";
+export { confine } from "./paths.js";
+// Redis
+export { bullConnection, connect, isRedisError, redactUrl, redisOptions } from "./redis.js";
+export type { EnqueueSummary, JobState } from "./store.js";
+export {
+  enqueue,
+  jobOptions,
+  jobStates,
+  openQueue,
+  readDuplicates,
+  readResults,
+  writeResult,
+} from "./store.js";
+// SWAP
+export type { SubmitSwapOptions } from "./swap.js";
+export { averageSwap, SwapRecord, submitSwap, swapMemberDir } from "./swap.js";
+// sweeps
+export type { SweepRecord } from "./sweep.js";
+export {
+  decodeSweepSpec,
+  expandSweep,
+  gridPoints,
+  listSweeps,
+  readSweep,
+  SweepName,
+  SweepSpec,
+  submitSweep,
+} from "./sweep.js";
+// workers
+export type {
+  Handlers,
+  JobContext,
+  PointSetup,
+  WorkerEvent,
+  WorkerHandle,
+  WorkerOptions,
+} from "./worker.js";
+export { startWorker, workerDefaults } from "./worker.js";

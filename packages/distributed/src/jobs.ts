@@ -4,9 +4,10 @@
  *
  * @module
  */
-import * as E from "fp-ts/lib/Either.js";
+
+import { decode, orThrow } from "@wider/errors";
 import * as t from "io-ts";
-import { DistributedError } from "./error.js";
+import { fail } from "./errors.js";
 import { fingerprint } from "./fingerprint.js";
 
 /** A non-negative safe integer. */
@@ -102,28 +103,27 @@ export const StoredResult = t.type({
 /** A stored result. */
 export type StoredResult = t.TypeOf<typeof StoredResult>;
 
-/** Decodes `value` with `codec` or throws a `decode` {@link DistributedError} naming `what`. */
+/** The fix of data in Redis that does not decode. */
+const CLEAR =
+  "it was written by another version or by something else: clear it or use another --queue";
+
+/**
+ * Decodes `value` with `codec` or throws a `corrupt` {@link DistributedError} naming `what` and
+ * the bad fields (`@wider/errors`' `decode`).
+ */
 export const decodeOrThrow = <A, O>(
   codec: t.Type<A, O, unknown>,
   value: unknown,
   what: string,
-): A => {
-  const r = codec.decode(value);
-  if (E.isLeft(r)) {
-    const paths = r.left.slice(0, 3).map(
-      (e) =>
-        e.context
-          .map((c) => c.key)
-          .filter((k) => k !== "")
-          .join(".") || "(root)",
-    );
-    throw new DistributedError(
-      "decode",
-      `${what} does not have the expected shape (at ${paths.join(", ")}); it was written by another version or by something else: clear it or use another --queue`,
-    );
-  }
-  return r.right;
-};
+): A =>
+  orThrow(
+    decode(codec, value, {
+      tag: "DistributedError",
+      kind: "corrupt",
+      where: `${what} does not have the expected shape (${CLEAR})`,
+      fix: CLEAR,
+    }),
+  );
 
 /** Parses JSON text read from Redis and decodes it with `codec` (see {@link decodeOrThrow}). */
 export const parseAndDecode = <A, O>(
@@ -135,7 +135,10 @@ export const parseAndDecode = <A, O>(
   try {
     json = JSON.parse(text);
   } catch {
-    throw new DistributedError("decode", `${what} is not JSON; clear it or use another --queue`);
+    fail("corrupt", `${what} is not JSON; clear it or use another --queue`, {
+      value: text.length > 60 ? `${text.slice(0, 57)}...` : text,
+      fix: "clear it or use another --queue",
+    });
   }
   return decodeOrThrow(codec, json, what);
 };
@@ -144,8 +147,8 @@ export const parseAndDecode = <A, O>(
 export const checkFingerprint = (job: JobData, jobId: string | undefined): void => {
   const expected = fingerprint(jobInputs(job));
   if (job.fingerprint !== expected || (jobId !== undefined && jobId !== expected))
-    throw new DistributedError(
-      "decode",
+    fail(
+      "corrupt",
       `job ${jobId ?? "?"}: its fingerprint does not match its inputs (expected ${expected.slice(0, 12)}…); it was altered in Redis, so it is refused`,
     );
 };

@@ -7,7 +7,7 @@
  */
 import { realpathSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
-import { DistributedError } from "./error.js";
+import { fail } from "./errors.js";
 
 /** `p` with symbolic links resolved as far as it exists (the rest appended as written). */
 const realpathDeep = (p: string): string => {
@@ -33,7 +33,7 @@ const inside = (root: string, p: string): boolean => {
 
 /**
  * Resolves `p` (relative paths against `roots[0]`) and returns its absolute real path when it lies
- * inside one of `roots`; otherwise throws a {@link DistributedError} (`kind: "path"`) naming the
+ * inside one of `roots`; otherwise throws a {@link DistributedError} (`kind: "config"`, `path` the path) naming the
  * path and the allowed directories.
  *
  * @example
@@ -42,14 +42,18 @@ const inside = (root: string, p: string): boolean => {
  */
 export const confine = (roots: readonly string[], p: string, what = "path"): string => {
   const first = roots[0];
-  if (first === undefined)
-    throw new DistributedError("path", `${what}: no directory is configured for this worker`);
+  if (first === undefined) fail("config", `${what}: no directory is configured for this worker`);
   if (typeof p !== "string" || p.length === 0 || p.includes("\0"))
-    throw new DistributedError("path", `${what}: ${JSON.stringify(p)} is not a usable path`);
+    fail("config", `${what}: ${JSON.stringify(p)} is not a usable path`, { path: what, value: p });
   const candidate = realpathDeep(resolve(first, p));
   for (const root of roots) if (inside(realpathDeep(resolve(root)), candidate)) return candidate;
-  throw new DistributedError(
-    "path",
+  fail(
+    "config",
     `${what}: ${JSON.stringify(p)} lies outside the worker's directories (${roots.join(", ")}); a job may only name files inside them: give the worker the directory (--dir/--read) or change the job`,
+    {
+      path: what,
+      value: p,
+      fix: "give the worker the directory (--dir/--read) or change the job",
+    },
   );
 };

@@ -10,13 +10,13 @@ import { isIP } from "node:net";
 import type { ConnectionOptions } from "bullmq";
 import type { RedisOptions } from "ioredis";
 import { Redis } from "ioredis";
-import { DistributedError } from "./error.js";
+import { fail } from "./errors.js";
 
 /**
  * ioredis options for `url`. `maxRetriesPerRequest: null` is what BullMQ requires of a worker's
  * connection (a command waits for Redis to come back instead of failing after 20 retries).
  * A URL that is not `redis:`/`rediss:`, or whose port or database is not a number, is a
- * {@link DistributedError} (`kind: "redis-url"`).
+ * {@link DistributedError} (`kind: "config"`, `path` `"--redis"`).
  *
  * @example
  * redisOptions("redis://:s3cret@10.0.0.5:6379/2") // { host: "10.0.0.5", port: 6379, password: "s3cret", db: 2, … }
@@ -26,27 +26,33 @@ export const redisOptions = (url: string): RedisOptions => {
   try {
     u = new URL(url);
   } catch {
-    throw new DistributedError(
-      "redis-url",
+    fail(
+      "config",
       `--redis: ${JSON.stringify(url)} is not a URL; write it like redis://[:password@]host:6379[/db] (rediss:// for TLS)`,
+      { path: "--redis", value: redactUrl(url) },
     );
   }
   if (u.protocol !== "redis:" && u.protocol !== "rediss:")
-    throw new DistributedError(
-      "redis-url",
+    fail(
+      "config",
       `--redis: ${JSON.stringify(u.protocol)} is not a Redis scheme; use redis:// or rediss:// (TLS)`,
+      { path: "--redis", value: redactUrl(url) },
     );
   const port = u.port === "" ? 6379 : Number(u.port);
   const dbText = u.pathname.replace(/^\//, "");
   const db = dbText === "" ? 0 : Number(dbText);
   if (!Number.isInteger(db) || db < 0)
-    throw new DistributedError(
-      "redis-url",
+    fail(
+      "config",
       `--redis: database ${JSON.stringify(dbText)} is not a non-negative integer; write /0, /1, …`,
+      { path: "--redis", value: redactUrl(url) },
     );
   const host = u.hostname.replace(/^\[(.*)\]$/, "$1");
   if (host === "")
-    throw new DistributedError("redis-url", `--redis: ${JSON.stringify(url)} names no host`);
+    fail("config", `--redis: ${JSON.stringify(url)} names no host`, {
+      path: "--redis",
+      value: redactUrl(url),
+    });
   const options: RedisOptions = { host, port, db, maxRetriesPerRequest: null };
   if (u.username !== "") options.username = decodeURIComponent(u.username);
   if (u.password !== "") options.password = decodeURIComponent(u.password);

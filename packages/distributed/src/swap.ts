@@ -14,7 +14,7 @@ import { disposeWeights, type Json, loadWeights, saveWeights, type Weights } fro
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import type { Redis } from "ioredis";
-import { DistributedError } from "./error.js";
+import { fail } from "./errors.js";
 import { fingerprint } from "./fingerprint.js";
 import { Fingerprint, keys, parseAndDecode, type SwapJob } from "./jobs.js";
 import { type EnqueueSummary, enqueue, readResults } from "./store.js";
@@ -50,21 +50,15 @@ export const submitSwap = async (
 ): Promise<{ summary: EnqueueSummary; jobs: SwapJob[] }> => {
   const { swapId, client, queue } = options;
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(swapId))
-    throw new DistributedError(
-      "spec",
-      `swapId ${JSON.stringify(swapId)}: use letters, digits, ".", "_", "-"`,
-    );
+    fail("config", `swapId ${JSON.stringify(swapId)}: use letters, digits, ".", "_", "-"`);
   if (!Number.isInteger(options.members) || options.members < 1)
-    throw new DistributedError("spec", `members: ${options.members} is not a positive integer`);
+    fail("config", `members: ${options.members} is not a positive integer`);
   const from = join("swap", swapId, "start");
   const abs = join(options.sharedDir, from);
   if (!existsSync(join(abs, "manifest.json"))) {
     const saved = await saveWeights(abs, options.start);
     if (E.isLeft(saved))
-      throw new DistributedError(
-        "io",
-        `cannot save the phase-1 weights to ${abs}: ${saved.left.message}`,
-      );
+      fail("io", `cannot save the phase-1 weights to ${abs}: ${saved.left.message}`);
   }
   const jobs: SwapJob[] = Array.from({ length: options.members }, (_, member) => {
     const inputs = { kind: "swap" as const, swapId, member, from, task: options.task(member) };
@@ -76,10 +70,7 @@ export const submitSwap = async (
     previous !== null &&
     parseAndDecode(SwapRecord, previous, `SWAP ${swapId}`).members.join() !== record.members.join()
   )
-    throw new DistributedError(
-      "conflict",
-      `SWAP ${swapId} was submitted before with other members; use another swapId`,
-    );
+    fail("conflict", `SWAP ${swapId} was submitted before with other members; use another swapId`);
   await client.hset(keys(queue).swaps, swapId, JSON.stringify(record));
   return { summary: await enqueue(options.redis, queue, client, jobs), jobs };
 };
@@ -91,7 +82,7 @@ export const swapMemberDir = (swapId: string, member: number): string =>
 /**
  * Phase 3: once every member's result is stored, loads their final weights and averages them
  * (SWA running mean, equal weights). Returns the mean (the caller's to dispose) and the members'
- * outputs; a member still missing is a `missing` {@link DistributedError}.
+ * outputs; a member still missing is an `io` {@link DistributedError}.
  */
 export const averageSwap = async (
   client: Redis,
@@ -100,17 +91,13 @@ export const averageSwap = async (
   swapId: string,
 ): Promise<{ mean: Weights; outputs: unknown[] }> => {
   const text = await client.hget(keys(queue).swaps, swapId);
-  if (text === null)
-    throw new DistributedError(
-      "missing",
-      `no SWAP run ${swapId} in queue ${queue}; submit it first`,
-    );
+  if (text === null) fail("io", `no SWAP run ${swapId} in queue ${queue}; submit it first`);
   const record = parseAndDecode(SwapRecord, text, `SWAP ${swapId}`);
   const results = await readResults(client, queue, record.members);
   const missing = record.members.filter((fp) => !results.has(fp)).length;
   if (missing > 0)
-    throw new DistributedError(
-      "missing",
+    fail(
+      "io",
       `SWAP ${swapId}: ${missing} of ${record.members.length} members have not finished; wait for them`,
     );
   const averager = swa();
@@ -118,8 +105,7 @@ export const averageSwap = async (
   try {
     for (let m = 0; m < record.members.length; m++) {
       const loaded = await loadWeights(join(sharedDir, swapMemberDir(swapId, m)));
-      if (E.isLeft(loaded))
-        throw new DistributedError("io", `SWAP ${swapId} member ${m}: ${loaded.left.message}`);
+      if (E.isLeft(loaded)) fail("io", `SWAP ${swapId} member ${m}: ${loaded.left.message}`);
       state = averager.update(state, loaded.right.weights);
       disposeWeights(loaded.right.weights);
     }

@@ -6,18 +6,13 @@
  * @module
  */
 
+import { decode, excess } from "@wider/errors";
+import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import type { Redis } from "ioredis";
-import { DistributedError } from "./error.js";
+import { type DistributedError, distributedError, fail } from "./errors.js";
 import { fingerprint } from "./fingerprint.js";
-import {
-  decodeOrThrow,
-  Fingerprint,
-  keys,
-  NonNegativeInt,
-  parseAndDecode,
-  type RunJob,
-} from "./jobs.js";
+import { Fingerprint, keys, NonNegativeInt, parseAndDecode, type RunJob } from "./jobs.js";
 import { type EnqueueSummary, enqueue } from "./store.js";
 
 /** A sweep's name: letters, digits, `.`, `_`, `-` (it names directories and Redis fields). */
@@ -28,8 +23,8 @@ export const SweepName = t.refinement(
 );
 
 /** The sweep spec file (`sweep.json`). */
-export const SweepSpec = t.exact(
-  t.intersection([
+const SweepSpecFields = t.intersection(
+  [
     t.type({
       /** The sweep's name (a re-submission with the same name must have the same spec). */
       name: SweepName,
@@ -42,42 +37,51 @@ export const SweepSpec = t.exact(
       /** Values per field; the jobs are the cartesian product (fields in the order written). */
       grid: t.record(t.string, t.array(t.unknown)),
     }),
-  ]),
+  ],
+  "SweepSpec",
 );
+/**
+ * The sweep spec file (`sweep.json`); `t.exact` drops unknown keys, `decodeSweepSpec` refuses them.
+ */
+export const SweepSpec = t.exact(SweepSpecFields);
 /** A sweep spec. */
 export type SweepSpec = t.TypeOf<typeof SweepSpec>;
 
-/** Decodes a sweep spec, refusing unknown fields, empty seed lists and empty grid axes. */
-export const decodeSweepSpec = (json: unknown, origin = "sweep spec"): SweepSpec => {
-  if (typeof json === "object" && json !== null && !Array.isArray(json)) {
-    const extra = Object.keys(json).filter((k) => !["name", "base", "seeds", "grid"].includes(k));
-    if (extra.length > 0)
-      throw new DistributedError(
-        "spec",
-        `${origin}: unknown field(s) ${extra.join(", ")}; a sweep spec has name, base, grid and seeds`,
-      );
-  }
-  const spec = decodeOrThrow(SweepSpec, json, origin);
-  if (spec.seeds.length === 0)
-    throw new DistributedError(
-      "spec",
-      `${origin}: "seeds" is empty; list at least one seed, e.g. [0, 1, 2]`,
+/**
+ * Decodes a sweep spec (read from a JSON file: a Left, kind `config`, naming the field), refusing
+ * unknown fields, empty seed lists and empty grid axes.
+ *
+ * @example
+ * decodeSweepSpec({ name: "lr", base: {}, seeds: [] }, "sweep.json")
+ * // Left: 'sweep.json: "seeds" is empty; list at least one seed, e.g. [0, 1, 2]'
+ */
+export const decodeSweepSpec = (
+  json: unknown,
+  origin = "sweep spec",
+): E.Either<DistributedError, SweepSpec> => {
+  // The intersection, not `SweepSpec` (`t.exact` around it): the same keys, refused when unknown.
+  const decoded = decode(excess(SweepSpecFields), json, { tag: "DistributedError", root: origin });
+  if (E.isLeft(decoded)) return decoded;
+  const spec = decoded.right;
+  const bad = (path: string, problem: string, fix: string, value?: unknown) =>
+    E.left(
+      distributedError("config", `${origin}: ${problem}; ${fix}`, {
+        path: `${origin}.${path}`,
+        ...(value === undefined ? {} : { value }),
+        fix,
+      }),
     );
+  if (spec.seeds.length === 0)
+    return bad("seeds", `"seeds" is empty`, "list at least one seed, e.g. [0, 1, 2]", spec.seeds);
   if (new Set(spec.seeds).size !== spec.seeds.length)
-    throw new DistributedError("spec", `${origin}: "seeds" repeats a seed; list each seed once`);
+    return bad("seeds", `"seeds" repeats a seed`, "list each seed once", spec.seeds);
   for (const [k, v] of Object.entries(spec.grid ?? {})) {
     if (v.length === 0)
-      throw new DistributedError(
-        "spec",
-        `${origin}: grid.${k} is empty; give it at least one value or remove it`,
-      );
+      return bad(`grid.${k}`, `grid.${k} is empty`, "give it at least one value or remove it", v);
     if (k in spec.base)
-      throw new DistributedError(
-        "spec",
-        `${origin}: ${k} is both in base and in grid; keep it in one of them`,
-      );
+      return bad(`grid.${k}`, `${k} is both in base and in grid`, "keep it in one of them");
   }
-  return spec;
+  return E.right(spec);
 };
 
 /** The grid's points: one `{ field: value }` per combination, first field slowest. */
@@ -108,8 +112,8 @@ export const expandSweep = (
     const config = resolve({ ...spec.base, ...point });
     const configKey = fingerprint(config);
     if (seen.has(configKey))
-      throw new DistributedError(
-        "spec",
+      fail(
+        "config",
         `sweep ${spec.name}: two grid points give the same configuration (${JSON.stringify(point)}); remove the repeat`,
       );
     seen.add(configKey);
@@ -144,7 +148,7 @@ export const SweepRecord = t.type({
 /** A recorded sweep. */
 export type SweepRecord = t.TypeOf<typeof SweepRecord>;
 
-/** Reads a sweep's record; a missing sweep is a `missing` {@link DistributedError}. */
+/** Reads a sweep's record; a missing sweep is an `io` {@link DistributedError}. */
 export const readSweep = async (
   redis: Redis,
   queue: string,
@@ -153,8 +157,8 @@ export const readSweep = async (
   const text = await redis.hget(keys(queue).sweeps, name);
   if (text === null) {
     const known = await redis.hkeys(keys(queue).sweeps);
-    throw new DistributedError(
-      "missing",
+    fail(
+      "io",
       `no sweep named ${JSON.stringify(name)} in queue ${queue}${known.length > 0 ? ` (known: ${known.join(", ")})` : " (none submitted yet)"}; submit it first`,
     );
   }
@@ -192,7 +196,7 @@ export const submitSweep = async (
   const created = await redis.hsetnx(k, spec.name, JSON.stringify(record));
   const kept = created === 1 ? record : await readSweep(redis, queue, spec.name);
   if (kept.specFingerprint !== specFingerprint)
-    throw new DistributedError(
+    fail(
       "conflict",
       `sweep ${spec.name} was submitted before with other jobs; give this sweep another name (results of equal runs are shared anyway)`,
     );

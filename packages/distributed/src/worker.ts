@@ -23,7 +23,7 @@ import type { BatchNormBatches, Metrics } from "@wider/geometry";
 import type { AssignOptions } from "@wider/weights";
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import { Redis } from "ioredis";
-import { DistributedError } from "./error.js";
+import { isDistributedError } from "./errors.js";
 import { canonicalJson } from "./fingerprint.js";
 import { evaluatePoint, type PlanCache, planCache } from "./geometry.js";
 import {
@@ -212,8 +212,8 @@ export const startWorker = async (options: WorkerOptions): Promise<WorkerHandle>
         message,
       });
       if (
-        e instanceof DistributedError &&
-        (e.kind === "path" || e.kind === "decode" || e.kind === "plan")
+        isDistributedError(e) &&
+        (e.kind === "config" || e.kind === "corrupt" || e.kind === "shape")
       )
         throw new UnrecoverableError(message);
       throw e;

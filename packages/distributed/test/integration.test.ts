@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
+import { orThrow } from "@wider/errors";
 import { disposePlan, evaluatePlan, planeThrough } from "@wider/geometry";
 import { disposeWeights, fromModel } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
@@ -32,6 +33,8 @@ import {
 import { haveRedis, startRedis, type TestRedis } from "../src/testing.js";
 import { bnModel, evaluator, pointSetup } from "./planeSetup.js";
 import { spawnWorker, type WorkerProcess, waitFor } from "./workers.js";
+
+const sweepSpec = (json: unknown) => orThrow(decodeSweepSpec(json));
 
 const tempDir = (p: string) => mkdtempSync(join(tmpdir(), p));
 
@@ -78,7 +81,7 @@ describe.skipIf(!haveRedis)("with a password (requirepass)", () => {
         },
       },
     });
-    const spec = decodeSweepSpec({ name: "squares", base: {}, grid: { x: [2, 3] }, seeds: [0, 1] });
+    const spec = sweepSpec({ name: "squares", base: {}, grid: { x: [2, 3] }, seeds: [0, 1] });
     const jobs = expandSweep(spec);
     const first = await submitSweep(redis.url, queue, client, spec, jobs);
     expect(first.summary).toEqual({ added: 4, done: 0, present: 0, retried: 0 });
@@ -103,13 +106,13 @@ describe.skipIf(!haveRedis)("with a password (requirepass)", () => {
     expect(again.summary).toEqual({ added: 0, done: 4, present: 0, retried: 0 });
     expect((await readSweep(client, queue, "squares")).jobs).toHaveLength(4);
     // Same name, other jobs: refused.
-    const other = decodeSweepSpec({ name: "squares", base: {}, grid: { x: [4] }, seeds: [0] });
+    const other = sweepSpec({ name: "squares", base: {}, grid: { x: [4] }, seeds: [0] });
     await expect(submitSweep(redis.url, queue, client, other, expandSweep(other))).rejects.toThrow(
       /another name/,
     );
 
     // Path confinement: /etc is outside the worker's directory.
-    const evil = decodeSweepSpec({ name: "evil", base: { x: 1, dataDir: "/etc" }, seeds: [0] });
+    const evil = sweepSpec({ name: "evil", base: { x: 1, dataDir: "/etc" }, seeds: [0] });
     const evilJobs = expandSweep(evil);
     await submitSweep(redis.url, queue, client, evil, evilJobs);
     const fp = evilJobs[0]?.fingerprint ?? "";
@@ -148,7 +151,7 @@ describe.skipIf(!haveRedis)("worker processes", () => {
     const client = connect(redis.url);
     const a = spawnWorker(redis.url, queue, dir);
     await a.ready;
-    const spec = decodeSweepSpec({ name: "slow", base: { ms: 2500 }, seeds: [7] });
+    const spec = sweepSpec({ name: "slow", base: { ms: 2500 }, seeds: [7] });
     const jobs = expandSweep(spec);
     const fp = jobs[0]?.fingerprint ?? "";
     await submitSweep(redis.url, queue, client, spec, jobs);
@@ -184,7 +187,7 @@ describe.skipIf(!haveRedis)("worker processes", () => {
     workers.push(...ws);
     await Promise.all(ws.map((w) => w.ready));
     let client = connect(redis.url);
-    const spec = decodeSweepSpec({
+    const spec = sweepSpec({
       name: "eight",
       base: { ms: 300 },
       grid: { x: [1, 2, 3, 4] },

@@ -2,17 +2,19 @@ import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isWiderError, orThrow, WiderFailure } from "@wider/errors";
+import * as E from "fp-ts/lib/Either.js";
 import { describe, expect, it } from "vitest";
 import {
   canonicalJson,
   checkFingerprint,
   confine,
-  DistributedError,
   decodeOrThrow,
   decodeSweepSpec,
   expandSweep,
   fingerprint,
   gridPoints,
+  isDistributedError,
   JobData,
   redactUrl,
   redisOptions,
@@ -23,9 +25,19 @@ const kindOf = (f: () => unknown): string | null => {
     f();
     return null;
   } catch (e) {
-    return e instanceof DistributedError ? e.kind : `not a DistributedError: ${String(e)}`;
+    expect(e).toBeInstanceOf(WiderFailure);
+    return isDistributedError(e) ? e.kind : `not a DistributedError: ${String(e)}`;
   }
 };
+
+/** The kind of a returned error, checking it has the one Wider shape. */
+const leftKind = (r: E.Either<unknown, unknown>): string | null => {
+  if (E.isRight(r)) return null;
+  expect(isWiderError(r.left)).toBe(true);
+  return isDistributedError(r.left) ? r.left.kind : `not a DistributedError: ${String(r.left)}`;
+};
+
+const sweepSpec = (json: unknown) => orThrow(decodeSweepSpec(json));
 
 describe("canonical JSON and fingerprints", () => {
   it("sorts keys at every level and hashes with SHA-256 (oracle: node:crypto on the literal text)", () => {
@@ -49,7 +61,7 @@ describe("sweep specs", () => {
   };
 
   it("expands the grid x seeds into jobs with distinct fingerprints, first grid field slowest", () => {
-    const jobs = expandSweep(decodeSweepSpec(spec));
+    const jobs = expandSweep(sweepSpec(spec));
     expect(jobs).toHaveLength(12);
     expect(new Set(jobs.map((j) => j.fingerprint)).size).toBe(12);
     expect(new Set(jobs.map((j) => j.configKey)).size).toBe(6);
@@ -64,41 +76,59 @@ describe("sweep specs", () => {
     }
     // The same spec with keys in another order gives the same jobs.
     const again = expandSweep(
-      decodeSweepSpec({ seeds: [0, 1], grid: spec.grid, base: { epochs: 2 }, name: "lr-sweep" }),
+      sweepSpec({ seeds: [0, 1], grid: spec.grid, base: { epochs: 2 }, name: "lr-sweep" }),
     );
     expect(again.map((j) => j.fingerprint)).toEqual(jobs.map((j) => j.fingerprint));
     expect(gridPoints({})).toEqual([{}]);
   });
 
   it("passes each configuration through the runner's resolver before fingerprinting", () => {
-    const jobs = expandSweep(decodeSweepSpec(spec), (c) => ({ ...c, out: "fixed" }));
+    const jobs = expandSweep(sweepSpec(spec), (c) => ({ ...c, out: "fixed" }));
     expect(jobs[0]?.config.out).toBe("fixed");
   });
 
   it("refuses bad specs with a message naming the problem", () => {
-    expect(kindOf(() => decodeSweepSpec({ ...spec, seeds: [] }))).toBe("spec");
-    expect(kindOf(() => decodeSweepSpec({ ...spec, seeds: [1, 1] }))).toBe("spec");
-    expect(kindOf(() => decodeSweepSpec({ ...spec, seeds: [-1] }))).toBe("decode");
-    expect(kindOf(() => decodeSweepSpec({ ...spec, name: "../x" }))).toBe("decode");
-    expect(kindOf(() => decodeSweepSpec({ ...spec, extra: 1 }))).toBe("spec");
-    expect(kindOf(() => decodeSweepSpec({ ...spec, grid: { lr: [] } }))).toBe("spec");
-    expect(kindOf(() => decodeSweepSpec({ ...spec, base: { lr: 1 } }))).toBe("spec");
-    expect(() => decodeSweepSpec({ ...spec, extra: 1 })).toThrow(/unknown field\(s\) extra/);
+    // A spec comes from a file: every fault is a Left of kind config, naming the field.
+    for (const bad of [
+      { ...spec, seeds: [] },
+      { ...spec, seeds: [1, 1] },
+      { ...spec, seeds: [-1] },
+      { ...spec, name: "../x" },
+      { ...spec, extra: 1 },
+      { ...spec, grid: { lr: [] } },
+      { ...spec, base: { lr: 1 } },
+    ])
+      expect(leftKind(decodeSweepSpec(bad, "sweep.json")), JSON.stringify(bad)).toBe("config");
+    const extra = decodeSweepSpec({ ...spec, extra: 1 }, "sweep.json");
+    expect(E.isLeft(extra) && extra.left).toMatchObject({ path: "sweep.json.extra", value: 1 });
+    expect(E.isLeft(extra) && extra.left.message).toMatch(
+      /sweep\.json\.extra is not a known field \(known: base, grid, name, seeds\)/,
+    );
+    const seeds = decodeSweepSpec({ ...spec, seeds: [-1] }, "sweep.json");
+    expect(E.isLeft(seeds) && seeds.left).toMatchObject({ path: "sweep.json.seeds[0]", value: -1 });
+    const empty = decodeSweepSpec({ ...spec, seeds: [] }, "sweep.json");
+    expect(E.isLeft(empty) && empty.left.message).toBe(
+      'sweep.json: "seeds" is empty; list at least one seed, e.g. [0, 1, 2]',
+    );
   });
 });
 
 describe("job codecs", () => {
   it("decodes a job and refuses one whose fingerprint does not match its inputs", () => {
-    const [job] = expandSweep(decodeSweepSpec({ name: "s", base: { a: 1 }, seeds: [3] }));
+    const [job] = expandSweep(sweepSpec({ name: "s", base: { a: 1 }, seeds: [3] }));
     if (job === undefined) throw new Error("no job");
     const decoded = decodeOrThrow(JobData, JSON.parse(JSON.stringify(job)), "job");
     expect(() => checkFingerprint(decoded, job.fingerprint)).not.toThrow();
     const tampered = { ...decoded, config: { a: 2 } };
     expect(() => checkFingerprint(tampered, job.fingerprint)).toThrow(/altered/);
     expect(() => checkFingerprint(decoded, "0".repeat(64))).toThrow(/altered/);
-    expect(kindOf(() => decodeOrThrow(JobData, { ...job, kind: "shell" }, "job"))).toBe("decode");
+    expect(kindOf(() => decodeOrThrow(JobData, { ...job, kind: "shell" }, "job"))).toBe("corrupt");
     expect(kindOf(() => decodeOrThrow(JobData, { ...job, fingerprint: "abc" }, "job"))).toBe(
-      "decode",
+      "corrupt",
+    );
+    expect(kindOf(() => checkFingerprint(tampered, job.fingerprint))).toBe("corrupt");
+    expect(() => decodeOrThrow(JobData, { ...job, fingerprint: "abc" }, "job")).toThrow(
+      /^job does not have the expected shape \(it was written by another version.*\): \$/,
     );
   });
 });
@@ -125,11 +155,11 @@ describe("path confinement", () => {
       expect(
         kindOf(() => confine([root, data], bad)),
         bad,
-      ).toBe("path");
+      ).toBe("config");
     expect(() => confine([root], "/etc/passwd", "dataDir")).toThrow(
       /dataDir: "\/etc\/passwd" lies outside/,
     );
-    expect(kindOf(() => confine([], "x"))).toBe("path");
+    expect(kindOf(() => confine([], "x"))).toBe("config");
   });
 });
 
@@ -160,7 +190,8 @@ describe("Redis URLs", () => {
       expect(
         kindOf(() => redisOptions(bad)),
         bad,
-      ).toBe("redis-url");
+      ).toBe("config");
+    expect(kindOf(() => redisOptions("redis://:pw@h/x"))).toBe("config");
     expect(redactUrl("redis://:secret@h:1/0")).toBe("redis://:***@h:1/0");
     expect(redactUrl("redis://h:1")).toBe("redis://h:1");
   });

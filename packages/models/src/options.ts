@@ -4,6 +4,7 @@
  *
  * @module options
  */
+import { decode, excess } from "@wider/errors";
 import { type Either, left, right } from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import { invalidSpec, type ModelsError } from "./errors.js";
@@ -96,22 +97,14 @@ export const commonProps = { inputShape: InputShape, classes: PositiveInt, seed:
 // destructors
 // -------------------------------------------------------------------------------------------------
 
-const show = (v: unknown): string => {
-  try {
-    const s = JSON.stringify(v);
-    return s === undefined ? String(v) : s;
-  } catch {
-    return String(v);
-  }
-};
-
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
  * Checks `input` (an options object, or undefined for all defaults) against `props`: no unknown
- * field, every given field of the right type. The error names the field under `path`, the value
- * and what is expected. `ignore` lists fields the caller handles (a spec's `kind`).
+ * field, every given field of the right type (`@wider/errors`' `decode` and `excess`). The error
+ * names the field under `path`, the value and what is expected. `ignore` lists fields the caller
+ * handles (a spec's `kind`).
  */
 export const decodeOptions = <P extends t.Props>(
   props: P,
@@ -121,29 +114,11 @@ export const decodeOptions = <P extends t.Props>(
 ): Either<ModelsError, Partial<t.TypeOfProps<P>>> => {
   if (input === undefined) return right({});
   if (!isRecord(input))
-    return left(invalidSpec(path, `got ${show(input)}; expected an object of options`));
-  const fields = Object.keys(props);
-  for (const key of Object.keys(input)) {
-    if (ignore.includes(key)) continue;
-    if (!fields.includes(key))
-      return left(
-        invalidSpec(
-          `${path}.${key}`,
-          `no such option; the options are ${fields.join(", ")} (remove "${key}")`,
-        ),
-      );
-  }
-  const out: Record<string, unknown> = {};
-  for (const key of fields) {
-    const value = input[key];
-    if (value === undefined) continue;
-    const codec = props[key] as t.Mixed;
-    const decoded = codec.decode(value);
-    if (decoded._tag === "Left")
-      return left(invalidSpec(`${path}.${key}`, `got ${show(value)}; expected ${codec.name}`));
-    out[key] = decoded.right;
-  }
-  return right(out as Partial<t.TypeOfProps<P>>);
+    return left(
+      invalidSpec(path, `got ${JSON.stringify(input)}; expected an object of options`, input),
+    );
+  const own = Object.fromEntries(Object.entries(input).filter(([k]) => !ignore.includes(k)));
+  return decode(excess(t.partial(props)), own, { tag: "ModelsError", root: path });
 };
 
 /** Resolves the common options against the model's defaults. */
@@ -152,9 +127,3 @@ export const resolveCommon = (o: CommonOptions, defaults: Common): Common => ({
   classes: o.classes ?? defaults.classes,
   seed: o.seed ?? defaults.seed,
 });
-
-/** For the typed builders: a bad option is the caller's bug, so it throws with the same message. */
-export const orThrow = <A>(e: Either<ModelsError, A>): A => {
-  if (e._tag === "Left") throw new Error(`@wider/models: ${e.left.message}`);
-  return e.right;
-};

@@ -6,7 +6,10 @@
  *
  * @module seeds
  */
+
 import * as tfl from "@tensorflow/tfjs-layers";
+import { raise } from "@wider/errors";
+import { modelsError } from "./errors.js";
 
 /** The largest model seed: `seed * 1000 + 999` stays an exact integer far below 2^53. */
 export const maxSeed = 2 ** 31 - 1;
@@ -22,7 +25,13 @@ export class Seeds {
   /** The next initializer seed, `seed * 1000 + i`; never 0. */
   next(): number {
     if (this.used >= 999)
-      throw new Error(`@wider/models: a model used more than 999 seeded initializers`);
+      raise(
+        modelsError(
+          "unsupported",
+          "@wider/models: a model used more than 999 seeded initializers (seeds are seed * 1000 + i)",
+          { value: this.used + 1 },
+        ),
+      );
     this.used += 1;
     return this.seed * 1000 + this.used;
   }

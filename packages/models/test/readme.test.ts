@@ -30,7 +30,7 @@ it("README example", async () => {
   }
   const bad = buildModel({ kind: "mlp", hidden: [512, 0] });
   expect(E.isLeft(bad) && bad.left.message).toBe(
-    "spec.hidden: got [512,0]; expected a non-empty array of positive integers",
+    "spec.hidden is [512,0]; expected a non-empty array of positive integers",
   );
 
   const a = cnn({ seed: 3 });

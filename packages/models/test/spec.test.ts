@@ -3,6 +3,7 @@
  * and the fix; the typed builders throw the same messages; `hasBatchNorm` per model.
  */
 import * as tf from "@tensorflow/tfjs";
+import { isWiderError, WiderFailure } from "@wider/errors";
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -13,6 +14,7 @@ import {
   hasBatchNorm,
   type ModelSpec,
   ModelSpecCodec,
+  type ModelsError,
   mlp,
   preresnet,
   vgg,
@@ -23,11 +25,12 @@ beforeAll(async () => {
   await tf.setBackend("cpu");
 });
 
-const errorOf = (json: unknown): { path: string; message: string } => {
+const errorOf = (json: unknown): ModelsError => {
   const d = decodeModelSpec(json);
   if (E.isRight(d)) throw new Error(`expected a Left for ${JSON.stringify(json)}`);
+  expect(isWiderError(d.left)).toBe(true);
   expect(d.left._tag).toBe("ModelsError");
-  expect(d.left.kind).toBe("invalid-spec");
+  expect(d.left.kind).toBe("config");
   return d.left;
 };
 
@@ -56,13 +59,13 @@ describe("decodeModelSpec", () => {
     [
       { kind: "mlp", hiden: [1] },
       "spec.hiden",
-      'no such option; the options are inputShape, classes, seed, hidden (remove "hiden")',
+      "spec.hiden is not a known field (known: classes, hidden, inputShape, seed)",
     ],
-    [{ kind: "vgg16", batchNorm: true }, "spec.batchNorm", "no such option"],
-    [{ kind: "mlp", classes: 0 }, "spec.classes", "got 0; expected a positive integer"],
-    [{ kind: "mlp", classes: 2.5 }, "spec.classes", "got 2.5; expected a positive integer"],
-    [{ kind: "mlp", hidden: [512, 0] }, "spec.hidden", "got [512,0]; expected a non-empty array"],
-    [{ kind: "mlp", hidden: [] }, "spec.hidden", "got []; expected a non-empty array"],
+    [{ kind: "vgg16", batchNorm: true }, "spec.batchNorm", "is not a known field"],
+    [{ kind: "mlp", classes: 0 }, "spec.classes", "is 0; expected a positive integer"],
+    [{ kind: "mlp", classes: 2.5 }, "spec.classes", "is 2.5; expected a positive integer"],
+    [{ kind: "mlp", hidden: [512, 0] }, "spec.hidden", "is [512,0]; expected a non-empty array"],
+    [{ kind: "mlp", hidden: [] }, "spec.hidden", "is []; expected a non-empty array"],
     [{ kind: "mlp", seed: -1 }, "spec.seed", "expected an integer from 0 to 2147483647"],
     [{ kind: "mlp", seed: 2 ** 31 }, "spec.seed", "expected an integer from 0 to 2147483647"],
     [
@@ -70,7 +73,7 @@ describe("decodeModelSpec", () => {
       "spec.inputShape",
       "expected [height, width, channels]",
     ],
-    [{ kind: "cnn", batchNorm: "yes" }, "spec.batchNorm", 'got "yes"; expected boolean'],
+    [{ kind: "cnn", batchNorm: "yes" }, "spec.batchNorm", 'is "yes"; expected boolean'],
     [{ kind: "cnn", inputShape: [8, 8, 1] }, "spec.inputShape", "too small for 2 conv-pool stages"],
     [
       { kind: "vgg", blocks: [[8], []] },
@@ -79,19 +82,24 @@ describe("decodeModelSpec", () => {
     ],
     [{ kind: "vgg", inputShape: [4, 4, 1] }, "spec.inputShape", "needs at least 8x8"],
     [{ kind: "vgg16", inputShape: [28, 28, 1] }, "spec.inputShape", "needs at least 32x32"],
-    [{ kind: "wrn28x10", dropout: 1 }, "spec.dropout", "got 1; expected a number in [0, 1)"],
+    [{ kind: "wrn28x10", dropout: 1 }, "spec.dropout", "is 1; expected a number in [0, 1)"],
   ] as const)("rejects %j at %s", (json, path, text) => {
     const e = errorOf(json);
     expect(e.path).toBe(path);
-    expect(e.message.startsWith(`${path}: `)).toBe(true);
+    expect(e.message.startsWith(`${path}: `) || e.message.startsWith(`${path} is `)).toBe(true);
     expect(e.message).toContain(text);
+    // The value given is carried as `value` (where the spec has the field).
+    if (path !== "spec" && path !== "spec.kind") {
+      const field = path.slice("spec.".length);
+      expect(e.value).toEqual((json as Record<string, unknown>)[field]);
+    }
   });
 
   it("ModelSpecCodec composes into config codecs with the same messages", () => {
     const Config = t.type({ model: ModelSpecCodec });
     expect(E.isRight(Config.decode({ model: { kind: "cnn" } }))).toBe(true);
     const bad = Config.decode({ model: { kind: "cnn", dense: -1 } });
-    expect(E.isLeft(bad) && bad.left[0]!.message).toContain("spec.dense: got -1");
+    expect(E.isLeft(bad) && bad.left[0]!.message).toContain("spec.dense is -1");
   });
 });
 
@@ -102,18 +110,30 @@ describe("buildModel and the typed builders", () => {
     expect(E.isRight(ok) && ok.right.outputs[0]!.shape).toEqual([null, 100]);
     if (E.isRight(ok)) ok.right.dispose();
     const bad = buildModel({ kind: "vgg", dense: 0 });
-    expect(E.isLeft(bad) && bad.left.message).toBe(
-      "spec.dense: got 0; expected a positive integer",
-    );
+    expect(E.isLeft(bad) && bad.left.message).toBe("spec.dense is 0; expected a positive integer");
     expect(tf.memory().numTensors).toBe(start);
   });
 
   it("typed builders throw the same message, under their own name", () => {
     expect(() => mlp({ hidden: [0] })).toThrow(
-      "@wider/models: mlp options.hidden: got [0]; expected a non-empty array of positive integers",
+      "mlp options.hidden is [0]; expected a non-empty array of positive integers",
     );
     expect(() => cnn({ inputShape: [5, 5, 1] })).toThrow("cnn options.inputShape");
-    expect(() => vgg16({ dropout: -0.1 })).toThrow("vgg16 options.dropout: got -0.1");
+    expect(() => vgg16({ dropout: -0.1 })).toThrow("vgg16 options.dropout is -0.1");
+    // Thrown as a WiderFailure with the same fields as the Left.
+    let thrown: unknown;
+    try {
+      mlp({ hidden: [0] });
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(WiderFailure);
+    expect(thrown).toMatchObject({
+      _tag: "ModelsError",
+      kind: "config",
+      path: "mlp options.hidden",
+      value: [0],
+    });
     const spec = { kind: "mlp", hidden: [4] } as ModelSpec;
     const m = buildModel(spec);
     expect(E.isRight(m)).toBe(true);

@@ -4,23 +4,23 @@
  *
  * @packageDocumentation
  */
-export {
-  C,
-  Cmd,
-  type FromWorker,
-  hashFloats,
-  type Layout,
-  type ModelSource,
-  type OptimizerSpec,
-  sliceOf,
-  type ToWorker,
-  type WorkerBackend,
+
+// errors
+export type { ParallelError } from "./errors.js";
+export { isParallelError, parallelError } from "./errors.js";
+// the message protocol
+export type {
+  FromWorker,
+  Layout,
+  ModelSource,
+  OptimizerSpec,
+  ToWorker,
+  WorkerBackend,
 } from "./protocol.js";
-export {
-  ParallelError,
-  type ParallelOptions,
-  type ParallelRunner,
-  parallelRunner,
-} from "./runner.js";
+export { C, Cmd, hashFloats, sliceOf } from "./protocol.js";
+// the runner
+export type { ParallelOptions, ParallelRunner } from "./runner.js";
+export { parallelRunner } from "./runner.js";
+// transports and the worker side
 export type { Transport, WorkerEndpoint, WorkerHandle } from "./transport.js";
 export { buildOptimizer, serveWorker } from "./worker.js";

@@ -5,9 +5,10 @@
  * @module
  */
 import { parentPort } from "node:worker_threads";
+import { fail } from "./errors.js";
 import { serveWorker } from "./worker.js";
 
-if (parentPort === null) throw new Error("@wider/parallel: nodeWorker must run in a worker thread");
+if (parentPort === null) fail("config", "@wider/parallel: nodeWorker must run in a worker thread");
 const port = parentPort;
 serveWorker({
   postMessage: (m) => port.postMessage(m),

@@ -7,9 +7,12 @@
  *
  * @module
  */
+
 import * as tf from "@tensorflow/tfjs";
+import { isWiderError, WiderFailure } from "@wider/errors";
 import type { OptState, RunResult, RunStepsOptions } from "@wider/training";
 import { disposeOptState, hookCaller } from "@wider/training";
+import { fail as failWith, parallelError } from "./errors.js";
 import {
   C,
   Cmd,
@@ -63,11 +66,6 @@ export interface ParallelRunner {
   readonly close: () => Promise<void>;
 }
 
-/** The error a failed parallel run ends with. */
-export class ParallelError extends Error {
-  override readonly name = "ParallelError";
-}
-
 /**
  * `Atomics.waitAsync` (ES2024; Node >= 16, Chromium, Safari 16.4), typed here because the
  * project's `lib` predates it; without it (Firefox), a 1 ms timer poll.
@@ -110,9 +108,11 @@ const perRow = (shape: readonly number[]) => shape.slice(1).reduce((a, b) => a *
 export const parallelRunner = async (options: ParallelOptions): Promise<ParallelRunner> => {
   const workers = options.workers ?? options.transport.cores ?? 2;
   if (!Number.isSafeInteger(workers) || workers < 1)
-    throw new ParallelError(
-      `parallelRunner: workers was ${String(workers)}; pass a positive integer`,
-    );
+    failWith("config", `parallelRunner: workers was ${String(workers)}; pass a positive integer`, {
+      path: "workers",
+      value: workers,
+      fix: "pass a positive integer",
+    });
   const hashEvery = options.hashEvery ?? 0;
   const optName = buildOptimizer(options.optimizer).name;
   const handles: WorkerHandle[] = [];
@@ -135,7 +135,7 @@ export const parallelRunner = async (options: ParallelOptions): Promise<Parallel
   const collectAll = <T extends FromWorker["type"]>(type: T) =>
     new Promise<Extract<FromWorker, { type: T }>[]>((resolve, reject) => {
       const got: Extract<FromWorker, { type: T }>[] = [];
-      onFail = (reason) => reject(new ParallelError(reason));
+      onFail = (reason) => reject(new WiderFailure(parallelError("worker", reason)));
       if (failure !== undefined) onFail(failure);
       listeners.push((m) => {
         if (m.type !== type) return;
@@ -173,24 +173,29 @@ export const parallelRunner = async (options: ParallelOptions): Promise<Parallel
     info = (await ready)[0]!;
   } catch (e) {
     await close();
-    throw new ParallelError(
+    failWith(
+      "worker",
       `parallelRunner: a worker failed to start: ${(e as Error).message}; nothing was trained`,
     );
   }
 
   const runSteps = async (run: RunStepsOptions): Promise<RunResult> => {
     if (closed || failure !== undefined)
-      throw new ParallelError(
+      failWith(
+        failure === undefined ? "config" : "worker",
         `runSteps: this runner is closed${failure === undefined ? "" : ` after a failure (${failure})`}; start a new parallelRunner`,
       );
     const { model, schedule, batches, to } = run;
     if (run.optimizer.name !== optName)
-      throw new ParallelError(
+      failWith(
+        "config",
         `runSteps: the optimizer is ${run.optimizer.name} but the replicas apply ${optName}; pass the same settings to parallelRunner's optimizer`,
       );
     if (!Number.isSafeInteger(to) || to < run.state.step)
-      throw new ParallelError(
+      failWith(
+        "config",
         `runSteps: to was ${String(to)}; pass an integer >= state.step (${run.state.step})`,
+        { path: "to", value: to },
       );
     const hooks = run.hooks ?? [];
     const spe = run.stepsPerEpoch;
@@ -199,13 +204,15 @@ export const parallelRunner = async (options: ParallelOptions): Promise<Parallel
     const vars = info.names.map((n, k) => {
       const v = byName.get(n);
       if (v === undefined || v.shape.join() !== info.shapes[k]!.join())
-        throw new ParallelError(
+        failWith(
+          "shape",
           `runSteps: the replicas' variable "${n}" [${info.shapes[k]!.join(", ")}] is ${v === undefined ? "missing from" : `[${v.shape.join(", ")}] in`} the main model; build the main model from the same spec`,
         );
       return v;
     });
     if (vars.length !== model.weights.length)
-      throw new ParallelError(
+      failWith(
+        "shape",
         `runSteps: the main model has ${model.weights.length} variables, the replicas ${vars.length}; build it from the same spec`,
       );
     const sizes = info.shapes.map((s) => s.reduce((a, b) => a * b, 1));
@@ -219,7 +226,8 @@ export const parallelRunner = async (options: ParallelOptions): Promise<Parallel
     let pending: typeof first | undefined = first;
     const capacity = first.x.shape[0]!;
     if (capacity < workers)
-      throw new ParallelError(
+      failWith(
+        "shape",
         `runSteps: the batch of step ${state.step} has ${capacity} rows for ${workers} workers; use batches of at least ${workers} rows`,
       );
     const xShape = first.x.shape.slice(1);
@@ -270,7 +278,7 @@ export const parallelRunner = async (options: ParallelOptions): Promise<Parallel
       const stop = (reason: string) => {
         Atomics.store(i32, C.error, workers + 1);
         for (const at of [C.gen, C.released, C.finished]) Atomics.notify(i32, at);
-        reject(new ParallelError(reason));
+        reject(new WiderFailure(parallelError("worker", reason)));
       };
       onFail = stop;
       if (failure !== undefined) stop(failure);
@@ -282,9 +290,10 @@ export const parallelRunner = async (options: ParallelOptions): Promise<Parallel
       for (;;) {
         const now = Atomics.load(i32, C.finished);
         if (now === gen) return;
-        if (failure !== undefined) throw new ParallelError(failure);
+        if (failure !== undefined) failWith("worker", failure);
         if (options.stepTimeoutMs !== undefined && Date.now() - t0 > options.stepTimeoutMs)
-          throw new ParallelError(
+          failWith(
+            "worker",
             `step ${step} took more than stepTimeoutMs (${options.stepTimeoutMs} ms)`,
           );
         const w = waitAsync(i32, C.finished, now, 100);
@@ -331,7 +340,8 @@ export const parallelRunner = async (options: ParallelOptions): Promise<Parallel
         const rows = batch.x.shape[0]!;
         try {
           if (rows > capacity || rows < workers)
-            throw new ParallelError(
+            failWith(
+              "shape",
               `runSteps: the batch of step ${step} has ${rows} rows; the first had ${capacity}, and each must have between ${workers} (one per worker) and ${capacity} rows`,
             );
           f32.set(batch.x.dataSync() as Float32Array, x);
@@ -357,7 +367,8 @@ export const parallelRunner = async (options: ParallelOptions): Promise<Parallel
         if (hashed) {
           const hs = Array.from({ length: workers }, (_, w) => i32[C.hashes + w]!);
           if (hs.some((h) => h !== hs[0]))
-            throw new ParallelError(
+            failWith(
+              "worker",
               `the replicas diverged at step ${step} (weight hashes ${hs.map((h) => (h >>> 0).toString(16)).join(", ")})`,
             );
         }
@@ -375,7 +386,8 @@ export const parallelRunner = async (options: ParallelOptions): Promise<Parallel
       await close();
       if (current !== undefined) disposeOptState(current);
       disposeOptState(run.state.opt);
-      throw new ParallelError(
+      failWith(
+        isWiderError(e) ? e.kind : "worker",
         `@wider/parallel: the run stopped at step ${stepOf()}: ${reason}. Every worker was terminated; the main model holds the weights of the last step it received. Resume from your last checkpoint.`,
       );
     }

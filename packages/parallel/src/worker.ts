@@ -8,7 +8,9 @@
  *
  * @module
  */
+
 import * as tf from "@tensorflow/tfjs";
+import { raise } from "@wider/errors";
 import { buildModel } from "@wider/models";
 import {
   adam,
@@ -20,6 +22,7 @@ import {
   sgd,
   softmaxCrossEntropy,
 } from "@wider/training";
+import { fail, isParallelError } from "./errors.js";
 import {
   C,
   Cmd,
@@ -42,8 +45,10 @@ export const buildOptimizer = (spec: OptimizerSpec): Optimizer => {
   if (kind === "sgd") return sgd(options);
   if (kind === "adam") return adam(options);
   if (kind === "adamw") return adamw(options);
-  throw new Error(
+  return fail(
+    "config",
     `@wider/parallel: optimizer kind ${JSON.stringify(kind)} is unknown; use "sgd", "adam" or "adamw"`,
+    { path: "optimizer.kind", value: kind, fix: 'use "sgd", "adam" or "adamw"' },
   );
 };
 
@@ -54,12 +59,15 @@ const startBackend = async (backend: WorkerBackend): Promise<void> => {
     await initWasmTraining();
     return;
   }
-  if (!(await tf.setBackend(backend))) throw new Error(`backend "${backend}" did not start`);
+  if (!(await tf.setBackend(backend)))
+    fail("unsupported", `backend "${backend}" did not start`, { value: backend });
   await tf.ready();
 };
 
 /** Thrown in the replicas that were waiting when another one failed; not reported again. */
-class Aborted extends Error {}
+/** What a replica throws to leave a step another replica failed (not reported again). */
+const ANOTHER_FAILED = "another replica failed";
+const aborted = (): never => fail("worker", ANOTHER_FAILED);
 
 const toTensors = (w: PlainWeights): Record<string, tf.Tensor> =>
   Object.fromEntries(Object.entries(w).map(([k, v]) => [k, tf.tensor(v.values, v.shape)]));
@@ -79,7 +87,7 @@ interface Replica {
 /** Waits until `i32[at] !== value`, waking every 50 ms to check the error flag. */
 const waitChange = (i32: Int32Array, at: number, value: number): void => {
   while (Atomics.load(i32, at) === value) {
-    if (Atomics.load(i32, C.error) !== 0) throw new Aborted("another replica failed");
+    if (Atomics.load(i32, C.error) !== 0) aborted();
     Atomics.wait(i32, at, value, 50);
   }
 };
@@ -89,7 +97,7 @@ const waitFor = (i32: Int32Array, at: number, value: number): void => {
   for (;;) {
     const now = Atomics.load(i32, at);
     if (now === value) return;
-    if (Atomics.load(i32, C.error) !== 0) throw new Aborted("another replica failed");
+    if (Atomics.load(i32, C.error) !== 0) aborted();
     Atomics.wait(i32, at, now, 50);
   }
 };
@@ -239,7 +247,7 @@ export const serveWorker = (endpoint: WorkerEndpoint): void => {
       let model: tf.LayersModel;
       if ("spec" in msg.model) {
         const built = buildModel(msg.model.spec);
-        if (built._tag === "Left") throw new Error(built.left.message);
+        if (built._tag === "Left") raise(built.left);
         model = built.right;
       } else {
         const json =
@@ -252,7 +260,7 @@ export const serveWorker = (endpoint: WorkerEndpoint): void => {
       const vars = [...model.trainableWeights, ...model.nonTrainableWeights];
       const names = vars.map((v) => v.originalName);
       if (new Set(names).size !== names.length)
-        throw new Error("two variables share a name; give the layers unique names");
+        fail("config", "two variables share a name; give the layers unique names");
       const optimizer = buildOptimizer(msg.optimizer);
       const probe = optimizer.init(
         Object.fromEntries(model.trainableWeights.map((v) => [v.originalName, v.read()])),
@@ -281,7 +289,7 @@ export const serveWorker = (endpoint: WorkerEndpoint): void => {
     }
     if (msg.type === "run") {
       const r = replica;
-      if (r === undefined) throw new Error("run before init");
+      if (r === undefined) return fail("worker", "run before init");
       const w = toTensors(msg.weights);
       try {
         r.names.forEach((k, i) => {
@@ -308,7 +316,7 @@ export const serveWorker = (endpoint: WorkerEndpoint): void => {
   };
   endpoint.onMessage((m) => {
     handle(m as ToWorker).catch((e: unknown) => {
-      if (e instanceof Aborted) return;
+      if (isParallelError(e) && e.message === ANOTHER_FAILED) return;
       const message = e instanceof Error ? (e.stack ?? e.message) : String(e);
       const run = m as ToWorker;
       if (run.type === "run") {

@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { isWiderError, WiderFailure } from "@wider/errors";
 import type { ModelSpec } from "@wider/models";
 import { constant } from "@wider/schedules";
 import { initLoop, sgd, softmaxCrossEntropy } from "@wider/training";
@@ -42,6 +43,18 @@ const run = async (
   return { runner, model, before, go };
 };
 
+/** The `[_tag, kind]` a promise rejects with; fails unless it is a WiderFailure. */
+const rejection = async (p: Promise<unknown>): Promise<unknown[]> => {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(WiderFailure);
+    if (!isWiderError(e)) throw e;
+    return [e._tag, e.kind];
+  }
+  throw new Error("expected a rejection");
+};
+
 describe("failures end the run with one clear message, no hang", () => {
   it("an exception in a worker (a batch the model cannot take)", { timeout: 30_000 }, async () => {
     const { runner, model, before, go } = await run(nodeTransport(), [5, 5, 1]);
@@ -50,6 +63,7 @@ describe("failures end the run with one clear message, no hang", () => {
     );
     // The runner is closed: a second run is refused with the reason.
     await expect(go()).rejects.toThrow(/closed after a failure \(worker \d threw/);
+    expect(await rejection(go())).toEqual(["ParallelError", "worker"]);
     expect(tf.memory().numTensors).toBe(before);
     await runner.close();
     model.dispose();
@@ -60,9 +74,11 @@ describe("failures end the run with one clear message, no hang", () => {
   }, async () => {
     const transport = nodeTransport({ entry: new URL("./child/exitOnRun.ts", import.meta.url) });
     const { runner, model, go } = await run(transport);
-    await expect(go()).rejects.toThrow(
+    const stopped = go();
+    await expect(stopped).rejects.toThrow(
       /the run stopped at step 0: worker 1 exited \(code 3\) while the run needed it/,
     );
+    expect(await rejection(stopped)).toEqual(["ParallelError", "worker"]);
     await runner.close();
     model.dispose();
   });
@@ -79,6 +95,17 @@ describe("failures end the run with one clear message, no hang", () => {
         optimizer: { kind: "sgd" },
       }),
     ).rejects.toThrow(/a worker failed to start: worker \d threw: .*nothing was trained/s);
+    // Programmer's mistakes in the options are thrown at once, of kind config.
+    expect(
+      await rejection(
+        parallelRunner({
+          transport: nodeTransport(),
+          workers: 0,
+          model: { spec },
+          optimizer: { kind: "sgd" },
+        }),
+      ),
+    ).toEqual(["ParallelError", "config"]);
   });
 
   it("an optimizer that differs from the replicas' is refused before any step", async () => {
@@ -86,6 +113,7 @@ describe("failures end the run with one clear message, no hang", () => {
       optimizer: sgd({ momentum: 0.5 }),
     });
     await expect(go()).rejects.toThrow(/the replicas apply sgd/);
+    expect(await rejection(go())).toEqual(["ParallelError", "config"]);
     await runner.close();
     model.dispose();
   });

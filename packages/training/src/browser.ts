@@ -8,42 +8,45 @@
  * @packageDocumentation
  */
 
-export {
-  fail,
-  TrainingConfigError,
-  type TrainingError,
-  type TrainingErrorKind,
-  trainingError,
-} from "./errors.js";
-export {
-  type Batch,
-  type Batches,
-  type CollectOptions,
-  type Collector,
-  collect,
-  type EpochInfo,
-  type Hook,
-  hookCaller,
-  type LoopState,
-  type RunResult,
-  type RunStepsOptions,
-  runSteps,
-  type StepInfo,
+// errors
+export type { TrainingError } from "./errors.js";
+export { fail, trainingError } from "./errors.js";
+// the loop
+export type {
+  Batch,
+  Batches,
+  CollectOptions,
+  Collector,
+  EpochInfo,
+  Hook,
+  LoopState,
+  RunResult,
+  RunStepsOptions,
+  StepInfo,
 } from "./loop.js";
-export { type CrossEntropyOptions, type Loss, softmaxCrossEntropy } from "./loss.js";
+export { collect, hookCaller, runSteps } from "./loop.js";
+// losses and the step
+export type { CrossEntropyOptions, Loss } from "./loss.js";
+export { softmaxCrossEntropy } from "./loss.js";
+// optimizers
+export type {
+  AdamOptions,
+  Optimizer,
+  OptState,
+  OptUpdate,
+  SgdOptions,
+} from "./optimizers.js";
 export {
-  type AdamOptions,
   adam,
   adamw,
   applyUpdates,
   cloneOptState,
   disposeOptState,
-  type Optimizer,
-  type OptState,
-  type OptUpdate,
-  type SgdOptions,
   sgd,
 } from "./optimizers.js";
+
+// training states
+export type { TrainingState } from "./state.js";
 export {
   branch,
   CheckpointHeader,
@@ -52,6 +55,6 @@ export {
   initLoop,
   restore,
   stateTensors,
-  type TrainingState,
 } from "./state.js";
-export { type StepResult, type TrainStep, trainStep } from "./step.js";
+export type { StepResult, TrainStep } from "./step.js";
+export { trainStep } from "./step.js";

@@ -10,7 +10,8 @@ import { disposeWeights, type Json, type Weights } from "@wider/weights";
 import { loadBundle, saveBundle } from "@wider/weights/node";
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
-import { type TrainingError, trainingError } from "./errors.js";
+import { sharedKind, type TrainingError, trainingError } from "./errors.js";
+import { problems } from "./problems.js";
 import type { TrainingState } from "./state.js";
 
 const NonNegativeInt = t.refinement(
@@ -71,6 +72,7 @@ export const saveRunCheckpoint = async (
       trainingError(
         "config",
         `saveRunCheckpoint: the name "${bad}" is empty, "__proto__" or holds "/"; rename it`,
+        { value: bad, fix: "rename it" },
       ),
     );
   const groups: Record<string, Weights> = {};
@@ -91,7 +93,13 @@ export const saveRunCheckpoint = async (
   };
   // Built from JSON values only; io-ts types `meta` as unknown, so restate it as Json.
   const r = await saveBundle(dir, { groups, metadata: { ...header, meta: c.meta } });
-  return E.isLeft(r) ? E.left(trainingError("io", `saveRunCheckpoint: ${r.left.message}`)) : r;
+  return E.isLeft(r)
+    ? E.left(
+        trainingError(sharedKind(r.left.kind, "io"), `saveRunCheckpoint: ${r.left.message}`, {
+          path: dir,
+        }),
+      )
+    : r;
 };
 
 /**
@@ -107,20 +115,38 @@ export const loadRunCheckpoint = async <M>(
   metaCodec: t.Decoder<unknown, M>,
 ): Promise<E.Either<TrainingError, RunCheckpoint<M>>> => {
   const b = await loadBundle(dir);
-  if (E.isLeft(b)) return E.left(trainingError("io", `loadRunCheckpoint: ${b.left.message}`));
+  if (E.isLeft(b))
+    return E.left(
+      trainingError(sharedKind(b.left.kind, "corrupt"), `loadRunCheckpoint: ${b.left.message}`, {
+        path: dir,
+      }),
+    );
   const all = b.right.groups;
-  const fail = (msg: string) => {
+  const fail = (msg: string, fix?: string) => {
     for (const g of Object.values(all)) disposeWeights(g);
-    return E.left(trainingError("checkpoint", `loadRunCheckpoint: ${dir}: ${msg}`));
+    return E.left(
+      trainingError(
+        "corrupt",
+        `loadRunCheckpoint: ${dir}: ${msg}${fix === undefined ? "" : `; ${fix}`}`,
+        {
+          path: dir,
+          ...(fix === undefined ? {} : { fix }),
+        },
+      ),
+    );
   };
   const header = RunCheckpointHeader.decode(b.right.metadata);
   if (E.isLeft(header))
     return fail(
-      "not a run checkpoint of this version; pass a directory written by saveRunCheckpoint",
+      `not a run checkpoint of this version (${problems(header.left, "metadata")})`,
+      "pass a directory written by saveRunCheckpoint",
     );
   const meta = metaCodec.decode(header.right.meta);
   if (E.isLeft(meta))
-    return fail("its metadata does not fit the codec; pass the codec it was saved with");
+    return fail(
+      `its metadata does not fit the codec (${problems(meta.left, "meta")})`,
+      "pass the codec it was saved with",
+    );
   const expected = new Set<string>();
   const take = (group: string): Weights | undefined => {
     expected.add(group);

@@ -1,48 +1,56 @@
 /**
- * Errors a user can cause (a bad option, weights that do not match the optimizer state, a
- * checkpoint that cannot be read), in the tagged shape the other Wider packages use.
+ * The errors of `@wider/training`, in the one Wider shape (`@wider/errors`).
+ *
+ * - **Thrown** (a `WiderFailure` with `_tag: "TrainingError"`): programmer's mistakes found at
+ *   once: a bad option passed to a constructor in code (`sgd({ momentum: -1 })`, `runSteps`,
+ *   `softmaxCrossEntropy`: kind `config`), and in-memory weights or optimizer states that do not
+ *   match the model or each other (`trainStep`, `applyUpdates`: kind `shape`).
+ * - **Returned** as a `Left<TrainingError>`: checkpoints and states on disk (`io`, `corrupt`,
+ *   `version`, `config` for a bad group name) and `restore`, whose state may come from a file or
+ *   another architecture (`shape`).
  *
  * @module
  */
+import {
+  type ErrorDetails,
+  type ErrorKind,
+  errorFor,
+  errorKinds,
+  raise,
+  type WiderError,
+} from "@wider/errors";
 
 // -------------------------------------------------------------------------------------
 // model
 // -------------------------------------------------------------------------------------
 
-/** What went wrong: a bad option, mismatched names/shapes, a file problem, or a bad checkpoint. */
-export type TrainingErrorKind = "config" | "shape" | "io" | "checkpoint";
-
-/** A user-caused error; `message` names the field, the value and the fix. */
-export interface TrainingError {
-  readonly _tag: "TrainingError";
-  readonly kind: TrainingErrorKind;
-  readonly message: string;
-}
+/**
+ * An error of `@wider/training`: `_tag: "TrainingError"`, a shared `kind`, a `message` naming the
+ * field, the value and the fix, and `path` (the option or the checkpoint directory), `value` and
+ * `fix` where known.
+ */
+export type TrainingError = WiderError<"TrainingError">;
 
 // -------------------------------------------------------------------------------------
 // constructors
 // -------------------------------------------------------------------------------------
 
-/** Builds a {@link TrainingError}, e.g. `trainingError("config", "sgd: momentum was -1; pass a number >= 0")`. */
-export const trainingError = (kind: TrainingErrorKind, message: string): TrainingError => ({
-  _tag: "TrainingError",
-  kind,
-  message,
-});
-
 /**
- * Thrown (not returned) for a bad option passed to a constructor such as `sgd({ momentum: -1 })`
- * or for weights that do not match an optimizer state: mistakes in code, found at once.
- * `error` carries the same tagged value a returned error would.
+ * Builds a {@link TrainingError}.
+ * @example
+ * trainingError("config", "sgd: momentum was -1; pass a number >= 0", { path: "momentum", value: -1 })
  */
-export class TrainingConfigError extends Error {
-  override readonly name = "TrainingConfigError";
-  constructor(readonly error: TrainingError) {
-    super(error.message);
-  }
+export const trainingError = errorFor("TrainingError");
+
+/** Throws a {@link TrainingError} of kind `kind` as a `WiderFailure` (a programmer's mistake). */
+export function fail(kind: ErrorKind, message: string, details?: ErrorDetails): never {
+  return raise(trainingError(kind, message, details));
 }
 
-/** Throws a {@link TrainingConfigError} of kind `kind`. */
-export const fail = (kind: TrainingErrorKind, message: string): never => {
-  throw new TrainingConfigError(trainingError(kind, message));
-};
+// -------------------------------------------------------------------------------------
+// utils
+// -------------------------------------------------------------------------------------
+
+/** The kind of an error from another package when it is a shared one, else `fallback`. */
+export const sharedKind = (kind: string, fallback: ErrorKind): ErrorKind =>
+  (errorKinds as readonly string[]).includes(kind) ? (kind as ErrorKind) : fallback;

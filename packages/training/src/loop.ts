@@ -197,7 +197,7 @@ export const hookCaller = (
 
 const checkInt = (field: string, v: number, min: number, fix: string): void => {
   if (!Number.isSafeInteger(v) || v < min)
-    fail("config", `runSteps: ${field} was ${String(v)}; ${fix}`);
+    fail("config", `runSteps: ${field} was ${String(v)}; ${fix}`, { path: field, value: v, fix });
 };
 
 /**

@@ -39,7 +39,15 @@ export interface CrossEntropyOptions {
 export const softmaxCrossEntropy = (options: CrossEntropyOptions = {}): Loss => {
   const s = options.labelSmoothing ?? 0;
   if (typeof s !== "number" || !Number.isFinite(s) || s < 0 || s > 1) {
-    fail("config", `softmaxCrossEntropy: labelSmoothing was ${String(s)}; pass a number in [0, 1]`);
+    fail(
+      "config",
+      `softmaxCrossEntropy: labelSmoothing was ${String(s)}; pass a number in [0, 1]`,
+      {
+        path: "labelSmoothing",
+        value: s,
+        fix: "pass a number in [0, 1]",
+      },
+    );
   }
   return (logits, labels) => {
     if (logits.rank !== 2) {

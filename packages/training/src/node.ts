@@ -4,16 +4,16 @@
  *
  * @packageDocumentation
  */
+
+// run checkpoints
+export type { RunCheckpoint } from "./checkpoint.js";
 export {
   disposeRunCheckpoint,
   loadRunCheckpoint,
-  type RunCheckpoint,
   RunCheckpointHeader,
   saveRunCheckpoint,
 } from "./checkpoint.js";
-export {
-  type CheckpointOptions,
-  checkpointEveryEpoch,
-  loadTrainingState,
-  saveTrainingState,
-} from "./stateFiles.js";
+
+// training states on disk
+export type { CheckpointOptions } from "./stateFiles.js";
+export { checkpointEveryEpoch, loadTrainingState, saveTrainingState } from "./stateFiles.js";

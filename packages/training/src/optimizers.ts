@@ -76,16 +76,18 @@ export interface AdamOptions {
 
 const checkRange = (where: string, field: string, v: number, lo: number, hi: number): void => {
   if (typeof v !== "number" || !Number.isFinite(v) || v < lo || v > hi) {
-    fail(
-      "config",
-      `${where}: ${field} was ${String(v)}; pass a number in [${lo}, ${hi === Infinity ? "Infinity)" : `${hi}]`}`,
-    );
+    const fix = `pass a number in [${lo}, ${hi === Infinity ? "Infinity)" : `${hi}]`}`;
+    fail("config", `${where}: ${field} was ${String(v)}; ${fix}`, { path: field, value: v, fix });
   }
 };
 
 const checkLr = (where: string, lr: number): void => {
   if (typeof lr !== "number" || !Number.isFinite(lr) || lr < 0) {
-    fail("config", `${where}.update: lr was ${String(lr)}; pass a finite rate >= 0`);
+    fail("config", `${where}.update: lr was ${String(lr)}; pass a finite rate >= 0`, {
+      path: "lr",
+      value: lr,
+      fix: "pass a finite rate >= 0",
+    });
   }
 };
 

@@ -110,6 +110,7 @@ export const restore = (
         trainingError(
           "shape",
           `restore: the optimizer state's "${slot}" has "${stray}", which is not a trainable weight of the model; restore into a model built with the same layer names`,
+          { path: `${slot}/${stray}`, fix: "restore into a model built with the same layer names" },
         ),
       );
     }

@@ -1,9 +1,11 @@
+import { raise } from "@wider/errors";
 import { disposeWeights, type Json, type Weights } from "@wider/weights";
 import { loadBundle, saveBundle } from "@wider/weights/node";
 import * as E from "fp-ts/lib/Either.js";
 import type * as t from "io-ts";
-import { type TrainingError, trainingError } from "./errors.js";
+import { sharedKind, type TrainingError, trainingError } from "./errors.js";
 import type { EpochInfo, Hook } from "./loop.js";
+import { problems } from "./problems.js";
 import {
   branch,
   CheckpointHeader,
@@ -42,20 +44,14 @@ export const saveTrainingState = async (
   // The header is built from JSON values only, so it is a Json value; io-ts types `meta` as unknown.
   const metadata: Json = { ...header, meta };
   const r = await saveBundle(dir, { groups, metadata });
-  return E.isLeft(r) ? E.left(trainingError("io", `saveTrainingState: ${r.left.message}`)) : r;
+  return E.isLeft(r)
+    ? E.left(
+        trainingError(sharedKind(r.left.kind, "io"), `saveTrainingState: ${r.left.message}`, {
+          path: dir,
+        }),
+      )
+    : r;
 };
-
-const describe = (errors: t.Errors): string =>
-  errors
-    .slice(0, 3)
-    .map((e) => {
-      const path = e.context
-        .map((c) => c.key)
-        .filter((k) => k !== "")
-        .join(".");
-      return `${path === "" ? "(root)" : path}: got ${JSON.stringify(e.value)}`;
-    })
-    .join("; ");
 
 /**
  * Loads a state saved by {@link saveTrainingState}, its `meta` decoded by `metaCodec`; the caller
@@ -70,34 +66,43 @@ export const loadTrainingState = async <M>(
   metaCodec: t.Decoder<unknown, M>,
 ): Promise<E.Either<TrainingError, { readonly state: TrainingState; readonly meta: M }>> => {
   const b = await loadBundle(dir);
-  if (E.isLeft(b)) return E.left(trainingError("io", `loadTrainingState: ${b.left.message}`));
+  if (E.isLeft(b))
+    return E.left(
+      trainingError(sharedKind(b.left.kind, "corrupt"), `loadTrainingState: ${b.left.message}`, {
+        path: dir,
+      }),
+    );
   const { groups, metadata } = b.right;
   const free = () => {
     for (const g of Object.values(groups)) disposeWeights(g);
   };
-  const bad = (msg: string) => {
+  const bad = (msg: string, fix: string) => {
     free();
-    return E.left(trainingError("checkpoint", `loadTrainingState: ${dir}: ${msg}`));
+    return E.left(
+      trainingError("corrupt", `loadTrainingState: ${dir}: ${msg}; ${fix}`, { path: dir, fix }),
+    );
   };
   const header = CheckpointHeader.decode(metadata);
   if (E.isLeft(header)) {
     return bad(
-      `not a wider-training checkpoint (${describe(header.left)}); pass a directory written by saveTrainingState`,
+      `not a wider-training checkpoint (${problems(header.left, "metadata")})`,
+      "pass a directory written by saveTrainingState",
     );
   }
   const meta = metaCodec.decode(header.right.meta);
   if (E.isLeft(meta)) {
     return bad(
-      `its metadata does not fit the codec (${describe(meta.left)}); pass the codec of the metadata it was saved with`,
+      `its metadata does not fit the codec (${problems(meta.left, "meta")})`,
+      "pass the codec of the metadata it was saved with",
     );
   }
   const weights = groups[WEIGHTS_GROUP];
   if (weights === undefined)
-    return bad(`the bundle has no "${WEIGHTS_GROUP}" group; save it again`);
+    return bad(`the bundle has no "${WEIGHTS_GROUP}" group`, "save it again");
   const slots: Record<string, Weights> = {};
   for (const name of header.right.slots) {
     const w = groups[`${SLOT_PREFIX}${name}`];
-    if (w === undefined) return bad(`the optimizer slot "${name}" is missing; save it again`);
+    if (w === undefined) return bad(`the optimizer slot "${name}" is missing`, "save it again");
     slots[name] = w;
   }
   const used = new Set([WEIGHTS_GROUP, ...header.right.slots.map((n) => `${SLOT_PREFIX}${n}`)]);
@@ -131,7 +136,7 @@ export const checkpointEveryEpoch = (options: CheckpointOptions): Hook => ({
     try {
       const meta = options.meta === undefined ? { epoch: info.epoch } : options.meta(info);
       const r = await saveTrainingState(options.dir, s, meta);
-      if (E.isLeft(r)) throw new Error(r.left.message);
+      if (E.isLeft(r)) raise(r.left);
     } finally {
       disposeTrainingState(s);
     }

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
+import { isWiderError } from "@wider/errors";
 import { cosine } from "@wider/schedules";
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
@@ -123,6 +124,9 @@ describe("saveTrainingState / loadTrainingState", () => {
   it("a directory that is not a training checkpoint, or metadata the codec refuses, is a Left", async () => {
     const missing = await loadTrainingState(join(root, "nope"), Meta);
     expect(E.isLeft(missing) && missing.left.kind).toBe("io");
+    expect(E.isLeft(missing) && isWiderError(missing.left) && missing.left.path).toBe(
+      join(root, "nope"),
+    );
     const model = buildClassifier();
     const s = initLoop(model, sgd());
     const st: TrainingState = branch(model, s);
@@ -130,14 +134,15 @@ describe("saveTrainingState / loadTrainingState", () => {
     must(await saveTrainingState(dir, st, { epoch: "three" }));
     const before = tf.memory().numTensors;
     const bad = await loadTrainingState(dir, Meta);
-    expect(E.isLeft(bad) && bad.left.kind).toBe("checkpoint");
+    expect(E.isLeft(bad) && isWiderError(bad.left) && bad.left.kind).toBe("corrupt");
+    expect(E.isLeft(bad) && bad.left).toMatchObject({ _tag: "TrainingError", path: dir });
     expect(E.isLeft(bad) && bad.left.message).toMatch(
-      /metadata does not fit the codec \(meta\.epoch|epoch: got "three"/,
+      /metadata does not fit the codec \(meta\.epoch is "three"; expected number\); pass the codec/,
     );
     expect(tf.memory().numTensors).toBe(before); // the loaded tensors were freed
     await writeFile(join(dir, "manifest.json"), "{}");
     const broken = await loadTrainingState(dir, Meta);
-    expect(E.isLeft(broken) && broken.left.kind).toBe("io");
+    expect(E.isLeft(broken) && isWiderError(broken.left) && broken.left.kind).toBe("corrupt");
     disposeTrainingState(st);
     disposeOptState(s.opt);
     model.dispose();

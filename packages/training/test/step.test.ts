@@ -1,19 +1,25 @@
 import * as tf from "@tensorflow/tfjs";
+import { isWiderError, WiderFailure } from "@wider/errors";
 import { disposeWeights, fromModel } from "@wider/weights";
 import { beforeAll, describe, expect, it } from "vitest";
-import {
-  adam,
-  disposeOptState,
-  sgd,
-  softmaxCrossEntropy,
-  TrainingConfigError,
-  trainStep,
-} from "../src/index.js";
+import { adam, disposeOptState, sgd, softmaxCrossEntropy, trainStep } from "../src/index.js";
 import { batchOf, buildClassifier, expectClose } from "./helpers.js";
 
 beforeAll(async () => {
   await tf.setBackend("cpu");
 });
+
+/** What `f` throws, as `[_tag, kind, path?, value?]`; fails unless it is a WiderFailure. */
+const thrown = (f: () => unknown): unknown[] => {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(WiderFailure);
+    if (!isWiderError(e)) throw e;
+    return [e._tag, e.kind, ...(e.path === undefined ? [] : [e.path, e.value])];
+  }
+  throw new Error("expected a throw");
+};
 
 /** Float64 oracle: softmax cross-entropy of a linear model and its gradient. */
 const linearLossAndGrad = (
@@ -144,7 +150,7 @@ describe("trainStep", () => {
     model.dispose();
   });
 
-  it("a state of another model throws a TrainingConfigError and leaves the state and weights as they were", () => {
+  it("a state of another model throws a WiderFailure (TrainingError, kind shape) and leaves the state and weights as they were", () => {
     const model = buildClassifier({ batchNorm: false });
     const other = tf.sequential({
       layers: [tf.layers.dense({ units: 2, inputShape: [3], name: "other" })],
@@ -157,8 +163,12 @@ describe("trainStep", () => {
     const { x, y } = batchOf(1);
     const count = tf.memory().numTensors;
     expect(() => trainStep(model, softmaxCrossEntropy(), opt)(state, x, y, 0.1)).toThrow(
-      TrainingConfigError,
+      WiderFailure,
     );
+    expect(thrown(() => trainStep(model, softmaxCrossEntropy(), opt)(state, x, y, 0.1))).toEqual([
+      "TrainingError",
+      "shape",
+    ]);
     expect(() => trainStep(model, softmaxCrossEntropy(), opt)(state, x, y, 0.1)).toThrow(
       /has no "hidden\/kernel"/,
     );
@@ -190,6 +200,33 @@ describe("trainStep", () => {
     const w = { a: tf.zeros([2]) };
     const s = opt.init(w);
     expect(() => opt.update(w, s, w, Number.NaN)).toThrow(/lr was NaN; pass a finite rate >= 0/);
+    // Every one is a WiderFailure with the shared shape: tag, kind, and path/value where known.
+    expect(thrown(() => sgd({ momentum: -1 }))).toEqual([
+      "TrainingError",
+      "config",
+      "momentum",
+      -1,
+    ]);
+    expect(thrown(() => sgd({ nesterov: true }))).toEqual(["TrainingError", "config"]);
+    expect(thrown(() => adam({ betas: [1, 0.9] }))).toEqual([
+      "TrainingError",
+      "config",
+      "betas[0]",
+      1,
+    ]);
+    expect(thrown(() => softmaxCrossEntropy({ labelSmoothing: 2 }))).toEqual([
+      "TrainingError",
+      "config",
+      "labelSmoothing",
+      2,
+    ]);
+    expect(thrown(() => loss(l, y))).toEqual(["TrainingError", "shape"]);
+    expect(thrown(() => opt.update(w, s, w, Number.NaN))).toEqual([
+      "TrainingError",
+      "config",
+      "lr",
+      Number.NaN,
+    ]);
     tf.dispose([l, y, w.a]);
   });
 });

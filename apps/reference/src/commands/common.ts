@@ -5,7 +5,7 @@
  * @module
  */
 import { type ParseArgsConfig, parseArgs } from "node:util";
-import { connect, DistributedError, isRedisError, redisOptions } from "@wider/distributed";
+import { connect, isDistributedError, isRedisError, redisOptions } from "@wider/distributed";
 import type { Redis } from "ioredis";
 import { AppError } from "../AppError.js";
 
@@ -69,7 +69,7 @@ export const cliConnect = (url: string): { client: Redis; lastError: () => Error
 };
 
 /**
- * Runs `f`, turning a {@link DistributedError} into an {@link AppError} (exit 2, or 1 at run time);
+ * Runs `f`, turning a `DistributedError` into an {@link AppError} (exit 2, or 1 at run time: `io`);
  * a Redis failure names the last connection error `lastError` saw.
  */
 export const asAppErrors = async <A>(
@@ -79,8 +79,7 @@ export const asAppErrors = async <A>(
   try {
     return await f();
   } catch (e) {
-    if (e instanceof DistributedError)
-      throw new AppError(e.message, e.kind === "missing" || e.kind === "io" ? 1 : 2);
+    if (isDistributedError(e)) throw new AppError(e.message, e.kind === "io" ? 1 : 2);
     if (isRedisError(e)) {
       const cause = lastError();
       const why =

@@ -132,7 +132,9 @@ const submit = async (
   } catch (e) {
     throw new AppError(`--spec: cannot read ${specFile} as JSON (${(e as Error).message})`);
   }
-  const spec = decodeSweepSpec(json, specFile);
+  const decoded = decodeSweepSpec(json, specFile);
+  if (E.isLeft(decoded)) throw new AppError(decoded.left.message);
+  const spec = decoded.right;
   const jobs = expandSweep(spec, resolveSweepConfig(specFile));
   const { summary } = await submitSweep(url, queue, client, spec, jobs);
   process.stdout.write(

@@ -13,7 +13,8 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { DistributedError, redactUrl, startWorker, workerDefaults } from "@wider/distributed";
+import { distributedError, redactUrl, startWorker, workerDefaults } from "@wider/distributed";
+import { raise } from "@wider/errors";
 import * as E from "fp-ts/lib/Either.js";
 import { AppError } from "../AppError.js";
 import { Config } from "../config.js";
@@ -79,9 +80,11 @@ export const workerCommand = async (argv: readonly string[]): Promise<number> =>
         run: async (job, ctx) => {
           const decoded = Config.decode(job.config);
           if (E.isLeft(decoded))
-            throw new DistributedError(
-              "decode",
-              `job ${job.fingerprint.slice(0, 12)}…: its config is not a valid run configuration of this wider version`,
+            raise(
+              distributedError(
+                "corrupt",
+                `job ${job.fingerprint.slice(0, 12)}…: its config is not a valid run configuration of this wider version`,
+              ),
             );
           const seeded = seedConfig(decoded.right, job.seed);
           const dataDir = seeded.dataDir === null ? null : ctx.confine(seeded.dataDir, "dataDir");

@@ -9,7 +9,9 @@
  *
  * @module paperPreResNet
  */
+
 import * as tfl from "@tensorflow/tfjs-layers";
+import { orThrow } from "@wider/errors";
 import { map } from "fp-ts/lib/Either.js";
 import type { Prepare } from "../definition.js";
 import {
@@ -17,7 +19,6 @@ import {
   type CommonOptions,
   commonProps,
   decodeOptions,
-  orThrow,
   resolveCommon,
 } from "../options.js";
 import { Seeds } from "../seeds.js";

@@ -5,7 +5,9 @@
  *
  * @module vgg16
  */
+
 import * as tfl from "@tensorflow/tfjs-layers";
+import { orThrow } from "@wider/errors";
 import { chain, left, right } from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import type { Prepare } from "../definition.js";
@@ -16,7 +18,6 @@ import {
   commonProps,
   DropoutRate,
   decodeOptions,
-  orThrow,
   resolveCommon,
 } from "../options.js";
 import { Seeds } from "../seeds.js";
@@ -59,6 +60,7 @@ const resolve = (o: Vgg16Options, bn: boolean, path: string) => {
       invalidSpec(
         `${path}.inputShape`,
         `got ${JSON.stringify(r.inputShape)}; VGG-16 pools 5 times and needs at least 32x32 images`,
+        r.inputShape,
       ),
     );
   return right(r);

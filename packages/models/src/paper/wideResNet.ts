@@ -7,7 +7,9 @@
  *
  * @module wideResNet
  */
+
 import * as tfl from "@tensorflow/tfjs-layers";
+import { orThrow } from "@wider/errors";
 import { map } from "fp-ts/lib/Either.js";
 import type { Prepare } from "../definition.js";
 import {
@@ -16,7 +18,6 @@ import {
   commonProps,
   DropoutRate,
   decodeOptions,
-  orThrow,
   resolveCommon,
 } from "../options.js";
 import { Seeds } from "../seeds.js";

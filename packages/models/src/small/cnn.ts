@@ -4,7 +4,9 @@
  *
  * @module cnn
  */
+
 import * as tfl from "@tensorflow/tfjs-layers";
+import { orThrow } from "@wider/errors";
 import { chain, left, right } from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import * as t from "io-ts";
@@ -15,7 +17,6 @@ import {
   type CommonOptions,
   commonProps,
   decodeOptions,
-  orThrow,
   PositiveInt,
   resolveCommon,
   Widths,
@@ -63,6 +64,7 @@ const resolve = (o: CnnOptions, path: string) => {
           `${path}.inputShape`,
           `got ${JSON.stringify(r.inputShape)}, too small for ${r.filters.length} conv-pool stages ` +
             `(stage ${i + 1} would be empty); pass larger images or fewer filters`,
+          r.inputShape,
         ),
       );
   }

@@ -3,7 +3,9 @@
  *
  * @module mlp
  */
+
 import * as tfl from "@tensorflow/tfjs-layers";
+import { orThrow } from "@wider/errors";
 import { map } from "fp-ts/lib/Either.js";
 import type { Prepare } from "../definition.js";
 import {
@@ -11,7 +13,6 @@ import {
   type CommonOptions,
   commonProps,
   decodeOptions,
-  orThrow,
   resolveCommon,
   Widths,
 } from "../options.js";

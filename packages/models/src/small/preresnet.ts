@@ -5,7 +5,9 @@
  *
  * @module preresnet
  */
+
 import * as tfl from "@tensorflow/tfjs-layers";
+import { orThrow } from "@wider/errors";
 import { map } from "fp-ts/lib/Either.js";
 import type { Prepare } from "../definition.js";
 import {
@@ -13,7 +15,6 @@ import {
   type CommonOptions,
   commonProps,
   decodeOptions,
-  orThrow,
   PositiveInt,
   resolveCommon,
   Widths,

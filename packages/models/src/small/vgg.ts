@@ -4,7 +4,9 @@
  *
  * @module vgg
  */
+
 import * as tfl from "@tensorflow/tfjs-layers";
+import { orThrow } from "@wider/errors";
 import { chain, left, right } from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import * as t from "io-ts";
@@ -15,7 +17,6 @@ import {
   type CommonOptions,
   commonProps,
   decodeOptions,
-  orThrow,
   PositiveInt,
   resolveCommon,
   Widths,
@@ -71,6 +72,7 @@ const resolve = (o: VggOptions, path: string) => {
         `${path}.inputShape`,
         `got ${JSON.stringify(r.inputShape)}, too small for ${r.blocks.length} pooling blocks ` +
           `(needs at least ${f}x${f}); pass larger images or fewer blocks`,
+        r.inputShape,
       ),
     );
   return right(r);
