@@ -31,6 +31,8 @@ interface PageState {
   leaked: number | null;
   points: number;
   lastStep: number;
+  /** Every samples/s report of the run (training steps only). */
+  speeds: number[];
   swaError: number | null;
   importedError: number | null;
   rows: MetricsRow[];
@@ -60,6 +62,7 @@ const state: PageState = {
   leaked: null,
   points: 0,
   lastStep: 0,
+  speeds: [],
   swaError: null,
   importedError: null,
   rows: [],
@@ -247,7 +250,10 @@ const handle = async (m: FromWorker): Promise<void> => {
       ($("progress") as HTMLProgressElement).value = m.done / totalSteps;
       $("steps").textContent =
         `${m.done} / ${totalSteps} steps (${m.track}, lr ${m.lr.toPrecision(3)}, loss ${m.loss.toFixed(3)})`;
-      if (m.samplesPerSec > 0) $("speed").textContent = m.samplesPerSec.toFixed(0);
+      if (m.samplesPerSec > 0) {
+        state.speeds.push(m.samplesPerSec);
+        $("speed").textContent = m.samplesPerSec.toFixed(0);
+      }
       lrView?.view
         .change(
           "current",
@@ -388,6 +394,7 @@ const reset = (): void => {
     leaked: null,
     points: 0,
     lastStep: 0,
+    speeds: [],
     swaError: null,
     importedError: null,
     rows: [],
