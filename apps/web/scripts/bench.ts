@@ -83,7 +83,7 @@ const median = (xs: readonly number[]): number => {
     : (s[Math.floor((s.length - 1) / 2)]! + s[Math.ceil((s.length - 1) / 2)]!) / 2;
 };
 
-const browserRun = async (isolated: boolean, threads: "auto" | "off") => {
+const browserRun = async (isolated: boolean, threads: "auto" | "all" | "off") => {
   const { server, url } = await serve(isolated);
   const browser = await launch();
   try {
@@ -168,8 +168,14 @@ const main = async (): Promise<void> => {
   const rows: string[] = [];
   const add = (what: string, threads: number | string, sps: number) =>
     rows.push(`| ${what} | ${threads} | ${sps.toFixed(0)} |`);
+  const all = await browserRun(true, "all");
+  add("Chromium, wasm, cross-origin isolated, `threads=all`", all.threads, all.samplesPerSec);
   const iso = await browserRun(true, "auto");
-  add("Chromium, wasm, cross-origin isolated (threads)", iso.threads, iso.samplesPerSec);
+  add(
+    "Chromium, wasm, cross-origin isolated, `threads=auto` (tfjs default: half the cores)",
+    iso.threads,
+    iso.samplesPerSec,
+  );
   const one = await browserRun(true, "off");
   add("Chromium, wasm, cross-origin isolated, `threads=off`", one.threads, one.samplesPerSec);
   const plain = await browserRun(false, "auto");

@@ -102,7 +102,7 @@ const options: Partial<Record<keyof Settings, readonly string[]>> = {
   dataset: ["mnist", "fashion-mnist"],
   model: ["mlp", "cnn", "cnn-bn"],
   backend: ["auto", "webgpu", "webgl", "wasm", "cpu"],
-  threads: ["auto", "off"],
+  threads: ["auto", "all", "off"],
 };
 
 const form = $<HTMLFormElement>("settings");

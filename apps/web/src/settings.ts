@@ -45,8 +45,11 @@ export interface Settings {
   /** Plane grid side (`planeGrid^2` points). */
   readonly planeGrid: number;
   readonly backend: BackendName;
-  /** wasm threads: `auto` uses them when the page is cross-origin isolated; `off` forces one. */
-  readonly threads: "auto" | "off";
+  /**
+   * wasm threads (cross-origin isolated pages only): `auto` is tfjs-backend-wasm's default (half
+   * the cores), `all` every core, `off` one thread.
+   */
+  readonly threads: "auto" | "all" | "off";
 }
 
 /** The defaults: MNIST, the MLP, 5,000 images, 6 epochs (SWA and FGE from epoch 3). */
@@ -72,7 +75,7 @@ export const defaultSettings: Settings = {
   segmentPoints: 9,
   planeGrid: 5,
   backend: "auto",
-  threads: "auto",
+  threads: "all",
 };
 
 type Kind = "int" | "posint" | "number" | "posnumber" | "momentum";
@@ -100,7 +103,7 @@ const choices: Readonly<Record<string, readonly string[]>> = {
   dataset: ["mnist", "fashion-mnist"],
   model: ["mlp", "cnn", "cnn-bn"],
   backend: ["auto", "webgpu", "webgl", "wasm", "cpu"],
-  threads: ["auto", "off"],
+  threads: ["auto", "all", "off"],
 };
 
 /** The names of every setting, in form order. */

@@ -108,15 +108,21 @@ const chooseBackend = async (pref: BackendName, threads: Settings["threads"], ba
     if (b === "wasm") {
       // Threads need SharedArrayBuffer, which browsers give cross-origin isolated pages only.
       if (threads === "off") tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
-      // tfjs-backend-wasm's default pool is half the cores (one thread on two): take them all,
-      // since this worker is the page's only computation.
-      else setThreadsCount(Math.max(1, navigator.hardwareConcurrency || 1));
+      else if (threads === "all" && self.crossOriginIsolated === true) {
+        // tfjs-backend-wasm 4.22 caps its thread pool at half of navigator.hardwareConcurrency
+        // (one thread on two cores), leaving a core to the page. Here the page is idle while this
+        // worker trains, so it is shown twice the cores and asked for all of them.
+        const cores = Math.max(1, navigator.hardwareConcurrency || 1);
+        Object.defineProperty(navigator, "hardwareConcurrency", { get: () => 2 * cores });
+        setThreadsCount(cores);
+      }
       const r = await selectBackend("wasm", { wasmPaths: `${base}tfjs-wasm/` });
       if (E.isRight(r)) {
+        const mt = await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT");
         post({
           type: "backend",
           backend: "wasm",
-          detail: r.right.reason,
+          detail: `XNNPACK with the @wider/backend training kernels; multithreaded binary ${mt ? "used" : "not available"}`,
           threads: getThreadsCount(),
           isolated: self.crossOriginIsolated === true,
         });

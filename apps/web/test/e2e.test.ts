@@ -82,6 +82,8 @@ describe("the web app in headless Chromium", () => {
     });
     expect(await wider("error")).toBeNull();
     expect(await wider("backend")).toBe("wasm");
+    // threads=all (the default) on a cross-origin isolated page: one wasm thread per core.
+    expect(await wider("threads")).toBe(await page.evaluate(() => navigator.hardwareConcurrency));
     const swaError = await wider("swaError");
     expect(swaError).not.toBeNull();
     expect(swaError!).toBeLessThan(0.2);
