@@ -165,32 +165,66 @@ const main = async (): Promise<void> => {
   const load = loadavg()
     .map((x) => x.toFixed(1))
     .join(", ");
-  const rows: string[] = [];
-  const add = (what: string, threads: number | string, sps: number) =>
-    rows.push(`| ${what} | ${threads} | ${sps.toFixed(0)} |`);
-  const all = await browserRun(true, "all");
-  add("Chromium, wasm, cross-origin isolated, `threads=all`", all.threads, all.samplesPerSec);
-  const iso = await browserRun(true, "auto");
-  add(
-    "Chromium, wasm, cross-origin isolated, `threads=auto` (tfjs default: half the cores)",
-    iso.threads,
-    iso.samplesPerSec,
-  );
-  const one = await browserRun(true, "off");
-  add("Chromium, wasm, cross-origin isolated, `threads=off`", one.threads, one.samplesPerSec);
-  const plain = await browserRun(false, "auto");
-  add(
-    `Chromium, wasm, not isolated${plain.isolated ? " (unexpectedly isolated)" : ""}`,
-    plain.threads,
-    plain.samplesPerSec,
-  );
-  add("Node (the reference app's loop), wasm", 1, await nodeRun());
+  const rounds = Number(process.env.BENCH_ROUNDS ?? "3");
+  const configs: Array<{
+    what: string;
+    run: () => Promise<{ threads: number | string; sps: number }>;
+  }> = [
+    {
+      what: "Chromium, wasm, cross-origin isolated, `threads=all`",
+      run: async () => {
+        const r = await browserRun(true, "all");
+        return { threads: r.threads, sps: r.samplesPerSec };
+      },
+    },
+    {
+      what: "Chromium, wasm, cross-origin isolated, `threads=auto` (tfjs default: half the cores)",
+      run: async () => {
+        const r = await browserRun(true, "auto");
+        return { threads: r.threads, sps: r.samplesPerSec };
+      },
+    },
+    {
+      what: "Chromium, wasm, cross-origin isolated, `threads=off`",
+      run: async () => {
+        const r = await browserRun(true, "off");
+        return { threads: r.threads, sps: r.samplesPerSec };
+      },
+    },
+    {
+      what: "Chromium, wasm, not cross-origin isolated (no SharedArrayBuffer)",
+      run: async () => {
+        const r = await browserRun(false, "all");
+        if (r.isolated) throw new Error("the page without COOP/COEP was isolated");
+        return { threads: r.threads, sps: r.samplesPerSec };
+      },
+    },
+    {
+      what: "Node (the reference app's loop), wasm",
+      run: async () => ({ threads: 1, sps: await nodeRun() }),
+    },
+  ];
+  // Rounds interleave the configurations, so a change in the machine's load hits them all.
+  const results = configs.map(() => ({ threads: "" as number | string, sps: [] as number[] }));
+  for (let r = 0; r < rounds; r++)
+    for (const [i, c] of configs.entries()) {
+      const x = await c.run();
+      results[i]!.threads = x.threads;
+      results[i]!.sps.push(x.sps);
+    }
+  const rows = configs.map((c, i) => {
+    const { threads, sps } = results[i]!;
+    return `| ${c.what} | ${threads} | ${median(sps).toFixed(0)} | ${Math.min(...sps).toFixed(0)}–${Math.max(...sps).toFixed(0)} |`;
+  });
+  const loadEnd = loadavg()
+    .map((x) => x.toFixed(1))
+    .join(", ");
   const text = [
-    `Measured ${new Date().toISOString().slice(0, 16)}Z on ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), load average ${load} at the start.`,
+    `Measured ${new Date().toISOString().slice(0, 16)}Z on ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), load average (1, 5, 15 min) ${load} at the start and ${loadEnd} at the end; ${rounds} rounds.`,
     `MLP 784-512-256-10, batch ${BATCH}, ${TRAIN} MNIST training images, SGD with momentum; samples/s of training steps only.`,
     "",
-    "| where | wasm threads | samples/s |",
-    "| --- | ---: | ---: |",
+    "| where | wasm threads | samples/s (median) | range |",
+    "| --- | ---: | ---: | ---: |",
     ...rows,
     "",
   ].join("\n");

@@ -75,7 +75,7 @@ export const defaultSettings: Settings = {
   segmentPoints: 9,
   planeGrid: 5,
   backend: "auto",
-  threads: "all",
+  threads: "auto",
 };
 
 type Kind = "int" | "posint" | "number" | "posnumber" | "momentum";

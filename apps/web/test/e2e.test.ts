@@ -19,6 +19,7 @@ const query = new URLSearchParams({
   epochs: "4",
   swaStart: "2",
   backend: "wasm",
+  threads: "all",
   geometrySubset: "200",
   segmentPoints: "5",
   planeGrid: "4",
@@ -82,7 +83,7 @@ describe("the web app in headless Chromium", () => {
     });
     expect(await wider("error")).toBeNull();
     expect(await wider("backend")).toBe("wasm");
-    // threads=all (the default) on a cross-origin isolated page: one wasm thread per core.
+    // threads=all on a cross-origin isolated page: one wasm thread per core.
     expect(await wider("threads")).toBe(await page.evaluate(() => navigator.hardwareConcurrency));
     const swaError = await wider("swaError");
     expect(swaError).not.toBeNull();
