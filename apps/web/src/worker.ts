@@ -101,6 +101,16 @@ const tryBackend = async (name: "webgpu" | "webgl" | "cpu"): Promise<boolean> =>
   }
 };
 
+/**
+ * The WebGL renderer's name, when the browser tells it (`WEBGL_debug_renderer_info`); tfjs's
+ * webgl backend keeps its context in `gpgpu.gl` (not a public API, hence the optional reads).
+ */
+const webglRenderer = (): string => {
+  const gl = (tf.backend() as { gpgpu?: { gl?: WebGL2RenderingContext } }).gpgpu?.gl;
+  const info = gl?.getExtension("WEBGL_debug_renderer_info");
+  return gl && info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL)) : "";
+};
+
 const chooseBackend = async (pref: BackendName, threads: Settings["threads"], base: string) => {
   const tried: string[] = [];
   const order: BackendName[] = pref === "auto" ? ["webgpu", "webgl", "wasm", "cpu"] : [pref];
@@ -122,7 +132,7 @@ const chooseBackend = async (pref: BackendName, threads: Settings["threads"], ba
         post({
           type: "backend",
           backend: "wasm",
-          detail: `XNNPACK with the @wider/backend training kernels; multithreaded binary ${mt ? "used" : "not available"}`,
+          detail: `XNNPACK with the @wider/backend training kernels; multithreaded binary ${mt ? "used" : "not available"}${tried.length === 0 ? "" : `; ${tried.join("; ")}`}`,
           threads: getThreadsCount(),
           isolated: self.crossOriginIsolated === true,
         });
@@ -130,7 +140,18 @@ const chooseBackend = async (pref: BackendName, threads: Settings["threads"], ba
       }
       tried.push(`wasm: ${r.left.message}`);
     } else if (b !== "auto") {
-      if (await tryBackend(b)) {
+      let ok = await tryBackend(b);
+      // A software WebGL (SwiftShader, llvmpipe: no GPU) is far slower than wasm: auto skips it.
+      if (
+        ok &&
+        b === "webgl" &&
+        pref === "auto" &&
+        /swiftshader|llvmpipe|software/i.test(webglRenderer())
+      ) {
+        tried.push(`webgl: software renderer (${webglRenderer()}), slower than wasm`);
+        ok = false;
+      }
+      if (ok) {
         post({
           type: "backend",
           backend: b,
