@@ -20,6 +20,9 @@ export default defineConfig({
   publicDir,
   plugins: [widerAssets(publicDir), noNodeBuiltins()],
   worker: { format: "es", plugins: () => [noNodeBuiltins()] },
+  // The dev server pre-bundles the worker's dependencies at start-up too (otherwise it finds them
+  // when Train first starts the worker, and reloads the page).
+  optimizeDeps: { entries: ["index.html", "src/worker.ts"] },
   build: { target: "es2022", chunkSizeWarningLimit: 4096, sourcemap: true },
   server: { headers: isolation },
   preview: { headers: isolation },
