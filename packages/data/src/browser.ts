@@ -9,7 +9,17 @@ export * from "./batchPlan.js";
 export * from "./batchTensors.js";
 export * from "./classNames.js";
 export * from "./DataError.js";
-export * from "./idxDecode.js";
+export {
+  decodeIdx,
+  type IdxArray,
+  type IdxData,
+  type IdxDtype,
+  type IdxHeader,
+  isGzip,
+  looksLikeDamagedGzip,
+  parseIdxHeader,
+  splitFromIdx,
+} from "./idxDecode.js";
 export * from "./random.js";
 export * from "./split.js";
 export * from "./stats.js";

@@ -60,6 +60,7 @@ const ELEMENT_SIZE: Readonly<Record<IdxDtype, number>> = {
   float64: 8,
 };
 
+/** @internal shared with `idx.ts`; not exported by the package. */
 export const hex = (b: number | undefined): string => (b ?? 0).toString(16).padStart(2, "0");
 
 // -------------------------------------------------------------------------------------
@@ -83,7 +84,8 @@ export const looksLikeDamagedGzip = (bytes: Uint8Array, file: string): boolean =
     (bytes[2] === 0x08 && bytes[3] === 0) ||
     /\.gz$/i.test(file));
 
-/** A corrupt-file error worded `not a valid gzip file: <path> (<why>); <fix>`. */
+/** A corrupt-file error worded `not a valid gzip file: <path> (<why>); <fix>`. * @internal shared with `idx.ts`; not exported by the package.
+ */
 export const notGzip = (file: string, why: string): DataError => ({
   _tag: "DataError",
   kind: "corrupt",
@@ -91,7 +93,8 @@ export const notGzip = (file: string, why: string): DataError => ({
   message: `not a valid gzip file: ${file} (${why}); the file is damaged or incomplete: download it again`,
 });
 
-/** The fix appended to messages about a damaged IDX file. */
+/** The fix appended to messages about a damaged IDX file. * @internal shared with `idx.ts`; not exported by the package.
+ */
 export const REFETCH = "the file is damaged, incomplete or not this data set: download it again";
 
 /**
@@ -173,6 +176,7 @@ export const decodeIdx = (bytes: Uint8Array, file: string): E.Either<DataError, 
     return E.isLeft(checked) ? checked : E.right(decodeBody(header, bytes));
   })(parseIdxHeader(bytes, file));
 
+/** @internal shared with `idx.ts`; not exported by the package. */
 export const checkRawLength = (
   header: IdxHeader,
   length: number,
@@ -201,6 +205,7 @@ export const checkRawLength = (
   return E.right(undefined);
 };
 
+/** @internal shared with `idx.ts`; not exported by the package. */
 export const decodeBody = (header: IdxHeader, bytes: Uint8Array): IdxArray => {
   const { dtype, shape, headerBytes, dataBytes } = header;
   const start = bytes.byteOffset + headerBytes;
