@@ -84,7 +84,9 @@ export const looksLikeDamagedGzip = (bytes: Uint8Array, file: string): boolean =
     (bytes[2] === 0x08 && bytes[3] === 0) ||
     /\.gz$/i.test(file));
 
-/** A corrupt-file error worded `not a valid gzip file: <path> (<why>); <fix>`. * @internal shared with `idx.ts`; not exported by the package.
+/**
+ * A corrupt-file error worded `not a valid gzip file: <path> (<why>); <fix>`.
+ * @internal shared with `idx.ts`; not exported by the package.
  */
 export const notGzip = (file: string, why: string): DataError => ({
   _tag: "DataError",
@@ -93,7 +95,9 @@ export const notGzip = (file: string, why: string): DataError => ({
   message: `not a valid gzip file: ${file} (${why}); the file is damaged or incomplete: download it again`,
 });
 
-/** The fix appended to messages about a damaged IDX file. * @internal shared with `idx.ts`; not exported by the package.
+/**
+ * The fix appended to messages about a damaged IDX file.
+ * @internal shared with `idx.ts`; not exported by the package.
  */
 export const REFETCH = "the file is damaged, incomplete or not this data set: download it again";
 
