@@ -81,7 +81,9 @@ export const installFix: Record<BackendCandidate, string> = {
 // utils
 // -------------------------------------------------------------------------------------
 
-const defaultImport = (specifier: string): Promise<unknown> => import(specifier);
+// `@vite-ignore`: bundlers cannot (and need not) resolve this variable specifier; it loads optional
+// Node backends, which a browser build never has.
+const defaultImport = (specifier: string): Promise<unknown> => import(/* @vite-ignore */ specifier);
 
 /**
  * "not installed" when the module itself cannot be resolved; otherwise the first line of

@@ -40,6 +40,7 @@ export {
   parseIdxHeader,
   readIdx,
   readIdxSplit,
+  splitFromIdx,
 } from "./idx.js";
 // data sets
 export type { Dataset, LoadOptions } from "./loadDataset.js";

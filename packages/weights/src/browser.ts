@@ -6,6 +6,13 @@
  * @packageDocumentation
  */
 export * from "./arithmetic.js";
+export {
+  decodeBundle,
+  decodeManifest,
+  type EncodedBundle,
+  encodeBundle,
+  sha256Hex,
+} from "./encoding.js";
 export * from "./flatten.js";
 export { canonicalJson, Json, jsonProblem, MAX_JSON_DEPTH } from "./json.js";
 export { type Bundle, FORMAT_VERSION, Manifest, TensorEntry } from "./manifest.js";

@@ -10,10 +10,14 @@ import { chromium } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
 import { repoRoot } from "./packages.js";
 
-/** The packages meant to work in browsers; `data` (files) and `distributed` (Redis) are Node only. */
+/**
+ * The packages meant to work in browsers (`data`: its in-memory part, under the `browser`
+ * condition); `distributed` (Redis) is Node only.
+ */
 const browserSafe = [
   "@wider/averaging",
   "@wider/backend",
+  "@wider/data",
   "@wider/errors",
   "@wider/ensembling",
   "@wider/geometry",
