@@ -316,8 +316,8 @@ const handle = async (m: FromWorker): Promise<void> => {
         "plane-chart",
         planeContourSpec(m.plane, {
           metric: "trainLoss",
-          labels: ["SWA", "SGD", "pretrained"],
-          title: "Train loss on the plane through SWA, SGD and the pretrained point",
+          labels: m.planeLabels,
+          title: `Train loss on the plane through ${m.planeTitle}`,
           width: 360,
           height: 360,
         }),

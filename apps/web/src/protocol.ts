@@ -70,7 +70,14 @@ export type FromWorker =
   | { readonly type: "paused" }
   | { readonly type: "resumed" }
   | { readonly type: "final"; readonly rows: readonly MetricsRow[] }
-  | { readonly type: "geometry"; readonly segment: PlanResults; readonly plane: PlanResults }
+  | {
+      readonly type: "geometry";
+      readonly segment: PlanResults;
+      readonly plane: PlanResults;
+      /** The plane's three anchors, e.g. `["FGE 1", "FGE 3", "FGE 5"]`, and what they are. */
+      readonly planeLabels: readonly [string, string, string];
+      readonly planeTitle: string;
+    }
   | { readonly type: "done"; readonly seconds: number; readonly leaked: number }
   | {
       readonly type: "exported";

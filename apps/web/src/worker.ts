@@ -386,6 +386,7 @@ const train = async (s: Settings, base: string): Promise<void> => {
   let sgdWeights: Weights | null = null;
   const swaHookState: { mean: Weights | null } = { mean: null };
   let fgeSum: ProbabilitySum = initProbabilitySum();
+  const kept: Weights[] = [];
   let doneAt: { t0: number; tensorsBefore: number; held: number } | null = null;
   try {
     const r = await runSteps({
@@ -471,9 +472,20 @@ const train = async (s: Settings, base: string): Promise<void> => {
     // FGE: from the pretrained point, a snapshot at each triangular cycle's middle.
     post({ type: "status", text: "training FGE" });
     let members = 0;
+    // The plane of the paper's Figure 1 goes through three snapshots of the averaging phase: keep
+    // the first, middle and last FGE snapshots' weights (fewer than three: SWA, SGD, pretrained).
+    const fgeSteps: number[] = [];
+    for (let k = plan.swaStartStep; k < plan.budgetStep; k++)
+      if (plan.fgeCollect(k)) fgeSteps.push(k);
+    const keepAt =
+      fgeSteps.length >= 3
+        ? [0, Math.floor((fgeSteps.length - 1) / 2), fgeSteps.length - 1]
+        : ([] as number[]);
     const fgeHook: Hook = {
       onStep: timed(async ({ step }) => {
         if (!plan.fgeCollect(step)) return;
+        if (keepAt.some((i) => fgeSteps[i] === step))
+          kept.push(fromModel(model, { include: "all" }));
         const p = testProbabilities(model, d);
         fgeSum = orThrow(accumulateProbabilities(fgeSum, p), "FGE");
         p.dispose();
@@ -523,14 +535,28 @@ const train = async (s: Settings, base: string): Promise<void> => {
     }
     post({ type: "final", rows });
 
-    // Geometry on a small subset: segment SWA -> SGD, plane through SWA, SGD, pretrained.
+    // Geometry on a small subset: segment SWA -> SGD, plane through three FGE snapshots.
     post({ type: "status", text: "geometry: segment and plane" });
-    const geometry = await runGeometry(model, d, s, {
-      swa: swaFinal,
-      sgd: sgdWeights,
-      pretrained: start.weights,
+    const [k1, k2, k3] = kept;
+    const anchors =
+      k1 !== undefined && k2 !== undefined && k3 !== undefined
+        ? {
+            points: [k1, k2, k3] as const,
+            labels: keepAt.map((i) => `FGE ${i + 1}`) as [string, string, string],
+            title: `three snapshots of the averaging phase (FGE ${keepAt.map((i) => i + 1).join(", ")} of ${fgeSteps.length})`,
+          }
+        : {
+            points: [swaFinal, sgdWeights, start.weights] as const,
+            labels: ["SWA", "SGD", "pretrained"] as [string, string, string],
+            title: `SWA, SGD and the pretrained point (fewer than 3 FGE snapshots: ${fgeSteps.length})`,
+          };
+    const geometry = await runGeometry(model, d, s, swaFinal, sgdWeights, anchors.points);
+    post({
+      type: "geometry",
+      ...geometry,
+      planeLabels: anchors.labels,
+      planeTitle: anchors.title,
     });
-    post({ type: "geometry", ...geometry });
     finished = { model, swa: swaFinal, settings: s, swaError: 1 - swaRow.accuracy };
     doneAt = { t0, tensorsBefore, held: model.weights.length + Object.keys(swaFinal).length };
   } catch (e) {
@@ -542,6 +568,7 @@ const train = async (s: Settings, base: string): Promise<void> => {
     if (sgdWeights !== null) disposeWeights(sgdWeights);
     if (swaHookState.mean !== null) disposeWeights(swaHookState.mean);
     disposeProbabilitySum(fgeSum);
+    for (const w of kept) disposeWeights(w);
   }
   if (doneAt !== null) {
     const at = doneAt as { t0: number; tensorsBefore: number; held: number };
@@ -563,7 +590,9 @@ const runGeometry = async (
   model: tf.LayersModel,
   d: RunData,
   s: Settings,
-  w: { readonly swa: Weights; readonly sgd: Weights; readonly pretrained: Weights },
+  swa: Weights,
+  sgd: Weights,
+  plane: readonly [Weights, Weights, Weights],
 ): Promise<{ segment: PlanResults; plane: PlanResults }> => {
   const keys = model.trainableWeights.map((v) => v.originalName);
   const pick = (x: Weights): Weights => Object.fromEntries(keys.map((k) => [k, x[k]!]));
@@ -584,7 +613,7 @@ const runGeometry = async (
   };
   try {
     const seg = orThrow(
-      segment(pick(w.swa), pick(w.sgd), linspace(-0.5, 1.5, s.segmentPoints)),
+      segment(pick(swa), pick(sgd), linspace(-0.5, 1.5, s.segmentPoints)),
       "segment",
     );
     let segR: PlanResults;
@@ -596,7 +625,7 @@ const runGeometry = async (
     await breathe();
     await waitWhilePaused();
     const pl = orThrow(
-      planeThrough(pick(w.swa), pick(w.sgd), pick(w.pretrained), {
+      planeThrough(pick(plane[0]), pick(plane[1]), pick(plane[2]), {
         grid: s.planeGrid,
         margin: 0.2,
       }),

@@ -1,5 +1,5 @@
-// End to end: the built app under `vite preview` in headless Chromium. A short training (4 epochs
-// of 2,000 MNIST images, batch 50: 160 SGD steps + 80 SWA + 80 FGE) on wasm, paused and resumed
+// End to end: the built app under `vite preview` in headless Chromium. A short training (5 epochs
+// of 2,000 MNIST images, batch 50: 200 SGD steps + 120 SWA + 120 FGE) on wasm, paused and resumed
 // on the way; then the table, the plots, and export -> import of the SWA weights.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, statSync } from "node:fs";
@@ -16,7 +16,7 @@ const query = new URLSearchParams({
   trainSubset: "2000",
   testSubset: "1000",
   batchSize: "50",
-  epochs: "4",
+  epochs: "5",
   swaStart: "2",
   backend: "wasm",
   threads: "all",
@@ -103,6 +103,9 @@ describe("the web app in headless Chromium", () => {
       const marks = await page.locator(`#${id} svg path`).count();
       expect(marks, id).toBeGreaterThan(3);
     }
+    // Epochs 2 to 5 with 1-epoch cycles: 3 FGE snapshots, the plane goes through all three.
+    const plane = await page.locator("#plane-chart svg").textContent();
+    expect(plane).toContain("three snapshots of the averaging phase (FGE 1, 2, 3 of 3)");
     expect(consoleErrors).toEqual([]);
   });
 
