@@ -7,14 +7,17 @@
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { redisOptions } from "@wider/distributed";
+import type { Command } from "commander";
 import * as E from "fp-ts/lib/Either.js";
 import { AppError } from "./AppError.js";
 import { readCheckpointConfig } from "./checkpoint.js";
+import { subcommands } from "./commands/specs.js";
 import { type Config, type ConfigFile, configFields, defaultConfig } from "./config.js";
 import { decodePartial, flagOf, resolveConfig } from "./configDecode.js";
 import { analysisFields, trainingDifferences } from "./configFields.js";
+import { fieldFlags } from "./configHelp.js";
+import { addFlags, commandOf, type Flag, type FlagValues, parseFlags } from "./flags.js";
 import { checkpointDir, hasCheckpoint, noCheckpoint } from "./runChecks.js";
 import { parseSeeds, readSeedsConfig } from "./seeds.js";
 
@@ -23,35 +26,89 @@ const numericFields = new Set<string>(
 );
 const jsonFields = new Set<string>(["pretrainSchedule", "swaSchedule"]);
 
-/** The help text, generated from the config fields. */
-export const helpText = (): string => {
-  const d = defaultConfig(new Date(0));
-  const lines = configFields.map((f) => {
-    const v = f === "out" ? "runs/wider-<time>" : JSON.stringify(d[f]);
-    return `  ${flagOf(f).padEnd(22)} (default ${v})`;
-  });
-  return [
-    "wider: SGD vs SWA vs FGE on real data, geometry of the solutions, and an HTML report.",
-    "",
-    "Usage: wider [--config file.json] [flags]",
-    "",
-    "  --config FILE          JSON object with any of the fields below (camelCase names)",
-    "  --force                overwrite the run in an existing --out directory (after every check passed)",
-    "  --resume               continue the run in --out from its last checkpoint; only the analysis",
-    `                         fields may change (${analysisFields.join(", ")})`,
-    "  --quiet                no progress, only summary lines",
-    "  --seeds 0,1,2          one run per seed in <out>/seed-<s>/, then aggregate.{json,md,html} in --out",
-    "  --jobs N               with --seeds: run N seeds at once, in child processes (default 1)",
-    "  --docs FILE            with --seeds: also write the aggregate into FILE's experiment section",
-    "  --geometry-redis URL   evaluate the geometry points on wider worker processes (one job per point)",
-    "  --geometry-dir DIR     with --geometry-redis: the directory shared with the workers (their --dir)",
-    "  --geometry-queue NAME  with --geometry-redis: the queue (default wider)",
-    "  --help                 this text",
-    "",
-    "Fields (flag = kebab-case of the field; schedule specs are JSON, see @wider/schedules):",
-    ...lines,
-  ].join("\n");
+/** The run's own flags (all but the config fields), each with its one line of `--help`. */
+export const runFlags: readonly Flag[] = [
+  {
+    name: "config",
+    value: "file",
+    description:
+      "JSON object with any of the config fields below (camelCase names); flags override it",
+  },
+  {
+    name: "force",
+    description: "overwrite the run in an existing --out directory (after every check passed)",
+  },
+  {
+    name: "resume",
+    description: `continue the run in --out from its last checkpoint; only ${analysisFields.join(", ")} may change`,
+  },
+  { name: "quiet", description: "no progress, only summary lines" },
+  {
+    name: "seeds",
+    value: "list",
+    description:
+      "one run per seed (e.g. 0,1,2) in <out>/seed-<s>/, then aggregate.{json,md,html} in --out",
+  },
+  {
+    name: "jobs",
+    value: "n",
+    description: "with --seeds: run N seeds at once, in child processes (default 1)",
+  },
+  {
+    name: "docs",
+    value: "file",
+    description: "with --seeds: also write the aggregate into FILE's experiment section",
+  },
+  {
+    name: "geometry-redis",
+    value: "url",
+    description: "evaluate the geometry points on wider worker processes (one job per point)",
+  },
+  {
+    name: "geometry-dir",
+    value: "dir",
+    description: "with --geometry-redis: the directory shared with the workers (their --dir)",
+  },
+  {
+    name: "geometry-queue",
+    value: "name",
+    description: "with --geometry-redis: the queue (default wider)",
+  },
+  { name: "help", description: "show this help" },
+];
+
+/** The `--help` heading of the config field flags. */
+export const fieldsHeading =
+  "Config fields (flag = kebab-case of the field; schedule specs are JSON, see @wider/schedules):";
+
+/**
+ * The `wider` command (a fresh one per parse): the run's flags, the config fields' flags, and the
+ * subcommands, which have their own parsers (`wider sweep --help`); one given after a flag is refused.
+ */
+export const widerCommand = (): Command => {
+  const cmd = commandOf(
+    "wider",
+    "SGD vs SWA vs FGE on real data, geometry of the solutions, and an HTML report.",
+    "[--config file.json] [flags]\n       wider <command> [flags]",
+  );
+  addFlags(cmd, runFlags, "Run options:");
+  addFlags(cmd, fieldFlags(), fieldsHeading);
+  for (const spec of subcommands)
+    cmd
+      .command(spec.name)
+      .description(spec.summary)
+      .helpOption(false)
+      .action(() => {
+        throw new AppError(
+          `${spec.name} must come first: wider ${spec.name} [flags] (see wider ${spec.name} --help)`,
+        );
+      });
+  return cmd.action(() => {});
 };
+
+/** The help text of `wider`: every flag with its one-line description, and the subcommands. */
+export const helpText = (): string =>
+  `${widerCommand().helpInformation().trimEnd()}\n\nwider <command> --help shows a command's own flags.`;
 
 const flagValue = (field: string, raw: string): unknown => {
   if (jsonFields.has(field)) {
@@ -91,7 +148,7 @@ export interface Cli {
   readonly flags: ConfigFile;
 }
 
-const parseJobs = (raw: string | boolean | undefined): number => {
+const parseJobs = (raw: FlagValues[string]): number => {
   if (typeof raw !== "string") return 1;
   if (!/^\d+$/.test(raw.trim()) || Number(raw) < 1 || Number(raw) > 64)
     throw new AppError(
@@ -101,7 +158,7 @@ const parseJobs = (raw: string | boolean | undefined): number => {
 };
 
 /** `--geometry-redis URL --geometry-dir DIR [--geometry-queue NAME]`, checked now. */
-const geometryRedisOf = (v: Record<string, string | boolean | undefined>): Cli["geometryRedis"] => {
+const geometryRedisOf = (v: FlagValues): Cli["geometryRedis"] => {
   const url = v["geometry-redis"];
   const dir = v["geometry-dir"];
   if (typeof url !== "string") {
@@ -123,41 +180,15 @@ const geometryRedisOf = (v: Record<string, string | boolean | undefined>): Cli["
 };
 
 /** Parses argv (without `node` and the script); user mistakes throw {@link AppError}. */
-export const parseCli = (argv: readonly string[]): Cli => {
-  const options: Record<string, { type: "string" | "boolean" }> = {
-    config: { type: "string" },
-    force: { type: "boolean" },
-    resume: { type: "boolean" },
-    quiet: { type: "boolean" },
-    help: { type: "boolean" },
-    seeds: { type: "string" },
-    jobs: { type: "string" },
-    docs: { type: "string" },
-    "geometry-redis": { type: "string" },
-    "geometry-dir": { type: "string" },
-    "geometry-queue": { type: "string" },
-  };
-  for (const f of configFields) options[flagOf(f).slice(2)] = { type: "string" };
-  // `--lr -3` would read as two flags: glue a negative number to its flag (`--lr=-3`).
+export const parseCli = (argv: readonly string[]): Cli =>
   // `pnpm start -- --flag` passes the `--` on.
-  const rest = argv[0] === "--" ? argv.slice(1) : argv;
-  const args: string[] = [];
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i] as string;
-    const next = rest[i + 1];
-    if (a.startsWith("--") && !a.includes("=") && next !== undefined && /^-[\d.]/.test(next)) {
-      args.push(`${a}=${next}`);
-      i++;
-    } else args.push(a);
-  }
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({ args, options, strict: true, allowPositionals: false });
-  } catch (e) {
-    const msg = e instanceof Error ? (e.message.split("\n")[0] ?? "") : String(e);
-    throw new AppError(`${msg.replace(/\.? ?To specify.*$/, "")}; see wider --help`);
-  }
-  const v = parsed.values as Record<string, string | boolean | undefined>;
+  cliOf(parseFlags(widerCommand(), argv[0] === "--" ? argv.slice(1) : argv));
+
+/**
+ * The {@link Cli} of parsed flag values (by long name; run flags absent from `values` take their
+ * defaults): config flags decoded, the `--config` file read and decoded, run flags checked.
+ */
+export const cliOf = (v: FlagValues): Cli => {
   const flags: Record<string, unknown> = {};
   for (const f of configFields) {
     const raw = v[flagOf(f).slice(2)];

@@ -14,7 +14,7 @@ import { assignToModel, loadWeights } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chooseBackend } from "../src/backend.js";
-import { splitSwapArgs } from "../src/commands/swapArgs.js";
+import { parseSwapArgs } from "../src/commands/swapArgs.js";
 import { Config } from "../src/config.js";
 import { loadAppDataset } from "../src/dataset.js";
 import { predictProbabilities } from "../src/evaluate.js";
@@ -47,7 +47,7 @@ const tiny = [
 
 describe("wider swap flags", () => {
   it("splits its own flags from the run's config flags", () => {
-    const r = splitSwapArgs([
+    const r = parseSwapArgs([
       "--redis",
       "redis://h",
       "--epochs",
@@ -56,9 +56,12 @@ describe("wider swap flags", () => {
       "--quiet",
     ]);
     expect(r.own).toEqual({ redis: "redis://h", "workers-jobs": "4" });
-    expect(r.rest).toEqual(["--epochs", "3"]);
+    expect(r.configFlags).toEqual(["--epochs 3"]);
+    expect(r.values.epochs).toBe("3");
     expect(r.quiet).toBe(true);
-    expect(() => splitSwapArgs(["--dir"])).toThrow(/--dir needs a value/);
+    expect(() => parseSwapArgs(["--dir"])).toThrow(/--dir needs a value/);
+    expect(() => parseSwapArgs(["--dir", "--quiet"])).toThrow(/--dir needs a value before --quiet/);
+    expect(() => parseSwapArgs(["--epoch", "3"])).toThrow(/unknown flag --epoch .*--epochs/);
   });
 
   it("refuses a missing --workers-jobs or --dir with the fix", async () => {

@@ -8,7 +8,7 @@
  * for `BENCH_ROUNDS` rounds and the best of each is reported, because the cores are shared.
  * Not part of the tests.
  *
- * Usage: pnpm --filter @wider/averaging bench:bn   (env BENCH_ROUNDS, default 3; BENCH_BATCHES, default 16)
+ * Usage: pnpm bench batchNorm (in packages/averaging)   (env BENCH_ROUNDS, default 3; BENCH_BATCHES, default 16)
  */
 import { loadavg } from "node:os";
 import * as tf from "@tensorflow/tfjs";

@@ -4,7 +4,7 @@
  * with `tf.profile`: total milliseconds per kernel name over `PROFILE_STEPS` steps (default 5,
  * after 3 warm-up steps), sorted, as a Markdown table. Not part of the tests.
  *
- * Usage: pnpm --filter @wider/backend profile
+ * Usage: pnpm --filter @wider/backend bench profileStep
  */
 import { loadavg } from "node:os";
 import * as tf from "@tensorflow/tfjs";

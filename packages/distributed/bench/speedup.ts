@@ -5,7 +5,7 @@
  * BatchNorm network re-estimated on 4,096 points at each grid point). Workers are started and
  * ready before the clock starts; the clock stops when the last result is stored. Each setting
  * runs twice, alternating (1, 2, 1, 2 workers), to show the noise of a shared machine. Prints a
- * Markdown table with the machine's load average. Run: `pnpm --filter @wider/distributed bench`.
+ * Markdown table with the machine's load average. Run: `pnpm bench speedup` (in packages/distributed).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";

@@ -8,7 +8,7 @@
  *   weights with its own data order, batch 16, rate 0.05; their average.
  * SWA and SWAP have their BatchNorm statistics re-estimated on the training set. Prints a Markdown
  * table (test error and NLL over 3 seeds of the initial weights). Run:
- * `pnpm --filter @wider/distributed bench:swap`.
+ * `pnpm bench swap` (in packages/distributed).
  */
 import { mkdtempSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";

@@ -3,7 +3,7 @@
  * making each point's weights, assigning them and bookkeeping), and of exact versus
  * finite-difference Hessian-vector products. Ratios against baselines run in this process.
  *
- *   pnpm --filter @wider/geometry bench
+ *   pnpm bench (in packages/geometry)
  */
 import * as tf from "@tensorflow/tfjs";
 import { disposeWeights, fromModel, type Weights } from "@wider/weights";

@@ -6,8 +6,8 @@
  * @module
  */
 import type * as vega from "vega";
-import { scheme } from "vega";
 import type * as vl from "vega-lite";
+import { scheme } from "vega-scale";
 import type { LinePoint, PlaneDescription, PlanePoint } from "./plans.js";
 import type { Projection } from "./projection.js";
 import { renderVegaLiteToSvg, renderVegaToSvg } from "./render.js";

@@ -187,6 +187,23 @@ describe("plane plots", () => {
     view.finalize();
   });
 
+  it("colors the levels with vega's own schemes without loading vega (vega-scale)", async () => {
+    const r = await planeResults((x, y) => x * x + y * y);
+    for (const name of ["turbo", "viridis", "blues"]) {
+      const spec = planeContourSpec(r, { metric: "trainLoss", scheme: name });
+      const fill = spec.scales?.find((s) => s.name === "fill") as
+        | { domain: number[]; range: string[] }
+        | undefined;
+      const n = Math.max(fill!.domain.length - 1, 1);
+      // Oracle: vega's `scheme` (vega is a dev dependency here, an optional peer for users).
+      const interp = vega.scheme(name) as (t: number) => string;
+      expect(fill!.range).toEqual(fill!.domain.map((_, k) => interp(0.1 + 0.85 * (1 - k / n))));
+    }
+    expect(() => planeContourSpec(r, { metric: "trainLoss", scheme: "no-such" })).toThrow(
+      /unknown Vega color scheme "no-such"/,
+    );
+  });
+
   it("refuses incomplete results", async () => {
     const r = await planeResults((x) => x);
     const partial = { ...r, results: r.results.slice(0, 5), complete: false };

@@ -18,7 +18,7 @@ export interface TableRow {
   readonly bnBuffers: number;
 }
 
-/** One fixture entry (written by scripts/param_counts.py). */
+/** One fixture entry (written by scripts/make_fixtures.py). */
 export interface FixtureRow {
   readonly spec: Readonly<Record<string, unknown>> & {
     readonly kind: string;

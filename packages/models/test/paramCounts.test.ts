@@ -1,5 +1,5 @@
 /**
- * Every model of the PyTorch fixture (scripts/param_counts.py builds the same networks in torch
+ * Every model of the PyTorch fixture (scripts/make_fixtures.py builds the same networks in torch
  * 1.13) has exactly PyTorch's trainable parameter count, BN buffer count and numbers of conv,
  * dense and BN layers, and logits of PyTorch's width; and the README's table is these numbers.
  */

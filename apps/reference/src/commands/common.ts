@@ -1,38 +1,36 @@
 /**
- * Shared pieces of `wider sweep` and `wider worker`: flag parsing with clear errors, the Redis
+ * Shared pieces of the subcommands: flag parsing (commander, see `flags.ts`) with clear errors, the Redis
  * URL check, and the translation of the distributed package's errors into {@link AppError}s.
  *
  * @module
  */
-import { type ParseArgsConfig, parseArgs } from "node:util";
 import { connect, isDistributedError, isRedisError, redisOptions } from "@wider/distributed";
+import type { Command } from "commander";
 import type { Redis } from "ioredis";
 import { AppError } from "../AppError.js";
+import { addFlags, commandOf, type FlagValues, parseFlags } from "../flags.js";
+import type { CommandSpec } from "./specs.js";
 
-/** Parsed flag values (strings, booleans, or lists for repeatable flags). */
-export type FlagValues = Readonly<
-  Record<string, string | boolean | Array<string | boolean> | undefined>
->;
+/** Parsed flag values by long name (strings, `true` for switches, lists for repeatable flags). */
+export type { FlagValues } from "../flags.js";
 
-/** A string flag's value, or `undefined` (a boolean or list where a string is expected is refused by the spec). */
+/** A string flag's value, or `undefined` (a switch or list where a string is expected). */
 export const str = (v: FlagValues[string]): string | undefined =>
   typeof v === "string" ? v : undefined;
 
-/** Parses `argv` strictly: an unknown flag or a stray argument is an {@link AppError} naming it. */
-export const parseFlags = (
-  command: string,
-  argv: readonly string[],
-  options: NonNullable<ParseArgsConfig["options"]>,
-  usage: string,
-): FlagValues => {
-  try {
-    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values;
-  } catch (e) {
-    throw new AppError(
-      `${command}: ${(e as Error).message.replace(/\. .*$/, "")}; usage: ${usage}`,
-    );
-  }
-};
+/** The commander command of a subcommand: `wider <name>` with its flags and their descriptions. */
+export const subcommandOf = (spec: CommandSpec): Command =>
+  addFlags(commandOf(`wider ${spec.name}`, spec.summary, spec.usage), spec.flags, "Options:");
+
+/**
+ * Parses a subcommand's `argv` strictly: an unknown flag, a missing value or a stray argument is
+ * an {@link AppError} (exit 2) naming it and pointing at `wider <name> --help`.
+ */
+export const parseSubcommand = (spec: CommandSpec, argv: readonly string[]): FlagValues =>
+  parseFlags(subcommandOf(spec), argv);
+
+/** The `--help` text of a subcommand. */
+export const subcommandHelp = (spec: CommandSpec): string => subcommandOf(spec).helpInformation();
 
 /** The `--redis` URL, checked now (scheme, port, database) so a typo fails before any work. */
 export const redisFlag = (command: string, value: unknown, usage: string): string => {

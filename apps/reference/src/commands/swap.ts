@@ -28,7 +28,7 @@ import type { Redis } from "ioredis";
 import { AppError } from "../AppError.js";
 import { chooseBackend } from "../backend.js";
 import { loadCheckpoint, readCheckpointConfig } from "../checkpoint.js";
-import { configOf, parseCli } from "../cliArgs.js";
+import { cliOf, configOf } from "../cliArgs.js";
 import type { Config } from "../config.js";
 import { lockOutDir, type OutLock } from "../lock.js";
 import { writeTextFilesAtomic } from "../outputDir.js";
@@ -38,17 +38,15 @@ import { checkpointDir, hasCheckpoint } from "../runChecks.js";
 import { type SwapSettings, swapTask } from "../swap.js";
 import { evaluateSwap, type SwapEvaluation } from "../swapEvaluate.js";
 import { asAppErrors, cliConnect, positiveInt, redisFlag } from "./common.js";
-import { positiveNumber, splitSwapArgs, swapUsage as usage } from "./swapArgs.js";
+import { parseSwapArgs, positiveNumber, swapHelp, swapUsage as usage } from "./swapArgs.js";
 import { RunReportC, type SwapReport, swapHtml, swapMarkdown, swapRows } from "./swapReport.js";
 import { progressBar, sweepOutPlaceholder } from "./sweep.js";
 
 /** Runs `wider swap …`; resolves to the exit code. */
 export const swapCommand = async (argv: readonly string[]): Promise<number> => {
-  const { own, rest, help, quiet } = splitSwapArgs(argv);
+  const { own, values, configFlags, help, quiet } = parseSwapArgs(argv);
   if (help) {
-    process.stdout.write(
-      `usage: ${usage}\n(config flags as for a run: see wider --help; phase 1 is that run)\n`,
-    );
+    process.stdout.write(swapHelp());
     return 0;
   }
   const url = redisFlag("swap", own.redis, usage);
@@ -66,9 +64,9 @@ export const swapCommand = async (argv: readonly string[]): Promise<number> => {
   let config: Config;
   let phase1: string;
   if (own.from !== undefined) {
-    if (rest.length > 0)
+    if (configFlags.length > 0)
       throw new AppError(
-        `swap: --from ${own.from} reuses a finished run with its own configuration; drop the config flags (${rest.join(" ")})`,
+        `swap: --from ${own.from} reuses a finished run with its own configuration; drop the config flags (${configFlags.join(" ")})`,
       );
     phase1 = resolve(own.from);
     if (!hasCheckpoint(phase1))
@@ -77,7 +75,7 @@ export const swapCommand = async (argv: readonly string[]): Promise<number> => {
       );
     config = await readCheckpointConfig(checkpointDir(phase1));
   } else {
-    const cli = parseCli(rest);
+    const cli = cliOf(values);
     if (cli.resume || cli.force || cli.seeds !== null)
       throw new AppError(
         "swap: --resume, --force and --seeds do not apply; rerunning wider swap reuses what is finished",

@@ -1,16 +1,22 @@
 /**
- * The command line of `wider swap`: its usage line, its own flags split from the run's config
- * flags, and the checks of its numeric flags.
+ * The command line of `wider swap`: its own flags and the run's config flags in one commander
+ * command (see `specs.ts` and `cliArgs.ts`), and the checks of its numeric flags.
  *
  * @module
  */
 import { AppError } from "../AppError.js";
+import { fieldsHeading, runFlags } from "../cliArgs.js";
+import { configFields } from "../config.js";
+import { flagOf } from "../configDecode.js";
+import { fieldFlags } from "../configHelp.js";
+import { addFlags, type FlagValues, givenFlags, parseFlags } from "../flags.js";
+import { subcommandOf } from "./common.js";
+import { swapSpec } from "./specs.js";
 
 /** The usage line of `wider swap`. */
-export const swapUsage =
-  "wider swap --redis URL --dir DIR --workers-jobs W [--swap-batch-size B] [--swap-lr-scale S] [--from RUN_DIR | config flags] [--report DIR] [--queue NAME] [--quiet]";
+export const swapUsage = `wider swap ${swapSpec.usage}`;
 
-/** The flags of `wider swap` itself (everything else goes to the run's config parser). */
+/** The flags of `wider swap` itself (everything else is the run's config). */
 const ownFlags = [
   "redis",
   "dir",
@@ -23,30 +29,45 @@ const ownFlags = [
 ] as const;
 type OwnFlag = (typeof ownFlags)[number];
 
-/** Splits `argv` into `wider swap`'s own flags and the run's config flags (`--x v` or `--x=v`). */
-export const splitSwapArgs = (
+/** The run flags `wider swap` accepts: `--config`, and (hidden) those it refuses with a reason. */
+const runFlagsOfSwap = runFlags
+  .filter((f) => ["config", "force", "resume", "seeds"].includes(f.name))
+  .map((f) => (f.name === "config" ? f : { ...f, hidden: true }));
+
+/** The `wider swap` command: its own flags, `--config` and the config fields' flags. */
+const swapCommandOf = () => {
+  const cmd = subcommandOf(swapSpec);
+  addFlags(cmd, runFlagsOfSwap, "Phase 1 (the run's config, as for wider; see wider --help):");
+  return addFlags(cmd, fieldFlags(), fieldsHeading);
+};
+
+/** `wider swap --help`. */
+export const swapHelp = (): string => swapCommandOf().helpInformation();
+
+/**
+ * Parses `wider swap`'s argv: its own flags, the run's flag values (for `cliOf`), the config flags
+ * given (as `--flag value` text, refused with `--from`), `--help` and `--quiet`.
+ */
+export const parseSwapArgs = (
   argv: readonly string[],
-): { own: Partial<Record<OwnFlag, string>>; rest: string[]; help: boolean; quiet: boolean } => {
+): {
+  own: Partial<Record<OwnFlag, string>>;
+  values: FlagValues;
+  configFlags: string[];
+  help: boolean;
+  quiet: boolean;
+} => {
+  const values = parseFlags(swapCommandOf(), argv);
   const own: Partial<Record<OwnFlag, string>> = {};
-  const rest: string[] = [];
-  let help = false;
-  let quiet = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === "--help") help = true;
-    else if (a === "--quiet") quiet = true;
-    else if (a.startsWith("--")) {
-      const eq = a.indexOf("=");
-      const name = (eq < 0 ? a.slice(2) : a.slice(2, eq)) as OwnFlag;
-      if (ownFlags.includes(name)) {
-        const value = eq < 0 ? argv[++i] : a.slice(eq + 1);
-        if (value === undefined || (eq < 0 && value.startsWith("--")))
-          throw new AppError(`swap: --${name} needs a value; usage: ${swapUsage}`);
-        own[name] = value;
-      } else rest.push(a);
-    } else rest.push(a);
+  for (const name of ownFlags) {
+    const v = values[name];
+    if (typeof v === "string") own[name] = v;
   }
-  return { own, rest, help, quiet };
+  const configFlags = givenFlags(values, [
+    "config",
+    ...configFields.map((f) => flagOf(f).slice(2)),
+  ]);
+  return { own, values, configFlags, help: values.help === true, quiet: values.quiet === true };
 };
 
 /** A positive number flag. */

@@ -31,23 +31,17 @@ import { aggregate, SeedReport } from "../aggregate.js";
 import { writeAggregate } from "../aggregateReport.js";
 import { type Config, defaultConfig } from "../config.js";
 import { decodePartial, resolveConfig } from "../configDecode.js";
-import { asAppErrors, cliConnect, parseFlags, redisFlag, str } from "./common.js";
+import {
+  asAppErrors,
+  cliConnect,
+  parseSubcommand,
+  redisFlag,
+  str,
+  subcommandHelp,
+} from "./common.js";
+import { sweepSpec } from "./specs.js";
 
-const usage = [
-  "wider sweep --spec sweep.json --redis URL [--queue NAME]",
-  "wider sweep status --redis URL [--name NAME] [--wait] [--queue NAME]",
-  "wider sweep results --redis URL --out DIR [--name NAME] [--queue NAME]",
-].join(" | ");
-
-const flags = {
-  spec: { type: "string" },
-  redis: { type: "string" },
-  queue: { type: "string" },
-  name: { type: "string" },
-  out: { type: "string" },
-  wait: { type: "boolean" },
-  help: { type: "boolean" },
-} as const;
+const usage = `wider sweep ${sweepSpec.usage.replace(/\n\s*/g, " | ")}`;
 
 /** The `out` every sweep job's config carries until its worker sets its own directory. */
 export const sweepOutPlaceholder = "(set by the worker)";
@@ -71,9 +65,9 @@ export const resolveSweepConfig =
 /** Runs `wider sweep …`; resolves to the exit code. */
 export const sweepCommand = async (argv: readonly string[]): Promise<number> => {
   const sub = argv[0] === "status" || argv[0] === "results" ? argv[0] : null;
-  const v = parseFlags("sweep", sub === null ? argv : argv.slice(1), flags, usage);
+  const v = parseSubcommand(sweepSpec, sub === null ? argv : argv.slice(1));
   if (v.help === true) {
-    process.stdout.write(`usage: ${usage}\n`);
+    process.stdout.write(subcommandHelp(sweepSpec));
     return 0;
   }
   const url = redisFlag("sweep", v.redis, usage);

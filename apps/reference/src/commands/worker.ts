@@ -24,27 +24,23 @@ import { runExperiment } from "../run.js";
 import { checkpointDir } from "../runChecks.js";
 import { seedConfig } from "../seeds.js";
 import { trainSwapMember } from "../swap.js";
-import { asAppErrors, parseFlags, positiveInt, redisFlag, str } from "./common.js";
+import {
+  asAppErrors,
+  parseSubcommand,
+  positiveInt,
+  redisFlag,
+  str,
+  subcommandHelp,
+} from "./common.js";
+import { workerSpec } from "./specs.js";
 
-const usage =
-  "wider worker --redis URL --dir DIR [--concurrency N] [--read DIR]... [--queue NAME] [--lock-ms MS] [--stalled-ms MS]";
-
-const flags = {
-  redis: { type: "string" },
-  dir: { type: "string" },
-  concurrency: { type: "string" },
-  read: { type: "string", multiple: true },
-  queue: { type: "string" },
-  "lock-ms": { type: "string" },
-  "stalled-ms": { type: "string" },
-  help: { type: "boolean" },
-} as const;
+const usage = `wider worker ${workerSpec.usage}`;
 
 /** Runs `wider worker`; resolves to the exit code when the worker stops. */
 export const workerCommand = async (argv: readonly string[]): Promise<number> => {
-  const v = parseFlags("worker", argv, flags, usage);
+  const v = parseSubcommand(workerSpec, argv);
   if (v.help === true) {
-    process.stdout.write(`usage: ${usage}\n`);
+    process.stdout.write(subcommandHelp(workerSpec));
     return 0;
   }
   const redis = redisFlag("worker", v.redis, usage);

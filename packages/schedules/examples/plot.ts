@@ -1,8 +1,17 @@
 // Prints a cyclical (SWA) and a SWALR schedule as a table and writes an SVG plot of a whole SWA
-// run. Run after building: `pnpm --filter @wider/schedules run example` (builds first).
+// run. Run: `pnpm example` (in packages/schedules).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { cyclical, fromSpec, isCycleEnd, join, swalr, swaReference, toSvg } from "../dist/index.js";
+import {
+  cyclical,
+  fromSpec,
+  isCycleEnd,
+  join,
+  type Schedule,
+  swalr,
+  swaReference,
+  toSvg,
+} from "../src/index.js";
 
 const cycle = 5;
 const cyc = cyclical({ high: 0.05, low: 0.001, cycle });
@@ -34,7 +43,7 @@ const withCycles = parsed.right;
 const outDir = fileURLToPath(new URL("../out/", import.meta.url));
 mkdirSync(outDir, { recursive: true });
 const steps = 30 * stepsPerEpoch;
-const files = [
+const files: Array<[string, Schedule, string]> = [
   ["swa-reference.svg", authors, "Authors' SWA schedule (lrInit 0.1, swaLr 0.05, swaStart 24)"],
   ["swa-cyclical.svg", withCycles, "SGD then cyclical SWA phase (0.05 -> 0.001, c = 40)"],
   ["swalr.svg", join([authors, anneal], [20 * stepsPerEpoch]), "SGD then SWALR (cos, 4 steps)"],

@@ -1,16 +1,16 @@
 // Streaming ensemble vs the all-in-memory baseline (every member's probabilities kept, then
 // stacked and averaged), same members, same process. Reports wall time and the peak tensor
-// bytes observed while predicting, and their ratios. Run: pnpm --filter @wider/ensembling bench
+// bytes observed while predicting, and their ratios. Run: pnpm bench (in packages/ensembling)
 import * as tf from "@tensorflow/tfjs";
 import { axpy, disposeWeights, fromModel, randomNormalLike } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
-import { ensembleProbabilities, memberProbabilities } from "../dist/index.js";
+import { ensembleProbabilities, memberProbabilities } from "../src/index.js";
 
 const MEMBERS = 12;
 const SAMPLES = 4000;
 const FEATURES = 32;
 const CLASSES = 10;
-const orThrow = (e) => {
+const orThrow = <A>(e: E.Either<{ readonly message: string }, A>): A => {
   if (E.isLeft(e)) throw new Error(e.left.message);
   return e.right;
 };
@@ -28,19 +28,21 @@ const members = Array.from({ length: MEMBERS }, (_, i) => {
   const d = randomNormalLike(base, i + 1);
   const w = axpy(0.05, d, base);
   disposeWeights(d);
-  return { kind: "memory", step: i, weights: w };
+  return { kind: "memory" as const, step: i, weights: w };
 });
 
 // Peak tensor bytes, sampled on every predict call (model.predict is patched to sample).
 let peak = 0;
 const predict = model.predict.bind(model);
-model.predict = (...args) => {
+model.predict = (...args: Parameters<typeof predict>) => {
   const out = predict(...args);
   peak = Math.max(peak, tf.memory().numBytes);
   return out;
 };
 
-const measure = async (f) => {
+const measure = async (
+  f: () => Promise<tf.TensorContainer>,
+): Promise<{ ms: number; peakExtraBytes: number }> => {
   const start0 = tf.memory().numBytes;
   peak = start0;
   const t0 = performance.now();
@@ -64,13 +66,14 @@ const allInMemory = async () => {
 await measure(streaming); // warm-up
 await measure(allInMemory);
 const rounds = 3;
-const s = [];
-const a = [];
+const s: Array<{ ms: number; peakExtraBytes: number }> = [];
+const a: Array<{ ms: number; peakExtraBytes: number }> = [];
 for (let i = 0; i < rounds; i++) {
   s.push(await measure(streaming));
   a.push(await measure(allInMemory));
 }
-const median = (xs) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)];
+const median = (xs: readonly number[]): number =>
+  [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)] ?? Number.NaN;
 const sMs = median(s.map((r) => r.ms));
 const aMs = median(a.map((r) => r.ms));
 const sPeak = Math.max(...s.map((r) => r.peakExtraBytes));

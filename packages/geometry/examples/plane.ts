@@ -3,7 +3,7 @@
  * (SWA), then evaluates rays, the SWA–SGD segment and the plane through the three iterates, and
  * writes the plots to `out/` and the width summaries to stdout.
  *
- *   pnpm --filter @wider/geometry example
+ *   pnpm example (in packages/geometry)
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import * as tf from "@tensorflow/tfjs";

@@ -1,7 +1,7 @@
 // Fast Geometric Ensembling on a small synthetic problem, end to end:
 // train with a triangular learning rate, collect a snapshot at each cycle's midpoint,
 // ensemble the snapshots' softmax probabilities, score them, and compare with SWA.
-// Run: pnpm --filter @wider/ensembling example
+// Run: pnpm example (in packages/ensembling)
 import * as tf from "@tensorflow/tfjs";
 import { isCycleMidpoint, triangular } from "@wider/schedules";
 import { disposeWeights, fromModel } from "@wider/weights";
@@ -13,15 +13,15 @@ import {
   ensembleProbabilities,
   predictionMetrics,
   predictProbabilities,
-} from "../dist/index.js";
+} from "../src/index.js";
 
-const orThrow = (e) => {
+const orThrow = <A>(e: E.Either<{ readonly message: string }, A>): A => {
   if (E.isLeft(e)) throw new Error(e.left.message);
   return e.right;
 };
 
 // Three Gaussian blobs in 8-D (seeded).
-const blobs = (n, seed) => {
+const blobs = (n: number, seed: number) => {
   const labels = Array.from({ length: n }, (_, i) => i % 3);
   const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, "int32"), 3).toFloat());
   const x = tf.tidy(() =>

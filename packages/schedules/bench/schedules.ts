@@ -1,12 +1,22 @@
 // Cost of evaluating schedules per step, as ratios against an inline sawtooth closure with no
-// checks (the baseline, timed in the same process). Run: pnpm --filter @wider/schedules bench
+// checks (the baseline, timed in the same process). Run: pnpm bench (in packages/schedules)
 import { performance } from "node:perf_hooks";
-import { cosine, cyclical, fromSpec, join, swalr, toSvg, values, warmup } from "../dist/index.js";
+import {
+  cosine,
+  cyclical,
+  fromSpec,
+  join,
+  type Schedule,
+  swalr,
+  toSvg,
+  values,
+  warmup,
+} from "../src/index.js";
 
 const N = 2_000_000;
 const [high, low, c] = [0.05, 0.001, 390];
 
-const time = (f) => {
+const time = (f: (step: number) => number): number => {
   let sink = 0;
   for (let s = 0; s < 10_000; s++) sink += f(s); // warm up
   const t0 = performance.now();
@@ -16,7 +26,7 @@ const time = (f) => {
   return (ms * 1e6) / N; // ns per step
 };
 
-const baseline = (s) => {
+const baseline = (s: number): number => {
   const t = ((s % c) + 1) / c;
   return (1 - t) * high + t * low;
 };
@@ -30,7 +40,7 @@ const spec = fromSpec({
   ],
 });
 if (spec._tag === "Left") throw spec.left;
-const cases = [
+const cases: Array<[string, Schedule]> = [
   ["cyclical", cyclical({ high, low, cycle: c })],
   ["swalr", swalr({ from: 0.1, to: 0.05, annealSteps: 10 })],
   [

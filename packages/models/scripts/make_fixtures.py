@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Parameter counts of @wider/models' networks, built independently in PyTorch (Debian python3-torch 1.13).
 
-Run from packages/models:  /usr/bin/python3 scripts/param_counts.py
+Run from packages/models:  /usr/bin/python3 scripts/make_fixtures.py
 Writes test/fixtures/param_counts.json (small, committed; the tests only read it).
 
 The paper models follow the SWA authors' definitions (github.com/timgaripov/swa, models/):
@@ -262,7 +262,7 @@ def main():
         rows.append({"spec": spec, **counts})
         print(f'{json.dumps(spec):80s} trainable {counts["trainable"]:>10,d}  bn buffers {counts["bnBuffers"]:>7,d}')
     doc = {
-        "generator": "scripts/param_counts.py",
+        "generator": "scripts/make_fixtures.py",
         "torch": torch.__version__,
         "models": rows,
     }
