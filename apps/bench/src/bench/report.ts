@@ -4,6 +4,7 @@
  * @module
  */
 import type { BenchResults, Figure } from "./suite.js";
+import type { WorkersResults } from "./workers.js";
 
 const num = (x: number | null): string => {
   if (x === null) return "n/a";
@@ -39,6 +40,28 @@ export const markdownTable = (r: BenchResults): string => {
       (f) =>
         `| ${f.operation} | ${f.model} | ${f.backend} | ${num(f.wider)} | ${num(f.pytorch)} | ${f.unit} | ${ratioText(f)} | ${f.runs} / ${f.pytorchRuns ?? "n/a"} | ${f.note} |`,
     ),
+  ];
+  return `${lines.join("\n")}\n\n${workersTable(r.workers)}`;
+};
+
+/** The data-parallel table: each side's threads, the load average per row, the targets, the leak check. */
+export const workersTable = (w: WorkersResults): string => {
+  const l = w.leak;
+  const flat = (a: readonly number[], b: readonly number[]) =>
+    a.length === b.length && a.every((x, i) => x === b[i]);
+  const lines = [
+    `### Data-parallel training: \`wider --workers N\` (\`@wider/parallel\`), ${w.cores} cores`,
+    "",
+    "Each row measured in this run, the configurations alternated; the load average (1 min) is read right after each side was measured. Ratios: samples/s higher is better for Wider; the 2 ÷ 1 scaling and BN ÷ inference rows are ratios on each side.",
+    "",
+    "| operation | model | Wider side (threads) | Wider | PyTorch side (threads) | PyTorch | unit | Wider ÷ PyTorch | target | load average | note |",
+    "|---|---|---|--:|---|--:|---|---|---|---|---|",
+    ...w.rows.map(
+      (r) =>
+        `| ${r.operation} | ${r.model} | ${r.widerSide} | ${r.unit === "ratio" ? `${r.wider.toFixed(2)}x` : num(r.wider)} | ${r.pytorchSide} | ${r.pytorch === null ? "n/a" : r.unit === "ratio" ? `${r.pytorch.toFixed(2)}x` : num(r.pytorch)} | ${r.unit} | ${r.ratio === null ? "n/a" : `${r.ratio.toFixed(2)}x`} | ${r.target || "-"} | ${r.load} | ${r.note} |`,
+    ),
+    "",
+    `Leak check: ${l.steps.toLocaleString("en-US")} steps of the ${l.model} on ${l.workers} wasm workers (${num(l.samplesPerSecond)} samples/s, load average ${l.load}): worker numTensors ${l.workerTensorsBefore.join("/")} → ${l.workerTensorsAfter.join("/")} (${flat(l.workerTensorsBefore, l.workerTensorsAfter) ? "no growth" : "GROWTH"}), main thread numTensors ${l.mainTensorsBefore} → ${l.mainTensorsAfter} (${l.mainTensorsBefore === l.mainTensorsAfter ? "no growth" : "GROWTH"}), RSS ${l.rssBefore.toFixed(1)} → ${l.rssAfter.toFixed(1)} MB, heapUsed ${l.heapUsedBefore.toFixed(1)} → ${l.heapUsedAfter.toFixed(1)} MB (both after a forced GC).`,
   ];
   return `${lines.join("\n")}\n`;
 };
