@@ -17,6 +17,7 @@ import { DistributedError, redactUrl, startWorker, workerDefaults } from "@wider
 import * as E from "fp-ts/lib/Either.js";
 import { AppError } from "../AppError.js";
 import { Config } from "../config.js";
+import { withAddedFields } from "../configFields.js";
 import { pointSetup } from "../distributedGeometry.js";
 import { makeProgress } from "../progress.js";
 import { runExperiment } from "../run.js";
@@ -77,7 +78,7 @@ export const workerCommand = async (argv: readonly string[]): Promise<number> =>
       stalledIntervalMs,
       handlers: {
         run: async (job, ctx) => {
-          const decoded = Config.decode(job.config);
+          const decoded = Config.decode(withAddedFields(job.config));
           if (E.isLeft(decoded))
             throw new DistributedError(
               "decode",
