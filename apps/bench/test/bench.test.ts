@@ -90,6 +90,8 @@ describe("pnpm bench --smoke without PyTorch (the CI path)", () => {
     expect(l.workerTensorsBefore).toHaveLength(2);
     expect(l.workerTensorsAfter).toEqual(l.workerTensorsBefore);
     expect(l.mainTensorsAfter).toBe(l.mainTensorsBefore);
+    expect(l.half.workerTensors).toEqual(l.workerTensorsBefore);
+    expect(l.half.mainTensors).toBe(l.mainTensorsBefore);
     expect(l.rssBefore).toBeGreaterThan(0);
     expect(l.heapUsedAfter).toBeGreaterThan(0);
   });

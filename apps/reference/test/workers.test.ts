@@ -202,6 +202,20 @@ describe("wider --workers 2: the same training as one thread", () => {
     expect(outcome(readReport(out))).toEqual(outcome(parallel));
   }, 240_000);
 
+  it("stops a 2-worker run on SIGINT after the current step and resumes to the same result", async () => {
+    const out = join(base, "interrupted");
+    const { child, done } = start(small(out, "--workers", "2"));
+    await waitForCheckpoint(out, (track) => track === "swa" || track === "fge");
+    child.kill("SIGINT");
+    const stopped = await done;
+    expect(stopped.code).toBe(130);
+    expect(stopped.stderr).toMatch(/interrupted in \w+ at epoch \d+ step \d+/);
+    expect(existsSync(join(out, "report.json"))).toBe(false);
+    const resumed = await runCli(["--out", out, "--resume"]);
+    expect(resumed.code).toBe(0);
+    expect(outcome(readReport(out))).toEqual(outcome(parallel));
+  }, 240_000);
+
   it("ends on a hook's error with the app's own message and exit code", async () => {
     const r = await runCli(small(join(base, "nan"), "--workers", "2", "--lr", "1e30"));
     expect(r.code).toBe(1);
