@@ -3,7 +3,8 @@
 
 Usage: /usr/bin/python3 torch_bench.py '<json config>'
 Config keys (all required): threads, batch, seconds, cnnSeconds, updateSeconds, bnSamples,
-fgeSamples, fgeMembers, predictBatch.
+fgeSamples, fgeMembers, predictBatch. Optional: only="workers" measures the workers section's
+figures only (training, BatchNorm re-estimation and one inference pass over the same batches).
 Prints one JSON line on stdout: {"torch": ..., "threads": ..., "blas": [...], "figures": {...}}.
 
 Models (as apps/bench/src/models.ts): MLP 784-512-256-10 (ReLU); CNN conv32(3x3)-maxpool2-
@@ -90,6 +91,22 @@ def bn_cost(cfg):
     return {"value": 1000 * per, "runs": runs}
 
 
+def infer_cost(cfg):
+    """One inference pass (eval mode, no_grad) over update_bn's batches, to divide it by."""
+    model = build("cnn-bn")
+    model.eval()
+    n, b = cfg["bnSamples"], cfg["batch"]
+    loader = [torch.randn(min(b, n - s), 1, 28, 28) for s in range(0, n, b)]
+
+    def infer():
+        with torch.no_grad():
+            for x in loader:
+                model(x)[0, 0].item()
+
+    per, runs = timed(infer, cfg["updateSeconds"], 2, 1)
+    return {"value": 1000 * per, "runs": runs}
+
+
 def fge_cost(cfg):
     model = build("cnn")
     members = []
@@ -126,6 +143,10 @@ def main():
     figures = {}
     figures["train/mlp"] = train_rate("mlp", cfg)
     figures["train/cnn"] = train_rate("cnn", cfg)
+    if cfg.get("only") == "workers":
+        figures["bn-update/cnn-bn"] = bn_cost(cfg)
+        figures["infer/cnn-bn"] = infer_cost(cfg)
+        return report(figures)
     for kind in ("mlp", "cnn"):
         figures[f"swa-update/{kind}"] = update_cost(kind, "swa", cfg)
         figures[f"ema-update/{kind}"] = update_cost(kind, "ema", cfg)
@@ -136,6 +157,10 @@ def main():
     figures["memory/peak-rss"] = {
         "value": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "runs": 1}
     figures["memory/live-tensors"] = {"value": live, "runs": 1}
+    return report(figures)
+
+
+def report(figures):
     blas = blas_libraries()
     config = torch.__config__.show()
     blas_info = next((p.split("=")[1] for p in config.replace(",", " ").split()

@@ -26,6 +26,18 @@ const expectedIds = [
   "memory/live-tensors",
 ];
 
+const workerIds = [
+  "train/mlp/in-process",
+  "train/mlp/1-worker",
+  "train/mlp/2-workers",
+  "scaling/mlp",
+  "train/cnn/in-process",
+  "train/cnn/1-worker",
+  "train/cnn/2-workers",
+  "scaling/cnn",
+  "bn-vs-inference/cnn-bn",
+];
+
 describe("pnpm bench --smoke without PyTorch (the CI path)", () => {
   let dir: string;
   let results: BenchResults;
@@ -58,6 +70,32 @@ describe("pnpm bench --smoke without PyTorch (the CI path)", () => {
     expect(json).toEqual(JSON.parse(JSON.stringify(results)));
   });
 
+  it("measures the workers section: every row finite and positive, with its load, and no growth", () => {
+    const w = results.workers;
+    expect(w.rows.map((r) => r.id)).toEqual(workerIds);
+    for (const r of w.rows) {
+      expect(Number.isFinite(r.wider) && r.wider > 0, r.id).toBe(true);
+      expect(r.load, r.id).toMatch(/^Wider \d+(\.\d+)?$/);
+      expect(r.pytorch, r.id).toBeNull();
+    }
+    // The scaling rows are the ratio of the medians of the rows they summarise.
+    const byId = new Map(w.rows.map((r) => [r.id, r]));
+    for (const m of ["mlp", "cnn"]) {
+      const two = byId.get(`train/${m}/2-workers`)!.wider;
+      const one = byId.get(`train/${m}/1-worker`)!.wider;
+      expect(byId.get(`scaling/${m}`)!.wider).toBeCloseTo(two / one, 3);
+    }
+    const l = w.leak;
+    expect(l.steps).toBe(20);
+    expect(l.workerTensorsBefore).toHaveLength(2);
+    expect(l.workerTensorsAfter).toEqual(l.workerTensorsBefore);
+    expect(l.mainTensorsAfter).toBe(l.mainTensorsBefore);
+    expect(l.half.workerTensors).toEqual(l.workerTensorsBefore);
+    expect(l.half.mainTensors).toBe(l.mainTensorsBefore);
+    expect(l.rssBefore).toBeGreaterThan(0);
+    expect(l.heapUsedAfter).toBeGreaterThan(0);
+  });
+
   it("says PyTorch was not run and why, with no ratio", () => {
     expect(results.pytorch.available).toBe(false);
     if (!results.pytorch.available)
@@ -73,7 +111,9 @@ describe("pnpm bench --smoke without PyTorch (the CI path)", () => {
     expect(md).toMatch(/^\| operation +\| model +\| backend +\| Wider +\| PyTorch +\|/m);
     expect(md).toContain("PyTorch: not run");
     const rows = md.split("\n").filter((l) => l.startsWith("|") && !/^\| *-/.test(l));
-    expect(rows.length).toBe(expectedIds.length + 1);
+    expect(rows.length).toBe(expectedIds.length + 1 + workerIds.length + 1);
+    expect(md).toContain("### Data-parallel training: `wider --workers N`");
+    expect(md).toMatch(/^Leak check: 20 steps of the MLP .* on 2 wasm workers/m);
     const doc = await readFile(join(dir, "results-doc.md"), "utf8");
     expect(doc).toContain("<!-- bench:begin -->");
     expect(doc).toContain("## Benchmark: Wider vs PyTorch 1.13");
@@ -105,6 +145,17 @@ describe.runIf(hasTorch)("the PyTorch peer (python3-torch present)", () => {
       expect(f!.value, id).toBeGreaterThan(0);
       expect(Number.isFinite(f!.value), id).toBe(true);
     }
+  }, 120_000);
+
+  it("runs the workers section's figures alone on 2 threads", () => {
+    const peer = runTorch({ ...smokeConfig, threads: 2 }, { disabled: false, only: "workers" });
+    expect(peer.available).toBe(true);
+    if (!peer.available) return;
+    expect(peer.threads).toBe(2);
+    expect(Object.keys(peer.figures).sort()).toEqual(
+      ["bn-update/cnn-bn", "infer/cnn-bn", "train/cnn", "train/mlp"].sort(),
+    );
+    for (const f of Object.values(peer.figures)) expect(f.value).toBeGreaterThan(0);
   }, 120_000);
 });
 

@@ -6,6 +6,7 @@
  * @module
  */
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { redisOptions } from "@wider/distributed";
 import type { Command } from "commander";
@@ -231,6 +232,22 @@ export const cliOf = (v: FlagValues): Cli => {
   };
 };
 
+/**
+ * `--workers N` with `--jobs M`: the seeds run at once each start N worker threads, so N * M must
+ * not exceed the cores (replicas that meet at a barrier twice per step wait for whichever thread
+ * was descheduled: oversubscribed, data-parallel training runs slower than one worker). Without
+ * `--jobs` any N is accepted (the run's progress notes N above the cores).
+ *
+ * @example
+ * checkWorkersJobs(2, 2, 2) // throws: "--workers 2 with --jobs 2 starts 4 training threads ..."
+ */
+export const checkWorkersJobs = (workers: number, jobs: number, cores: number): void => {
+  if (jobs > 1 && workers > 1 && workers * jobs > cores)
+    throw new AppError(
+      `--workers ${workers} with --jobs ${jobs} starts ${workers * jobs} training threads on ${cores} cores; lower --jobs (seeds at once) or --workers (threads per seed) so that their product is at most ${cores}`,
+    );
+};
+
 /** The output directory a command line names (on `--resume` it must name one). */
 export const outOf = (cli: Cli): string | undefined => cli.flags.out ?? cli.file.out;
 
@@ -267,5 +284,6 @@ export const configOf = async (cli: Cli): Promise<Config> => {
           .join("; ")}); on --resume only ${analysisFields.join(", ")} may change`,
       );
   }
+  checkWorkersJobs(r.right.workers, cli.jobs, availableParallelism());
   return r.right;
 };

@@ -66,6 +66,17 @@ export const Momentum = t.brand(
   "Momentum",
 );
 
+/** The brand of {@link Workers}. */
+export interface WorkersBrand {
+  readonly Workers: unique symbol;
+}
+/** A worker-thread count: an integer from 1 to 64. */
+export const Workers = t.brand(
+  t.number,
+  (n): n is t.Branded<number, WorkersBrand> => Number.isInteger(n) && n >= 1 && n <= 64,
+  "Workers",
+);
+
 // -------------------------------------------------------------------------------------------------
 // model
 // -------------------------------------------------------------------------------------------------
@@ -165,6 +176,12 @@ export const Config = t.type({
   geometrySeed: NonNegativeInt,
   /** Backend preference. */
   backend: BackendName,
+  /**
+   * Worker threads that train the model data-parallel (`@wider/parallel`): each computes the
+   * gradient of its slice of every batch on its own wasm or cpu backend. 1: no workers, the
+   * training loop runs in this thread.
+   */
+  workers: Workers,
   /** Output directory. */
   out: t.string,
   /** Number of random rays from each of the SGD and SWA solutions (0: none). */
@@ -235,6 +252,7 @@ export const defaultConfig = (now: Date = new Date()): Config => ({
   dataSeed: 1 as Config["dataSeed"],
   geometrySeed: 2 as Config["geometrySeed"],
   backend: "auto",
+  workers: 1 as Config["workers"],
   out: `runs/wider-${now.toISOString().replace(/[:.]/g, "-")}`,
   rays: 3 as Config["rays"],
   rayPoints: 9 as Config["rayPoints"],

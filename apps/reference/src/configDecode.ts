@@ -18,6 +18,7 @@ const allowedText: Record<string, string> = {
   PositiveNumber: "a finite number > 0",
   NonNegativeNumber: "a finite number >= 0",
   Momentum: "a number in [0, 1)",
+  Workers: "an integer from 1 to 64 (worker threads training the model)",
   string: "a string",
   boolean: "true or false",
 };

@@ -73,17 +73,25 @@ export const trainingDifferences = (
   return out;
 };
 
+/** Fields added since checkpoints were first written, with the value older runs had in effect. */
+const addedFields = (): Partial<Config> => {
+  const d = defaultConfig(new Date(0));
+  return { trajectoryGrid: d.trajectoryGrid, workers: d.workers };
+};
+
 /**
- * A stored config (a checkpoint's) with the analysis fields added since it was written filled in
- * with their defaults, so that runs started before them still resume.
+ * A stored config (a checkpoint's) with the fields added since it was written filled in with their
+ * defaults (`trajectoryGrid` 7, `workers` 1: what runs before them did), so that they still resume.
  *
  * @example
- * Config.decode(withAddedFields(oldCheckpointConfig)) // Right, trajectoryGrid 7
+ * Config.decode(withAddedFields(oldCheckpointConfig)) // Right, trajectoryGrid 7, workers 1
  */
 export const withAddedFields = (stored: unknown): unknown =>
-  typeof stored === "object" &&
-  stored !== null &&
-  !Array.isArray(stored) &&
-  !("trajectoryGrid" in stored)
-    ? { ...stored, trajectoryGrid: defaultConfig(new Date(0)).trajectoryGrid }
+  typeof stored === "object" && stored !== null && !Array.isArray(stored)
+    ? {
+        ...Object.fromEntries(
+          Object.entries(addedFields()).filter(([field]) => !(field in stored)),
+        ),
+        ...stored,
+      }
     : stored;

@@ -22,6 +22,7 @@ import * as t from "io-ts";
 import { AppError, Interrupted } from "./AppError.js";
 import { chooseBackend } from "./backend.js";
 import { Config } from "./config.js";
+import { withAddedFields } from "./configFields.js";
 import { loadAppDataset } from "./dataset.js";
 import { geometryEvaluator, type RemotePlans } from "./geometryEval.js";
 import { buildAppModel } from "./models.js";
@@ -96,7 +97,7 @@ export const pointSetup =
   (roots: readonly string[]) =>
   async (evaluator: Readonly<Record<string, unknown>>): Promise<PointSetup> => {
     const spec = GeometrySpec.decode(evaluator);
-    const decoded = E.isLeft(spec) ? spec : Config.decode(spec.right.config);
+    const decoded = E.isLeft(spec) ? spec : Config.decode(withAddedFields(spec.right.config));
     if (E.isLeft(decoded))
       throw new AppError(
         "point job: its evaluator is not a wider geometry evaluator of this version; update the workers",

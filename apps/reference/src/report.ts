@@ -186,7 +186,7 @@ th{background:#f4f4f4}td:last-child{text-align:left}figure{margin:1.5em 0}figcap
 pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:85%}.skip{color:#888}
 </style></head><body>
 <h1>Wider: SGD vs SWA vs FGE</h1>
-<p>${esc(c.model)} (${r.model.parameters.toLocaleString("en")} parameters${r.model.batchNorm ? ", BatchNorm" : ""}) on ${esc(r.dataset.name)}: ${r.dataset.trainUsed} of ${r.dataset.trainTotal} training images, ${r.dataset.testUsed} test images; budget ${c.epochs} epochs, pretraining ${c.swaStart}; backend <b>${esc(r.backend.name)}</b> (${esc(r.backend.reason)}). Created ${esc(r.createdAt)}.</p>
+<p>${esc(c.model)} (${r.model.parameters.toLocaleString("en")} parameters${r.model.batchNorm ? ", BatchNorm" : ""}) on ${esc(r.dataset.name)}: ${r.dataset.trainUsed} of ${r.dataset.trainTotal} training images, ${r.dataset.testUsed} test images; budget ${c.epochs} epochs, pretraining ${c.swaStart}; backend <b>${esc(r.backend.name)}</b> (${esc(r.backend.reason)}), <span id="workers">${c.workers === 1 ? "1 thread (no --workers)" : `${c.workers} worker threads (data-parallel)`}</span>. Created ${esc(r.createdAt)}.</p>
 <h2>Results on the test set</h2>
 <table id="comparison"><tr><th>method</th><th>accuracy</th><th>error</th><th>NLL</th><th>ECE (15 bins)</th><th>Brier</th><th></th></tr>
 ${row("pretrained", res.pretrained, `epoch ${c.swaStart}`)}

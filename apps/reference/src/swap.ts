@@ -37,6 +37,7 @@ import { AppError, Interrupted } from "./AppError.js";
 import { chooseBackend } from "./backend.js";
 import { stepBatches } from "./batches.js";
 import { Config } from "./config.js";
+import { withAddedFields } from "./configFields.js";
 import { loadAppDataset, stepsPerEpoch } from "./dataset.js";
 import { buildAppModel } from "./models.js";
 import type { Progress } from "./progress.js";
@@ -106,7 +107,7 @@ export const decodeSwapTask = (task: unknown): { task: SwapTask; config: Config 
     throw new AppError(
       "SWAP job: its task is not a wider SWAP task of this version; update the workers",
     );
-  const c = Config.decode(r.right.config);
+  const c = Config.decode(withAddedFields(r.right.config));
   if (E.isLeft(c))
     throw new AppError(
       "SWAP job: its configuration is not a valid run configuration of this wider version",

@@ -12,7 +12,8 @@
  * (live state, pretrained and initial points, collector states, results so far) goes into one
  * atomic checkpoint; `--resume` continues to the same result as an uninterrupted run. The
  * checkpoint bookkeeping is in `trainingState.ts`, a track's finish and the result in
- * `trainingFinish.ts`.
+ * `trainingFinish.ts`. With `--workers N` the steps run data-parallel on N worker threads
+ * (`workers.ts`); the checkpoints hold the main thread's weights and optimizer state as before.
  *
  * @module
  */
@@ -25,7 +26,6 @@ import {
   disposeOptState,
   type Hook,
   restore,
-  runSteps,
   sgd,
   softmaxCrossEntropy,
   type TrainingState,
@@ -55,6 +55,7 @@ import {
   setGroup,
   setState,
 } from "./trainingState.js";
+import { type Stepper, startStepper, workersNote } from "./workers.js";
 
 export type { EpochRecord, Track, TrainState } from "./checkpoint.js";
 export type { ScheduleSet } from "./schedules.js";
@@ -113,7 +114,7 @@ export const train = async (ctx: TrainContext, resume: boolean): Promise<Trained
     fge: "pretrained",
   };
 
-  const runTrack = async (track: Track): Promise<void> => {
+  const runTrack = async (stepper: Stepper, track: Track): Promise<void> => {
     const [from, to] = range[track];
     const live = ck.states.live;
     const start = live !== undefined && live.step > from ? live : ck.states[startOf[track]];
@@ -251,7 +252,7 @@ export const train = async (ctx: TrainContext, resume: boolean): Promise<Trained
       },
     ];
     try {
-      const r = await runSteps({
+      const r = await stepper.runSteps({
         model,
         optimizer,
         loss: softmaxCrossEntropy(),
@@ -279,15 +280,23 @@ export const train = async (ctx: TrainContext, resume: boolean): Promise<Trained
     }
   };
 
+  let stepper: Stepper | undefined;
   try {
     for (const track of tracks) {
       if (ck.state.track === "done" || tracks.indexOf(ck.state.track) > tracks.indexOf(track))
         continue;
-      await runTrack(track);
+      if (stepper === undefined) {
+        stepper = await startStepper(config, data);
+        const note = workersNote(stepper.workers);
+        if (note !== null) progress.log(note);
+      }
+      await runTrack(stepper, track);
     }
   } catch (e) {
     freeCheckpoint(ck);
     throw e;
+  } finally {
+    await stepper?.close();
   }
   return takeTrained(ck, config, schedules);
 };

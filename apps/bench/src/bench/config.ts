@@ -32,6 +32,12 @@ export interface BenchConfig {
   readonly predictBatch: number;
   /** PyTorch intra-op threads (the JS backends here run on one thread). */
   readonly threads: number;
+  /** Timed steps per round of the workers section's throughput rows. */
+  readonly workerSteps: { readonly mlp: number; readonly cnn: number };
+  /** Alternated rounds of the workers section (its figures are the medians). */
+  readonly workerRounds: number;
+  /** Steps of the leak check on 2 workers. */
+  readonly leakSteps: number;
 }
 
 /** `pnpm bench`: the shapes of the issue (batch 128, 10,000 samples, 5 members). */
@@ -49,6 +55,9 @@ export const fullConfig: BenchConfig = {
   fgeMembers: 5,
   predictBatch: 256,
   threads: 1,
+  workerSteps: { mlp: 40, cnn: 12 },
+  workerRounds: 3,
+  leakSteps: 1000,
 };
 
 /** `--smoke`: a few steps of everything on small shapes, for CI (seconds, not minutes). */
@@ -66,4 +75,7 @@ export const smokeConfig: BenchConfig = {
   fgeMembers: 2,
   predictBatch: 32,
   threads: 1,
+  workerSteps: { mlp: 3, cnn: 2 },
+  workerRounds: 1,
+  leakSteps: 20,
 };

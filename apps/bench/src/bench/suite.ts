@@ -12,6 +12,7 @@ import { architecture } from "../models.js";
 import type { BenchConfig } from "./config.js";
 import { batchNormCost, fgeCost, trainingThroughput, updateCost } from "./measure.js";
 import { runTorch, type TorchAbsent, type TorchOptions, type TorchRun } from "./torch.js";
+import { type WorkersResults, workersSection } from "./workers.js";
 
 // -------------------------------------------------------------------------------------------------
 // model
@@ -57,6 +58,8 @@ export interface BenchResults {
   };
   readonly pytorch: (Omit<TorchRun, "figures"> & { readonly threadsNote: string }) | TorchAbsent;
   readonly figures: readonly Figure[];
+  /** The data-parallel section (`wider --workers N`): its own table. */
+  readonly workers: WorkersResults;
   readonly seconds: number;
 }
 
@@ -177,6 +180,10 @@ export const runSuite = async (
     note: `ensembleProbabilities (streaming softmax average), rows of ${config.predictBatch}`,
   });
   const heap = wasmHeapBytes();
+  const workers = await workersSection(config, {
+    log,
+    ...(options.torch === undefined ? {} : { torch: options.torch }),
+  });
 
   await tf.setBackend("cpu");
   log("cpu backend (pure JS)");
@@ -269,6 +276,7 @@ export const runSuite = async (
     },
     pytorch,
     figures,
+    workers,
     seconds: round((performance.now() - started) / 1000),
   };
 };

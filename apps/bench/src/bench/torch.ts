@@ -51,6 +51,8 @@ export const torchScript = (): string =>
 export interface TorchOptions {
   readonly python?: string;
   readonly disabled?: boolean;
+  /** `"workers"`: only the workers section's figures (training, BN pass and one inference pass). */
+  readonly only?: "workers";
 }
 
 /**
@@ -72,7 +74,8 @@ export const runTorch = (
   const python = options.python ?? process.env.WIDER_PYTHON ?? "/usr/bin/python3";
   const threads = String(config.threads);
   const started = performance.now();
-  const run = spawnSync(python, [torchScript(), JSON.stringify(config)], {
+  const input = options.only === undefined ? config : { ...config, only: options.only };
+  const run = spawnSync(python, [torchScript(), JSON.stringify(input)], {
     encoding: "utf8",
     timeout: 15 * 60 * 1000,
     env: {

@@ -18,6 +18,7 @@ import { raise } from "@wider/errors";
 import * as E from "fp-ts/lib/Either.js";
 import { AppError } from "../AppError.js";
 import { Config } from "../config.js";
+import { withAddedFields } from "../configFields.js";
 import { pointSetup } from "../distributedGeometry.js";
 import { makeProgress } from "../progress.js";
 import { runExperiment } from "../run.js";
@@ -74,7 +75,7 @@ export const workerCommand = async (argv: readonly string[]): Promise<number> =>
       stalledIntervalMs,
       handlers: {
         run: async (job, ctx) => {
-          const decoded = Config.decode(job.config);
+          const decoded = Config.decode(withAddedFields(job.config));
           if (E.isLeft(decoded))
             raise(
               distributedError(
