@@ -53,6 +53,8 @@ export const fieldHelp: { readonly [K in keyof Config]: string } = {
   planeGrid: "grid size of the plane through the pretrained, SGD and SWA solutions (0: no plane)",
   geometrySubset: "train and test images each geometry point is evaluated on",
   trajectoryGrid: "grid size of the trajectory analysis' plane (0: no trajectory analysis)",
+  workers:
+    "worker threads training one model data-parallel (1: this thread only; at most the cores per --jobs)",
 };
 
 /** The placeholder of a field's value in `--help`. */

@@ -10,7 +10,7 @@
  */
 import { availableParallelism } from "node:os";
 import * as tf from "@tensorflow/tfjs-core";
-import { ParallelError, type ParallelRunner, parallelRunner } from "@wider/parallel";
+import { isParallelError, type ParallelRunner, parallelRunner } from "@wider/parallel";
 import { nodeTransport } from "@wider/parallel/node";
 import { type Hook, type RunResult, type RunStepsOptions, runSteps } from "@wider/training";
 import { AppError } from "./AppError.js";
@@ -102,8 +102,7 @@ export const startStepper = async (config: Config, shape: ModelShape): Promise<S
         return await runner.runSteps({ ...options, hooks: watched(options.hooks ?? [], seen) });
       } catch (e) {
         if (seen.error !== undefined) throw seen.error;
-        if (e instanceof ParallelError)
-          throw new AppError(`--workers ${config.workers}: ${e.message}`, 1);
+        if (isParallelError(e)) throw new AppError(`--workers ${config.workers}: ${e.message}`, 1);
         throw e;
       }
     },
