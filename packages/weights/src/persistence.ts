@@ -14,10 +14,12 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { decode } from "@wider/errors";
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
+import { type WeightsError, weightsError } from "./errors.js";
 import { canonicalJson, type Json, jsonProblem } from "./json.js";
-import { type Bundle, FORMAT_VERSION, Manifest, type TensorEntry } from "./manifest.js";
+import { type Bundle, FORMAT_VERSION, Manifest, type TensorEntryJson } from "./manifest.js";
 import { hasOwn, setOwn } from "./ownRecord.js";
 import {
   cleanStale,
@@ -28,11 +30,8 @@ import {
   saveFileNames,
   writeFileSynced,
 } from "./saveDirectory.js";
-import type { Weights, WeightsError } from "./types.js";
-import { weightsError } from "./types.js";
+import type { Weights } from "./types.js";
 
-export { canonicalJson, Json, jsonProblem, MAX_JSON_DEPTH } from "./json.js";
-export { type Bundle, FORMAT_VERSION, Manifest, TensorEntry } from "./manifest.js";
 export { cleanStale, MANIFEST_FILE } from "./saveDirectory.js";
 
 // -------------------------------------------------------------------------------------
@@ -59,23 +58,11 @@ const manifestDigest = (json: Record<string, unknown>): Promise<string> => {
   return sha256Hex(canonicalJson(body));
 };
 
-/** Paths of io-ts errors, e.g. `tensors.0.shape.1: expected NonNegativeInt, got -3`. */
-const reportErrors = (errors: t.Errors): string =>
-  errors
-    .slice(0, 3)
-    .map((err) => {
-      const ctx = err.context;
-      // Skip the member index io-ts adds under an intersection.
-      const path = ctx
-        .filter((c, i) => c.key !== "" && !(ctx[i - 1]?.type instanceof t.IntersectionType))
-        .map((c) => c.key)
-        .join(".");
-      if (err.message !== undefined) return err.message.replace(/^\$/, path);
-      const expected = err.context[err.context.length - 1]?.type.name ?? "?";
-      const got = JSON.stringify(err.value) ?? String(err.value);
-      return `${path === "" ? "(root)" : path}: expected ${expected}, got ${got.length > 60 ? `${got.slice(0, 57)}...` : got}`;
-    })
-    .join("; ");
+/** Decodes `json` with `codec`; a failure is the message naming each bad field (`$.tensors[0]...`). */
+const decodeIn = <A>(codec: t.Decoder<unknown, A>, json: unknown): E.Either<string, A> =>
+  E.mapLeft((e: WeightsError) => e.message)(
+    decode(codec, json, { tag: "WeightsError", kind: "corrupt" }),
+  );
 
 const isPlainFileName = (name: string): boolean =>
   name !== "" &&
@@ -85,17 +72,13 @@ const isPlainFileName = (name: string): boolean =>
   !name.includes("\\") &&
   !name.includes("\0");
 
-/** A `Left` saying the checkpoint is corrupt: `checkpoint is corrupt: <file>: <what>; save again`. */
-const corrupt = (
-  kind: "bad-json" | "bad-manifest" | "bad-blob" | "path-outside",
-  file: string,
-  what: string,
-): E.Either<WeightsError, never> =>
+/** A `corrupt` `Left`: `checkpoint is corrupt: <file>: <what>; ... save it again`. */
+const corrupt = (file: string, what: string): E.Either<WeightsError, never> =>
   E.left(
     weightsError(
-      kind,
+      "corrupt",
       `checkpoint is corrupt: ${file}: ${what}; it was edited or damaged after saving, save it again`,
-      file,
+      { path: file, fix: "save it again" },
     ),
   );
 
@@ -117,20 +100,30 @@ export const saveBundle = async (
   bundle: Bundle,
 ): Promise<E.Either<WeightsError, void>> => {
   if (typeof dir !== "string" || dir === "") {
-    return E.left(weightsError("io", "saveBundle: dir must be a non-empty directory path"));
+    return E.left(
+      weightsError("config", "saveBundle: dir must be a non-empty directory path", {
+        path: "dir",
+        value: dir,
+        fix: "a non-empty directory path",
+      }),
+    );
   }
   if (bundle.metadata !== undefined) {
     const problem = jsonProblem(bundle.metadata, "metadata");
     if (problem !== undefined) {
       return E.left(
         weightsError(
-          "bad-manifest",
+          "config",
           `saveBundle: ${problem}; store plain JSON (finite numbers, strings, booleans, null, arrays, plain objects)`,
+          {
+            path: "metadata",
+            fix: "store plain JSON (finite numbers, strings, booleans, null, arrays, plain objects)",
+          },
         ),
       );
     }
   }
-  const entries: TensorEntry[] = [];
+  const entries: TensorEntryJson[] = [];
   const chunks: Uint8Array[] = [];
   let offset = 0;
   for (const [group, w] of Object.entries(bundle.groups)) {
@@ -138,9 +131,10 @@ export const saveBundle = async (
       if (tensor.dtype !== "float32" && tensor.dtype !== "int32") {
         return E.left(
           weightsError(
-            "bad-manifest",
+            "unsupported",
             `saveBundle: "${group}/${name}" has dtype ${tensor.dtype}; only float32 and int32 ` +
               `can be saved, cast it first`,
+            { path: `${group}/${name}`, value: tensor.dtype, fix: "cast it to float32 or int32" },
           ),
         );
       }
@@ -205,7 +199,9 @@ export const saveBundle = async (
     if (blobRenamed) await fs.rm(blobFile, { force: true }).catch(() => undefined);
     await fs.rm(manifestTmp, { force: true }).catch(() => undefined);
     return E.left(
-      weightsError("io", `saveBundle: cannot ${step}: ${describeFsError(e)}`, manifestFile),
+      weightsError("io", `saveBundle: cannot ${step}: ${describeFsError(e)}`, {
+        path: manifestFile,
+      }),
     );
   }
   try {
@@ -242,10 +238,9 @@ const BYTES_PER_ELEMENT = 4;
 
 /** Checks what the codec cannot: blob path, sizes, overlaps, duplicates. */
 const checkManifest = (m: Manifest, file: string): E.Either<WeightsError, void> => {
-  const bad = (msg: string) => corrupt("bad-manifest", file, msg);
+  const bad = (msg: string) => corrupt(file, msg);
   if (!isPlainFileName(m.blob)) {
     return corrupt(
-      "path-outside",
       file,
       `blob ${JSON.stringify(m.blob)} is not a plain file name; a manifest may only name a file in its own directory`,
     );
@@ -303,43 +298,39 @@ export const readManifest = async (dir: string): Promise<E.Either<WeightsError, 
   } catch (e) {
     // V8 quotes the start of the text in the message: keep it on one short line.
     const why = (e instanceof Error ? e.message : String(e)).replace(/\s+/g, " ").slice(0, 120);
-    return corrupt("bad-json", file, `not valid JSON (${why})`);
+    return corrupt(file, `not valid JSON (${why})`);
   }
-  const header = Header.decode(json);
-  if (E.isLeft(header)) {
-    return corrupt(
-      "bad-manifest",
-      file,
-      `not a wider-weights manifest: ${reportErrors(header.left)}`,
-    );
-  }
+  const header = decodeIn(Header, json);
+  if (E.isLeft(header)) return corrupt(file, `not a wider-weights manifest: ${header.left}`);
   const version = header.right.version;
   if (version !== FORMAT_VERSION) {
     const older = Number.isInteger(version) && version >= 1 && version < FORMAT_VERSION;
     const newer = Number.isInteger(version) && version > FORMAT_VERSION;
-    if (!older && !newer)
-      return corrupt("bad-manifest", file, `version ${version} is not a format version`);
+    if (!older && !newer) return corrupt(file, `version ${version} is not a format version`);
     return E.left(
       weightsError(
-        "unsupported-version",
+        "version",
         older
           ? `${file} was written by an older version of @wider/weights (format version ${version}, whose checksum ` +
               `does not cover the manifest); this version reads format ${FORMAT_VERSION} only and refuses it ` +
               "rather than trust it unchecked: save the weights again (or load them with the older version and re-save)"
           : `${file} was written by a newer version of @wider/weights (format version ${version}); ` +
               `this one reads format ${FORMAT_VERSION}: upgrade @wider/weights`,
-        file,
+        {
+          path: file,
+          value: version,
+          fix: older ? "save the weights again" : "upgrade @wider/weights",
+        },
       ),
     );
   }
-  const decoded = Manifest.decode(json);
-  if (E.isLeft(decoded)) return corrupt("bad-manifest", file, reportErrors(decoded.left));
+  const decoded = decodeIn(Manifest, json);
+  if (E.isLeft(decoded)) return corrupt(file, decoded.left);
   const m = decoded.right;
   // json is an object here: the codec accepted it.
   const digest = await manifestDigest(json as Record<string, unknown>);
   if (digest !== m.manifestSha256) {
     return corrupt(
-      "bad-manifest",
       file,
       `its contents do not match its manifestSha256 (${digest.slice(0, 12)}... vs ${m.manifestSha256.slice(0, 12)}...)`,
     );
@@ -368,13 +359,12 @@ export const loadBundle = async (dir: string): Promise<E.Either<WeightsError, Bu
     blob = await fs.readFile(blobFile);
   } catch (e) {
     if ((e as { code?: unknown }).code === "ENOENT")
-      return corrupt("bad-blob", blobFile, "the blob its manifest names is missing");
+      return corrupt(blobFile, "the blob its manifest names is missing");
     return E.left(fsError("cannot read blob", blobFile, e));
   }
   if (blob.byteLength !== manifest.blobBytes) {
     const what = blob.byteLength < manifest.blobBytes ? "is truncated" : "is longer than expected";
     return corrupt(
-      "bad-blob",
       blobFile,
       `${what}: it has ${blob.byteLength} bytes but ${path.join(dir, MANIFEST_FILE)} says ${manifest.blobBytes}`,
     );
@@ -382,7 +372,6 @@ export const loadBundle = async (dir: string): Promise<E.Either<WeightsError, Bu
   const sha = await sha256Hex(blob);
   if (sha !== manifest.blobSha256) {
     return corrupt(
-      "bad-blob",
       blobFile,
       `does not match its manifest (sha256 ${sha.slice(0, 12)}... vs ${manifest.blobSha256.slice(0, 12)}...)`,
     );
@@ -421,8 +410,9 @@ export const loadWeights = async (
     for (const g of Object.values(b.right.groups)) for (const x of Object.values(g)) x.dispose();
     return E.left(
       weightsError(
-        "bad-manifest",
+        "corrupt",
         `${dir}/${MANIFEST_FILE} holds the groups [${names.join(", ")}], not one "weights" group; use loadBundle`,
+        { path: `${dir}/${MANIFEST_FILE}`, value: names, fix: "use loadBundle" },
       ),
     );
   }
