@@ -56,7 +56,7 @@ let state: SnapshotState;
 
 beforeAll(async () => {
   model = bnModel(8);
-  const collector = right(collectAt((s) => s % 3 === 2, { maxCount: 3, store: "memory" }));
+  const collector = collectAt((s) => s % 3 === 2, { maxCount: 3, store: "memory" });
   state = collector.init();
   for (let step = 0; step < 9; step++) {
     const start = (step * 20) % 160;

@@ -45,7 +45,7 @@ const run = async (policy: SnapshotPolicy) => {
   });
   model.compile({ optimizer, loss: "categoricalCrossentropy" });
   const lr = triangular({ high: 0.2, low: 0.02, cycle: 4 });
-  const collector = right(collectAt(policy, { maxCount: 5, store: "memory" }));
+  const collector = collectAt(policy, { maxCount: 5, store: "memory" });
   let state = collector.init();
   const lrAtSnapshots: number[] = [];
   for (let step = 0; step < 12; step++) {
@@ -103,7 +103,7 @@ describe("snapshotCallback with model.fit", () => {
   it("collects at global batch steps across epochs, keeping the last maxCount", async () => {
     const data = blobs(96, 31);
     const model = fitModel();
-    const collector = right(collectAt(isCycleEnd(4), { maxCount: 3, store: "memory" }));
+    const collector = collectAt(isCycleEnd(4), { maxCount: 3, store: "memory" });
     const cb = snapshotCallback({ collector });
     // 96 samples / 16 = 6 batches per epoch, 3 epochs = steps 0..17 -> ends 3, 7, 11, 15
     await model.fit(data.x, data.y, {
@@ -134,7 +134,7 @@ describe("snapshotCallback with model.fit", () => {
     await writeFile(blocker, "not a directory");
     const data = blobs(32, 32);
     const model = fitModel();
-    const collector = right(collectAt(() => true, { maxCount: 2, store: { dir: blocker } }));
+    const collector = collectAt(() => true, { maxCount: 2, store: { dir: blocker } });
     await expect(
       model.fit(data.x, data.y, {
         epochs: 1,

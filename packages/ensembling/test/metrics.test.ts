@@ -103,13 +103,17 @@ describe("metrics on a hand-computed prediction set", () => {
       [accuracy(flat, [0, 2, 2, 1, 0.5]), /labels\[4\] was 0.5/],
       [accuracy({ data: [0.5, 0.5, 1], numClasses: 2 }, [0]), /not a multiple of numClasses/],
       [accuracy({ data: [], numClasses: 2 }, []), /0 samples/],
-      [expectedCalibrationError(flat, labels, { bins: 0 }), /bins was 0/],
-      [negativeLogLikelihood(flat, labels, { epsilon: 0 }), /epsilon was 0/],
     ];
     for (const [result, pattern] of cases) {
       expect(E.isLeft(result)).toBe(true);
       if (E.isLeft(result)) expect(result.left.message).toMatch(pattern);
     }
+    // Options written in code are programmer's mistakes: thrown, kind config.
+    const config = expect.objectContaining({ _tag: "EnsemblingError", kind: "config" });
+    expect(() => expectedCalibrationError(flat, labels, { bins: 0 })).toThrow(/bins was 0/);
+    expect(() => expectedCalibrationError(flat, labels, { bins: 0 })).toThrow(config);
+    expect(() => negativeLogLikelihood(flat, labels, { epsilon: 0 })).toThrow(/epsilon was 0/);
+    expect(() => negativeLogLikelihood(flat, labels, { epsilon: 0 })).toThrow(config);
     const t3 = tf.zeros([2, 2, 2]);
     const r = accuracy(t3, [0, 1]);
     expect(E.isLeft(r) && r.left.message).toMatch(/shape \[2, 2, 2\]; pass a rank-2 tensor/);

@@ -38,8 +38,8 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "wider-ensembling-model-"));
   model = mlp(3);
   const policy = (s: number) => s % 4 === 3;
-  const mem = right(collectAt(policy, { maxCount: 10, store: "memory" }));
-  const disk = right(collectAt(policy, { maxCount: 10, store: { dir: join(root, "fge") } }));
+  const mem = collectAt(policy, { maxCount: 10, store: "memory" });
+  const disk = collectAt(policy, { maxCount: 10, store: { dir: join(root, "fge") } });
   inMemory = mem.init();
   onDisk = disk.init();
   for (let step = 0; step < 16; step++) {
@@ -71,7 +71,7 @@ describe("ensembling snapshots of a tfjs-layers model", () => {
 
   it("an ensemble of identical members equals the single model", async () => {
     const w = fromModel(model, { include: "all" });
-    const same = right(collectAt(() => true, { maxCount: 3, store: "memory" }));
+    const same = collectAt(() => true, { maxCount: 3, store: "memory" });
     let state = same.init();
     for (let i = 0; i < 3; i++) state = right(await same.update(state, i, w));
     const single = right(predictProbabilities(model, test.x));
@@ -167,27 +167,22 @@ describe("ensembling snapshots of a tfjs-layers model", () => {
     disposeWeights(after);
   });
 
-  it("errors are Left values: no members, no sets, foreign weights; nothing leaks", async () => {
+  it("data errors are Left values (no members, foreign weights), options throw; nothing leaks", async () => {
     const count = tf.memory().numTensors;
     const none = await ensembleProbabilities(model, [], { test: test.x });
     expect(E.isLeft(none) && none.left.message).toMatch(/0 members/);
-    const noSets = await ensembleProbabilities(model, inMemory, {});
-    expect(E.isLeft(noSets) && noSets.left.message).toMatch(/evalSets is empty/);
+    await expect(ensembleProbabilities(model, inMemory, {})).rejects.toThrow(/evalSets is empty/);
     const foreign: Weights = { "conv/kernel": tf.zeros([3, 3]) };
     const bad = await ensembleProbabilities(
       model,
       [{ kind: "memory", step: 0, weights: foreign }],
       { test: test.x },
     );
-    expect(E.isLeft(bad) && bad.left.kind).toBe("weights");
+    expect(E.isLeft(bad) && bad.left).toMatchObject({ _tag: "EnsemblingError", kind: "shape" });
     disposeWeights(foreign);
-    const badBatch = await ensembleProbabilities(
-      model,
-      inMemory,
-      { test: test.x },
-      { batchSize: -1 },
-    );
-    expect(E.isLeft(badBatch) && badBatch.left.message).toMatch(/batchSize was -1/);
+    await expect(
+      ensembleProbabilities(model, inMemory, { test: test.x }, { batchSize: -1 }),
+    ).rejects.toThrow(expect.objectContaining({ kind: "config", path: "batchSize", value: -1 }));
     expect(tf.memory().numTensors).toBe(count);
   });
 });

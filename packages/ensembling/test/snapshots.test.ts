@@ -45,7 +45,7 @@ afterAll(async () => {
 
 describe("collectAt", () => {
   it("collects at the policy's steps, keeps the last maxCount in memory, disposes evicted ones", async () => {
-    const collector = right(collectAt((s) => s % 3 === 2, { maxCount: 2, store: "memory" }));
+    const collector = collectAt((s) => s % 3 === 2, { maxCount: 2, store: "memory" });
     const before = tf.memory().numTensors;
     const state = await feed(collector, 12); // steps 2, 5, 8, 11 -> keeps 8, 11
     expect(state.snapshots.map((s) => s.step)).toEqual([8, 11]);
@@ -62,9 +62,11 @@ describe("collectAt", () => {
   });
 
   it("keepFirst ignores new snapshots when full; a step outside the policy returns the same state", async () => {
-    const collector = right(
-      collectAt((s) => s % 2 === 1, { maxCount: 2, store: "memory", whenFull: "keepFirst" }),
-    );
+    const collector = collectAt((s) => s % 2 === 1, {
+      maxCount: 2,
+      store: "memory",
+      whenFull: "keepFirst",
+    });
     const state = await feed(collector, 8); // steps 1, 3, 5, 7 -> keeps 1, 3
     expect(state.snapshots.map((s) => s.step)).toEqual([1, 3]);
     expect(state.evicted).toBe(0);
@@ -76,7 +78,7 @@ describe("collectAt", () => {
 
   it("spills to disk: one directory per snapshot, evicted directories deleted, rediscoverable", async () => {
     const dir = join(root, "spill");
-    const collector = right(collectAt((s) => s % 2 === 0, { maxCount: 3, store: { dir } }));
+    const collector = collectAt((s) => s % 2 === 0, { maxCount: 3, store: { dir } });
     const before = tf.memory().numTensors;
     const state = await feed(collector, 10); // steps 0, 2, 4, 6, 8 -> keeps 4, 6, 8
     expect(tf.memory().numTensors).toBe(before);
@@ -102,7 +104,7 @@ describe("collectAt", () => {
 
   it("snapshots a real model's weights; later training does not change the snapshot", async () => {
     const model = mlp(1);
-    const collector = right(collectAt(() => true, { maxCount: 1, store: "memory" }));
+    const collector = collectAt(() => true, { maxCount: 1, store: "memory" });
     const w0 = fromModel(model, { include: "all" });
     const state = right(await collector.update(collector.init(), 0, w0));
     const x = tf.ones([4, 8]);
@@ -126,15 +128,17 @@ describe("collectAt", () => {
     model.dispose();
   });
 
-  it("bad configuration and unreadable directories are Left values", async () => {
-    const bad = [
-      collectAt(() => true, { maxCount: 0, store: "memory" }),
-      collectAt(() => true, { maxCount: 1.5, store: "memory" }),
-      collectAt(() => true, { maxCount: 1, store: { dir: "" } }),
-    ];
-    for (const r of bad) expect(E.isLeft(r)).toBe(true);
-    const m = collectAt(() => true, { maxCount: 0, store: "memory" });
-    expect(E.isLeft(m) && m.left.message).toMatch(/maxCount was 0; pass a positive integer/);
+  it("bad configuration throws (options in code); unreadable directories are Left values", async () => {
+    const config = expect.objectContaining({ _tag: "EnsemblingError", kind: "config" });
+    expect(() => collectAt(() => true, { maxCount: 0, store: "memory" })).toThrow(config);
+    expect(() => collectAt(() => true, { maxCount: 1.5, store: "memory" })).toThrow(config);
+    expect(() => collectAt(() => true, { maxCount: 1, store: { dir: "" } })).toThrow(config);
+    expect(() =>
+      collectAt(() => true, { maxCount: 1, store: "memory", whenFull: "drop" as "keepFirst" }),
+    ).toThrow(config);
+    expect(() => collectAt(() => true, { maxCount: 0, store: "memory" })).toThrow(
+      /maxCount was 0; pass a positive integer/,
+    );
     const missing = await snapshotsOnDisk(join(root, "nope"));
     expect(E.isLeft(missing) && missing.left.kind).toBe("io");
     const gone = await loadSnapshot({ kind: "disk", step: 3, dir: join(root, "nope") });
