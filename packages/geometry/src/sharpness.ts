@@ -30,7 +30,7 @@ import {
 } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import { randomDirection } from "./directions.js";
-import { type GeometryError, geometryError } from "./error.js";
+import { type GeometryError, geometryError } from "./errors.js";
 
 // -------------------------------------------------------------------------------------------------
 // model
@@ -228,7 +228,11 @@ export const modelSharpness = (
     options.assign,
   );
   return E.isLeft(r)
-    ? E.left(geometryError("assign", `weights do not fit the model: ${r.left.message}`))
+    ? E.left(
+        geometryError("shape", `weights do not fit the model: ${r.left.message}`, {
+          ...(r.left.path === undefined ? {} : { path: r.left.path }),
+        }),
+      )
     : r.right;
 };
 
@@ -272,7 +276,7 @@ const sharpnessOfModel = (
     if (!(rel <= checkTolerance)) {
       return E.left(
         geometryError(
-          "hvp-check",
+          "degenerate",
           `the exact Hessian-vector product differs from a finite-difference one by ${rel.toExponential(2)} (relative; allowed ${checkTolerance}): the loss uses an op whose second derivative tfjs does not record (softmax, sigmoid, tanh, exp, logSoftmax, clipByValue...); use method: "finite-difference"`,
         ),
       );

@@ -119,13 +119,13 @@ describe("evaluatePlanWith on a quadratic bowl", () => {
     const refused = await evaluatePlanWith(other, (w) => ({ loss: bowlLoss(w) }), {
       resume: { file },
     });
-    expect(E.isLeft(refused) && refused.left.kind).toBe("plan-mismatch");
+    expect(E.isLeft(refused) && refused.left.kind).toBe("conflict");
     expect(E.isLeft(refused) && refused.left.message).toMatch(/different plan.*delete it/);
     await writeFile(file, "{ not json");
     const corrupt = await evaluatePlanWith(plan, (w) => ({ loss: bowlLoss(w) }), {
       resume: { file },
     });
-    expect(E.isLeft(corrupt) && corrupt.left.kind).toBe("bad-file");
+    expect(E.isLeft(corrupt) && corrupt.left.kind).toBe("corrupt");
     await writeFile(file, JSON.stringify({ format: "something else" }));
     const foreign = await evaluatePlanWith(plan, (w) => ({ loss: bowlLoss(w) }), {
       resume: { file },
@@ -243,7 +243,7 @@ describe("evaluatePlan on a tfjs model", () => {
     const plan = right(rayFrom(w, d, [0, 1]));
     const before = modelFlat(model);
     const r = await evaluatePlan(plan, { model, evaluate: async () => ({ loss: 0 }) });
-    expect(E.isLeft(r) && r.left.kind).toBe("assign");
+    expect(E.isLeft(r) && r.left.kind).toBe("shape");
     expect(modelFlat(model)).toEqual(before);
     disposePlan(plan);
     disposeWeights(w);

@@ -30,6 +30,8 @@ const maxRelDiff = (a: Weights, b: Weights): number => {
   return worst;
 };
 
+const CONFIG = expect.objectContaining({ _tag: "GeometryError", kind: "config" });
+
 describe("rayFrom", () => {
   it("makes center + t * direction on demand and reports t * |direction| as distance", () => {
     const c = weightsOf(pseudoRandom(1));
@@ -59,13 +61,13 @@ describe("rayFrom", () => {
     disposeWeights(d);
   });
 
-  it("refuses mismatched weights, non-finite distances and a zero direction", () => {
+  it("refuses mismatched weights and a zero direction (Left), throws on non-finite distances", () => {
     const c = weightsOf(pseudoRandom(1));
     const z = map(c, (t) => tf.zerosLike(t));
     const other = { a: c.a! };
     expect(E.isLeft(rayFrom(c, other, [1]))).toBe(true);
-    const bad = rayFrom(c, c, [0, Number.NaN]);
-    expect(E.isLeft(bad) && bad.left.message).toMatch(/distances\[1\] is NaN/);
+    expect(() => rayFrom(c, c, [0, Number.NaN])).toThrow(/distances\[1\] is NaN/);
+    expect(() => rayFrom(c, c, [])).toThrow(CONFIG);
     const zero = rayFrom(c, z, [1]);
     expect(E.isLeft(zero) && zero.left.kind).toBe("degenerate");
     disposeWeights(c);
@@ -165,8 +167,8 @@ describe("planeThrough", () => {
     expect(E.isLeft(r) && r.left.kind).toBe("degenerate");
     const same = planeThrough(w1, w1, w3);
     expect(E.isLeft(same) && same.left.kind).toBe("degenerate");
-    const g = planeThrough(w1, w2, w3, { grid: 1 });
-    expect(E.isLeft(g) && g.left.message).toMatch(/grid is 1/);
+    expect(() => planeThrough(w1, w2, w3, { grid: 1 })).toThrow(/grid is 1/);
+    expect(() => planeThrough(w1, w2, w3, { margin: -1 })).toThrow(CONFIG);
     disposeWeights(mid);
   });
 

@@ -73,7 +73,9 @@ describe("rayWidth", () => {
     expect(
       right(rayWidth([{ distance: 1, value: 3 }], { delta: 1, centerValue: 1 })).positive.width,
     ).toBe(0.5);
-    expect(E.isLeft(rayWidth([{ distance: 0, value: 1 }], { delta: 0 }))).toBe(true);
+    expect(() => rayWidth([{ distance: 0, value: 1 }], { delta: 0 })).toThrow(
+      expect.objectContaining({ _tag: "GeometryError", kind: "config", path: "delta" }),
+    );
   });
 });
 
