@@ -213,7 +213,7 @@ export interface ModelSharpnessOptions extends SharpnessOptions {
  * the point `weights` (e.g. `(m) => crossEntropy(m, x, y)` on a fixed batch). Assigns `weights`,
  * runs the power iteration, and restores the model's weights. Default method `"finite-difference"`;
  * with `"exact"`, one exact HVP is first compared with a finite-difference one and a disagreement
- * is a `Left` (`kind: "hvp-check"`) naming the likely cause (an op without a tfjs second derivative).
+ * is a `Left` (`kind: "degenerate"`) naming the likely cause (an op without a tfjs second derivative).
  */
 export const modelSharpness = (
   model: tfl.LayersModel,

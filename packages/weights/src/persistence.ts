@@ -280,7 +280,7 @@ const checkManifest = (m: Manifest, file: string): E.Either<WeightsError, void> 
 /**
  * Reads and verifies `dir/manifest.json` without reading the blob: JSON, format version, codec,
  * the manifest's own sha256, sizes and overlaps. A version 1 manifest is refused as written by an
- * older version (kind `unsupported-version`).
+ * older version (kind `version`).
  */
 export const readManifest = async (dir: string): Promise<E.Either<WeightsError, Manifest>> => {
   const fs = await fsP();
