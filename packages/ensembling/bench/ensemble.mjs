@@ -1,19 +1,16 @@
 // Streaming ensemble vs the all-in-memory baseline (every member's probabilities kept, then
 // stacked and averaged), same members, same process. Reports wall time and the peak tensor
 // bytes observed while predicting, and their ratios. Run: pnpm --filter @wider/ensembling bench
+
 import * as tf from "@tensorflow/tfjs";
+import { orThrow } from "@wider/errors";
 import { axpy, disposeWeights, fromModel, randomNormalLike } from "@wider/weights";
-import * as E from "fp-ts/lib/Either.js";
 import { ensembleProbabilities, memberProbabilities } from "../dist/index.js";
 
 const MEMBERS = 12;
 const SAMPLES = 4000;
 const FEATURES = 32;
 const CLASSES = 10;
-const orThrow = (e) => {
-  if (E.isLeft(e)) throw new Error(e.left.message);
-  return e.right;
-};
 
 await tf.setBackend("cpu");
 const model = tf.sequential({

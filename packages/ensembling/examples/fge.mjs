@@ -2,10 +2,11 @@
 // train with a triangular learning rate, collect a snapshot at each cycle's midpoint,
 // ensemble the snapshots' softmax probabilities, score them, and compare with SWA.
 // Run: pnpm --filter @wider/ensembling example
+
 import * as tf from "@tensorflow/tfjs";
+import { orThrow } from "@wider/errors";
 import { isCycleMidpoint, triangular } from "@wider/schedules";
 import { disposeWeights, fromModel } from "@wider/weights";
-import * as E from "fp-ts/lib/Either.js";
 import {
   collectAt,
   compareEnsembleToSwa,
@@ -14,11 +15,6 @@ import {
   predictionMetrics,
   predictProbabilities,
 } from "../dist/index.js";
-
-const orThrow = (e) => {
-  if (E.isLeft(e)) throw new Error(e.left.message);
-  return e.right;
-};
 
 // Three Gaussian blobs in 8-D (seeded).
 const blobs = (n, seed) => {

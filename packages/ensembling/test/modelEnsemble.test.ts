@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import { orThrow } from "@wider/errors";
 import { assignToModel, disposeWeights, fromModel, type Weights } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,11 +18,6 @@ import {
   type SnapshotState,
 } from "../src/index.js";
 import { blobs, mlp } from "./fixture.js";
-
-const right = <A>(e: E.Either<{ message: string }, A>): A => {
-  if (E.isLeft(e)) throw new Error(`expected Right, got Left: ${e.left.message}`);
-  return e.right;
-};
 
 const maxAbsDiff = (a: tf.Tensor, b: tf.Tensor): number =>
   tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] as number);
@@ -49,8 +45,8 @@ beforeAll(async () => {
     await model.trainOnBatch(xb, yb);
     tf.dispose([xb, yb]);
     const w = fromModel(model, { include: "all" });
-    inMemory = right(await mem.update(inMemory, step, w));
-    onDisk = right(await disk.update(onDisk, step, w));
+    inMemory = orThrow(await mem.update(inMemory, step, w));
+    onDisk = orThrow(await disk.update(onDisk, step, w));
     disposeWeights(w);
   }
 });
@@ -73,9 +69,9 @@ describe("ensembling snapshots of a tfjs-layers model", () => {
     const w = fromModel(model, { include: "all" });
     const same = collectAt(() => true, { maxCount: 3, store: "memory" });
     let state = same.init();
-    for (let i = 0; i < 3; i++) state = right(await same.update(state, i, w));
-    const single = right(predictProbabilities(model, test.x));
-    const ens = right(await ensembleProbabilities(model, state, { test: test.x }));
+    for (let i = 0; i < 3; i++) state = orThrow(await same.update(state, i, w));
+    const single = orThrow(predictProbabilities(model, test.x));
+    const ens = orThrow(await ensembleProbabilities(model, state, { test: test.x }));
     expect(ens.test.shape).toEqual([90, 3]);
     expect(maxAbsDiff(ens.test, single)).toBeLessThan(1e-6);
     tf.dispose([single, ens.test]);
@@ -85,8 +81,8 @@ describe("ensembling snapshots of a tfjs-layers model", () => {
 
   it("streaming and all-in-memory paths give the same probabilities (1e-6), on two sets", async () => {
     const sets = { test: test.x, train: train.x };
-    const streamed = right(await ensembleProbabilities(model, inMemory, sets, { batchSize: 32 }));
-    const all = right(await memberProbabilities(model, inMemory, sets));
+    const streamed = orThrow(await ensembleProbabilities(model, inMemory, sets, { batchSize: 32 }));
+    const all = orThrow(await memberProbabilities(model, inMemory, sets));
     for (const k of ["test", "train"] as const) {
       expect(all[k]).toHaveLength(4);
       const stacked = tf.tidy(() => tf.mean(tf.stack(all[k]), 0));
@@ -99,13 +95,13 @@ describe("ensembling snapshots of a tfjs-layers model", () => {
 
   it("a third, user-level path (ensemblePredict over loaded weights) agrees", async () => {
     const other = mlp(99); // a second instance: weights move by explicit layer names
-    const streamed = right(await ensembleProbabilities(model, inMemory, { test: test.x }));
-    const viaUser = right(
+    const streamed = orThrow(await ensembleProbabilities(model, inMemory, { test: test.x }));
+    const viaUser = orThrow(
       await ensemblePredict(
         inMemory.snapshots,
         async (s, x) => {
-          const w = right(await loadSnapshot(s));
-          right(assignToModel(other, w));
+          const w = orThrow(await loadSnapshot(s));
+          orThrow(assignToModel(other, w));
           disposeWeights(w);
           return other.predict(x) as tf.Tensor;
         },
@@ -119,16 +115,16 @@ describe("ensembling snapshots of a tfjs-layers model", () => {
   });
 
   it("disk-spilled snapshots give the same probabilities as in-memory ones", async () => {
-    const mem = right(await ensembleProbabilities(model, inMemory, { test: test.x }));
-    const disk = right(await ensembleProbabilities(model, onDisk, { test: test.x }));
+    const mem = orThrow(await ensembleProbabilities(model, inMemory, { test: test.x }));
+    const disk = orThrow(await ensembleProbabilities(model, onDisk, { test: test.x }));
     expect(maxAbsDiff(mem.test, disk.test)).toBe(0);
     tf.dispose([mem.test, disk.test]);
   });
 
   it("a logits model with { logits: true } matches the softmax model with the same weights", async () => {
     const linear = mlp(3, "linear");
-    const a = right(await ensembleProbabilities(model, inMemory, { test: test.x }));
-    const b = right(
+    const a = orThrow(await ensembleProbabilities(model, inMemory, { test: test.x }));
+    const b = orThrow(
       await ensembleProbabilities(linear, inMemory, { test: test.x }, { logits: true }),
     );
     expect(maxAbsDiff(a.test, b.test)).toBeLessThan(1e-6);
@@ -137,10 +133,10 @@ describe("ensembling snapshots of a tfjs-layers model", () => {
   });
 
   it("the ensemble is at least as good in NLL as the mean member here, and metrics are finite", async () => {
-    const ens = right(await ensembleProbabilities(model, inMemory, { test: test.x }));
-    const all = right(await memberProbabilities(model, inMemory, { test: test.x }));
-    const m = right(predictionMetrics(ens.test, test.labels));
-    const members = all.test.map((p) => right(predictionMetrics(p, test.labels)));
+    const ens = orThrow(await ensembleProbabilities(model, inMemory, { test: test.x }));
+    const all = orThrow(await memberProbabilities(model, inMemory, { test: test.x }));
+    const m = orThrow(predictionMetrics(ens.test, test.labels));
+    const members = all.test.map((p) => orThrow(predictionMetrics(p, test.labels)));
     // Jensen: NLL of the averaged probabilities <= mean of the members' NLLs (-log is convex).
     const meanNll = members.reduce((s, x) => s + x.nll, 0) / members.length;
     expect(m.nll).toBeLessThanOrEqual(meanNll + 1e-9);
@@ -152,11 +148,11 @@ describe("ensembling snapshots of a tfjs-layers model", () => {
   it("restores the model's weights and leaks no tensors", async () => {
     const before = fromModel(model, { include: "all" });
     const count = tf.memory().numTensors;
-    const ens = right(
+    const ens = orThrow(
       await ensembleProbabilities(model, onDisk, { test: test.x }, { batchSize: 7 }),
     );
     ens.test.dispose();
-    const all = right(await memberProbabilities(model, inMemory, { test: test.x }));
+    const all = orThrow(await memberProbabilities(model, inMemory, { test: test.x }));
     tf.dispose(all.test);
     expect(tf.memory().numTensors).toBe(count);
     const after = fromModel(model, { include: "all" });

@@ -2,6 +2,7 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import { orThrow } from "@wider/errors";
 import { disposeWeights, fromModel, type Weights } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,11 +17,6 @@ import {
 } from "../src/index.js";
 import { mlp } from "./fixture.js";
 
-const right = <A>(e: E.Either<{ message: string }, A>): A => {
-  if (E.isLeft(e)) throw new Error(`expected Right, got Left: ${e.left.message}`);
-  return e.right;
-};
-
 /** A weight set whose every entry is filled with `v`: easy to recognise after a round trip. */
 const filled = (v: number): Weights => ({ a: tf.fill([2, 3], v), b: tf.fill([4], -v) });
 const firstValue = (w: Weights): number => (w.a?.dataSync()[0] as number) ?? Number.NaN;
@@ -29,7 +25,7 @@ const feed = async (collector: SnapshotCollector, steps: number): Promise<Snapsh
   let state = collector.init();
   for (let step = 0; step < steps; step++) {
     const w = filled(step);
-    state = right(await collector.update(state, step, w));
+    state = orThrow(await collector.update(state, step, w));
     disposeWeights(w); // the caller's tensors stay the caller's
   }
   return state;
@@ -53,7 +49,7 @@ describe("collectAt", () => {
     expect(state.evicted).toBe(2);
     // two snapshots of two tensors each are all that is held
     expect(tf.memory().numTensors).toBe(before + 4);
-    const w = right(await loadSnapshot(state.snapshots[1]!));
+    const w = orThrow(await loadSnapshot(state.snapshots[1]!));
     expect(firstValue(w)).toBe(11);
     expect(Array.from(w.b?.dataSync() ?? [])).toEqual([-11, -11, -11, -11]);
     disposeWeights(w);
@@ -71,7 +67,7 @@ describe("collectAt", () => {
     expect(state.snapshots.map((s) => s.step)).toEqual([1, 3]);
     expect(state.evicted).toBe(0);
     const w = filled(0);
-    expect(right(await collector.update(state, 4, w))).toBe(state);
+    expect(orThrow(await collector.update(state, 4, w))).toBe(state);
     disposeWeights(w);
     await disposeSnapshots(state);
   });
@@ -88,13 +84,13 @@ describe("collectAt", () => {
       "step-000000006",
       "step-000000008",
     ]);
-    const found = right(await snapshotsOnDisk(dir));
+    const found = orThrow(await snapshotsOnDisk(dir));
     expect(found.snapshots).toEqual(state.snapshots);
-    const loaded = right(await loadSnapshot(found.snapshots[0]!));
+    const loaded = orThrow(await loadSnapshot(found.snapshots[0]!));
     expect(firstValue(loaded)).toBe(4);
     disposeWeights(loaded);
     // mean of 4, 6, 8 = 6, streamed from disk
-    const mean = right(await meanOfSnapshots(found.snapshots));
+    const mean = orThrow(await meanOfSnapshots(found.snapshots));
     expect(Array.from(mean.a?.dataSync() ?? [])).toEqual([6, 6, 6, 6, 6, 6]);
     disposeWeights(mean);
     expect(tf.memory().numTensors).toBe(before);
@@ -106,7 +102,7 @@ describe("collectAt", () => {
     const model = mlp(1);
     const collector = collectAt(() => true, { maxCount: 1, store: "memory" });
     const w0 = fromModel(model, { include: "all" });
-    const state = right(await collector.update(collector.init(), 0, w0));
+    const state = orThrow(await collector.update(collector.init(), 0, w0));
     const x = tf.ones([4, 8]);
     const y = tf.oneHot(tf.tensor1d([0, 1, 2, 0], "int32"), 3);
     await model.trainOnBatch(x, y);

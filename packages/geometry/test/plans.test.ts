@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { orThrow } from "@wider/errors";
 import { disposeWeights, dot, flatten, map, norm, sub, type Weights } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import { describe, expect, it } from "vitest";
@@ -13,11 +14,6 @@ import {
   segment,
 } from "../src/index.js";
 import { pseudoRandom, tensorCount, weightsOf } from "./quadratic.js";
-
-const right = <A>(e: E.Either<{ message: string }, A>): A => {
-  if (E.isLeft(e)) throw new Error(e.left.message);
-  return e.right;
-};
 
 const maxRelDiff = (a: Weights, b: Weights): number => {
   const fa = flatten(a);
@@ -39,7 +35,7 @@ describe("rayFrom", () => {
     const d = weightsOf(dFlat);
     const dn = Math.hypot(...dFlat);
     const before = tensorCount();
-    const plan = right(rayFrom(c, d, [-2, 0, 0.5, 3]));
+    const plan = orThrow(rayFrom(c, d, [-2, 0, 0.5, 3]));
     expect(plan.points.map((p) => p.distance)).toEqual(
       [-2, 0, 0.5, 3].map((t) => t * plan.directionNorm),
     );
@@ -82,7 +78,7 @@ describe("segment", () => {
     const fa = flatten(a);
     const fb = flatten(b);
     const len = Math.hypot(...Array.from(fa, (x, i) => fb[i]! - x));
-    const plan = right(segment(a, b, [-0.5, 0, 1, 1.5]));
+    const plan = orThrow(segment(a, b, [-0.5, 0, 1, 1.5]));
     expect(plan.length).toBeCloseTo(len, 5);
     expect(plan.points.map((p) => p.distance)).toEqual(
       [-0.5, 0, 1, 1.5].map((t) => t * plan.length),
@@ -109,7 +105,7 @@ describe("planeThrough", () => {
 
   it("has an orthonormal basis and passes through the three points at their coordinates", () => {
     const before = tensorCount();
-    const plan = right(planeThrough(w1, w2, w3, { grid: [5, 4], margin: 0.25 }));
+    const plan = orThrow(planeThrough(w1, w2, w3, { grid: [5, 4], margin: 0.25 }));
     expect(Math.abs(norm(plan.u) - 1)).toBeLessThan(1e-5);
     expect(Math.abs(norm(plan.v) - 1)).toBeLessThan(1e-5);
     expect(Math.abs(dot(plan.u, plan.v))).toBeLessThan(1e-5);
@@ -156,7 +152,7 @@ describe("planeThrough", () => {
   });
 
   it("defaults to the authors' 21 x 21 grid", () => {
-    const plan = right(planeThrough(w1, w2, w3));
+    const plan = orThrow(planeThrough(w1, w2, w3));
     expect([plan.xs.length, plan.ys.length]).toEqual([21, 21]);
     disposePlan(plan);
   });
@@ -173,10 +169,10 @@ describe("planeThrough", () => {
   });
 
   it("gives equal fingerprints for equal plans and different ones otherwise", () => {
-    const p1 = right(planeThrough(w1, w2, w3, { grid: 3 }));
-    const p2 = right(planeThrough(w1, w2, w3, { grid: 3 }));
-    const p3 = right(planeThrough(w1, w3, w2, { grid: 3 }));
-    const p4 = right(planeThrough(w1, w2, w3, { grid: 4 }));
+    const p1 = orThrow(planeThrough(w1, w2, w3, { grid: 3 }));
+    const p2 = orThrow(planeThrough(w1, w2, w3, { grid: 3 }));
+    const p3 = orThrow(planeThrough(w1, w3, w2, { grid: 3 }));
+    const p4 = orThrow(planeThrough(w1, w2, w3, { grid: 4 }));
     expect(planFingerprint(p1)).toBe(planFingerprint(p2));
     expect(planFingerprint(p1)).not.toBe(planFingerprint(p3));
     expect(planFingerprint(p1)).not.toBe(planFingerprint(p4));
