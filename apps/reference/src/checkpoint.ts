@@ -127,7 +127,7 @@ const describeErrors = (errors: t.Errors, prefix = "metadata"): string => {
 const readFailure = (dir: string, e: WeightsError): AppError =>
   e.kind === "io" && !/ENOENT/.test(e.message)
     ? new AppError(`cannot read the checkpoint in ${dir}: ${e.message}`, 1)
-    : corrupt(e.file ?? `${dir}/manifest.json`, e.message);
+    : corrupt(e.path ?? `${dir}/manifest.json`, e.message);
 
 /**
  * Decodes a checkpoint manifest's metadata into the run state (the header of

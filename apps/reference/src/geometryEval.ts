@@ -165,7 +165,7 @@ export const planEvaluator = async (
           },
         });
       let r = await once();
-      if (replaceStale && E.isLeft(r) && r.left.kind === "plan-mismatch") {
+      if (replaceStale && E.isLeft(r) && r.left.kind === "conflict") {
         await rm(file, { force: true });
         r = await once();
       }

@@ -9,9 +9,11 @@
  *
  * @module
  */
+
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { disposeWeights, type Weights } from "@wider/weights";
+import { fail } from "./errors.js";
 
 // -------------------------------------------------------------------------------------
 // model
@@ -55,11 +57,6 @@ export interface AveragerOptions {
   readonly isBuffer?: (key: string) => boolean;
 }
 
-/** A thrown error for an invalid averager configuration (a programmer's mistake in code). */
-export class AveragingConfigError extends Error {
-  override readonly name = "AveragingConfigError";
-}
-
 // -------------------------------------------------------------------------------------
 // constructors
 // -------------------------------------------------------------------------------------
@@ -94,16 +91,25 @@ const checkKeys = (mean: Weights, w: Weights): void => {
   const missing = km.filter((k) => !(k in w));
   const extra = kw.filter((k) => !(k in mean));
   if (missing.length > 0 || extra.length > 0) {
-    throw new Error(
+    fail(
+      "shape",
       `update: the weights do not match the running mean (missing: [${missing.slice(0, 4).join(", ")}], ` +
         `unexpected: [${extra.slice(0, 4).join(", ")}]); pass weights of the same model and include`,
+      {
+        ...((missing[0] ?? extra[0]) === undefined ? {} : { path: missing[0] ?? extra[0] }),
+        fix: "pass weights of the same model and include",
+      },
     );
   }
   for (const k of km) {
     const a = mean[k]!.shape;
     const b = w[k]!.shape;
     if (!sameShape(a, b)) {
-      throw new Error(`update: "${k}" has shape [${b}] but the running mean has [${a}]`);
+      fail("shape", `update: "${k}" has shape [${b}] but the running mean has [${a}]`, {
+        path: k,
+        value: b,
+        fix: `a tensor of shape [${a}]`,
+      });
     }
   }
 };
@@ -199,9 +205,11 @@ export const makeAverager = (
     options.buffers !== "average" &&
     options.buffers !== "copy"
   ) {
-    throw new AveragingConfigError(
-      `buffers is ${JSON.stringify(options.buffers)}; use "average" or "copy"`,
-    );
+    fail("config", `buffers is ${JSON.stringify(options.buffers)}; use "average" or "copy"`, {
+      path: "buffers",
+      value: options.buffers,
+      fix: '"average" or "copy"',
+    });
   }
   const isBuffer = options.isBuffer ?? isBatchNormBuffer;
   const update = (state: AveragerState, w: Weights): AveragerState => {
@@ -220,7 +228,8 @@ export const makeAverager = (
             const r = tf.engine().runKernel(name, { mean: m, w: x }, attrs(state.n)) as tf.Tensor;
             // Any backend may register the name: hold it to the contract.
             if (r.dtype !== "float32" || !sameShape(r.shape, m.shape)) {
-              throw new Error(
+              fail(
+                "unsupported",
                 `update: kernel ${name} returned ${r.dtype} [${r.shape}] for "${k}", expected float32 [${m.shape}]`,
               );
             }
@@ -229,7 +238,8 @@ export const makeAverager = (
           if (path.kind === "cpu") return runOnCpu(m, x, state.n, path.cpu);
           const r = rule(m, x, state.n, k);
           if (!sameShape(r.shape, m.shape)) {
-            throw new Error(
+            fail(
+              "shape",
               `update: the rule returned shape [${r.shape}] for "${k}", expected [${m.shape}]`,
             );
           }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import {
@@ -13,6 +14,7 @@ import {
   isDatasetLike,
   iterateBatches,
 } from "./batches.js";
+import { fail } from "./errors.js";
 
 /** A layer of a tfjs-layers model. */
 type Layer = tfl.LayersModel["layers"][number];
@@ -61,7 +63,10 @@ interface Accumulator {
 const variableOf = (layer: Layer, suffix: string) => {
   const v = layer.weights.find((w) => w.originalName.endsWith(`/${suffix}`));
   if (v === undefined)
-    throw new Error(`updateBatchNorm: layer "${layer.name}" has no ${suffix}; is it built?`);
+    fail("config", `updateBatchNorm: layer "${layer.name}" has no ${suffix}; is it built?`, {
+      path: layer.name,
+      fix: "build the model (call it once or give it an inputShape) before updateBatchNorm",
+    });
   return v;
 };
 
@@ -72,9 +77,11 @@ const reduction = (acc: Accumulator, x: tf.Tensor) => {
   const axes = [...Array(rank).keys()].filter((a) => a !== axis);
   const count = x.size / x.shape[axis]!;
   if (count < 2) {
-    throw new Error(
+    fail(
+      "shape",
       `updateBatchNorm: layer "${acc.layer.name}" got ${count} value per channel in a batch; ` +
         `the unbiased variance needs at least 2 (use batches of more than one sample)`,
+      { path: acc.layer.name, value: count, fix: "use batches of more than one sample" },
     );
   }
   return { axis, axes, count, last: axis === rank - 1 };
@@ -196,7 +203,11 @@ export const updateBatchNorm = async (
     const channels = variableOf(layer, "moving_mean").shape[0]!;
     const axis = layer.getConfig().axis;
     if (typeof axis !== "number")
-      throw new Error(`updateBatchNorm: layer "${layer.name}" has axis ${JSON.stringify(axis)}`);
+      fail(
+        "unsupported",
+        `updateBatchNorm: layer "${layer.name}" has axis ${JSON.stringify(axis)}; only one channel axis (a number) is supported`,
+        { path: layer.name, value: axis },
+      );
     return { layer, axis, channels, moments: [], weights: [], unbias: [] };
   });
   // Keep the current statistics to restore them if the pass fails.
@@ -230,8 +241,13 @@ export const updateBatchNorm = async (
       seen++;
     }
     if (seen === 0)
-      throw new Error(
+      fail(
+        "config",
         "updateBatchNorm: batches yielded no batch; pass a non-empty (fresh) iterable",
+        {
+          path: "batches",
+          fix: "pass a non-empty (fresh) iterable",
+        },
       );
     const stats = finish(accs);
     accs.forEach((acc, i) => {

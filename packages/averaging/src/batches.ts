@@ -4,7 +4,9 @@
  *
  * @module
  */
+
 import type * as tf from "@tensorflow/tfjs-core";
+import { fail } from "./errors.js";
 
 /** The model input of a batch: one tensor, several (multi-input), or a name map. */
 export type BatchInput = tf.Tensor | tf.Tensor[] | tf.NamedTensorMap;
@@ -50,11 +52,17 @@ const isTensor = (x: unknown): x is tf.Tensor =>
 export const batchInput = (batch: Batch): BatchInput => {
   if (isTensor(batch)) return batch;
   if (Array.isArray(batch)) {
-    if (batch.length === 0) throw new Error("a batch array is empty; use x, [x, y] or { xs, ys }");
+    if (batch.length === 0)
+      fail("shape", "a batch array is empty; use x, [x, y] or { xs, ys }", {
+        value: batch,
+        fix: "x, [x, y] or { xs, ys }",
+      });
     return batch[0] as BatchInput;
   }
   if (typeof batch === "object" && batch !== null && "xs" in batch) return batch.xs;
-  throw new Error("a batch must be x, [x, y] or { xs, ys }");
+  return fail("shape", "a batch must be x, [x, y] or { xs, ys }", {
+    fix: "x, [x, y] or { xs, ys }",
+  });
 };
 
 /** Every tensor reachable in a batch (for disposing dataset elements). */

@@ -6,15 +6,65 @@
  *
  * @packageDocumentation
  */
-export * from "./Averager.js";
-export * from "./batches.js";
-export * from "./batchNorm.js";
-export * from "./callback.js";
-export * from "./custom.js";
-export * from "./ema.js";
-export * from "./learningRate.js";
-export * from "./policy.js";
-export * from "./sameTfjs.js";
-export * from "./swa.js";
-export * from "./swaCallback.js";
-export * from "./withWeights.js";
+
+// averagers
+export {
+  type Averager,
+  type AveragerOptions,
+  type AveragerState,
+  type AvgFn,
+  type BufferMode,
+  type CpuRule,
+  disposeState,
+  emaUpdateKernelName,
+  emptyState,
+  type FastPaths,
+  fromRule,
+  isBatchNormBuffer,
+  isBufferOf,
+  type KernelRule,
+  makeAverager,
+  swaUpdateKernelName,
+} from "./Averager.js";
+// BatchNorm re-estimation and batches
+export {
+  type Batch,
+  type Batches,
+  type BatchInput,
+  batchInput,
+  batchTensors,
+  type DatasetLike,
+  isDatasetLike,
+  iterateBatches,
+} from "./batches.js";
+export { batchNormLayers, type UpdateBatchNormOptions, updateBatchNorm } from "./batchNorm.js";
+// model.fit callbacks and learning rates
+export {
+  AveragingCallback,
+  type AveragingCallbackOptions,
+  averagingCallback,
+} from "./callback.js";
+export { custom } from "./custom.js";
+export { type EmaOptions, type EmaWarmup, ema, emaDecay } from "./ema.js";
+// errors
+export { type AveragingError, averagingError, isAveragingError } from "./errors.js";
+export {
+  getLearningRate,
+  LearningRateCallback,
+  type LearningRateCallbackOptions,
+  learningRateScheduler,
+  setLearningRate,
+} from "./learningRate.js";
+// policies
+export { atCycleEnds, type Policy, type WhenOptions, when } from "./policy.js";
+export { assertOwnCallback, assertOwnLayersModel, duplicateTfjsMessage } from "./sameTfjs.js";
+export { swa } from "./swa.js";
+export {
+  type Collect,
+  type Collection,
+  SwaCallback,
+  type SwaCallbackOptions,
+  swaCallback,
+} from "./swaCallback.js";
+// evaluating other weights (deprecated re-export of @wider/weights)
+export { withWeights } from "./withWeights.js";

@@ -3,14 +3,15 @@
  *
  * @module
  */
+
 import * as tf from "@tensorflow/tfjs-core";
 import {
   type Averager,
   type AveragerOptions,
-  AveragingConfigError,
   emaUpdateKernelName,
   makeAverager,
 } from "./Averager.js";
+import { fail } from "./errors.js";
 
 /** timm-style warmup of the decay: `d_t = min(decay, 1 - (1 + t / gamma)^(-power))`. */
 export interface EmaWarmup {
@@ -38,21 +39,29 @@ export interface EmaOptions extends AveragerOptions {
 export const emaDecay = (options: EmaOptions): ((t: number) => number) => {
   const { decay, warmup } = options;
   if (typeof decay !== "number" || !(decay >= 0 && decay <= 1)) {
-    throw new AveragingConfigError(`ema: decay is ${decay}; use a number in [0, 1], e.g. 0.999`);
+    fail("config", `ema: decay is ${decay}; use a number in [0, 1], e.g. 0.999`, {
+      path: "decay",
+      value: decay,
+      fix: "a number in [0, 1], e.g. 0.999",
+    });
   }
   if (warmup === undefined || warmup === false) return () => decay;
   const w = warmup === true ? {} : warmup;
   const gamma = w.gamma ?? 1;
   const power = w.power ?? 2 / 3;
   if (!(gamma > 0) || !Number.isFinite(gamma)) {
-    throw new AveragingConfigError(
-      `ema: warmup.gamma is ${gamma}; use a finite number > 0, e.g. 1`,
-    );
+    fail("config", `ema: warmup.gamma is ${gamma}; use a finite number > 0, e.g. 1`, {
+      path: "warmup.gamma",
+      value: gamma,
+      fix: "a finite number > 0, e.g. 1",
+    });
   }
   if (!(power > 0) || !Number.isFinite(power)) {
-    throw new AveragingConfigError(
-      `ema: warmup.power is ${power}; use a finite number > 0, e.g. 2/3`,
-    );
+    fail("config", `ema: warmup.power is ${power}; use a finite number > 0, e.g. 2/3`, {
+      path: "warmup.power",
+      value: power,
+      fix: "a finite number > 0, e.g. 2/3",
+    });
   }
   return (t) => Math.min(decay, 1 - (1 + t / gamma) ** -power);
 };

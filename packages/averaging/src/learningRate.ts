@@ -3,17 +3,14 @@
  *
  * @module
  */
+
 import type * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
+import { raise } from "@wider/errors";
 import type { Schedule } from "@wider/schedules";
 import * as E from "fp-ts/lib/Either.js";
+import { type AveragingError, averagingError } from "./errors.js";
 import { assertOwnCallback, assertOwnLayersModel } from "./sameTfjs.js";
-
-/** Why a learning rate could not be set. */
-export interface LearningRateError {
-  readonly kind: "unsupported-optimizer" | "bad-rate";
-  readonly message: string;
-}
 
 /** Optimizers read `learningRate` on every step; tfjs declares it `protected` (no public setter). */
 interface WithLearningRateField {
@@ -35,12 +32,15 @@ const FIELD_OPTIMIZERS = new Set(["Adam", "Adamax", "Adagrad", "Adadelta", "RMSP
 export const setLearningRate = (
   optimizer: tf.Optimizer,
   lr: number,
-): E.Either<LearningRateError, void> => {
+): E.Either<AveragingError, void> => {
   if (!Number.isFinite(lr) || lr < 0) {
-    return E.left({
-      kind: "bad-rate",
-      message: `learning rate is ${lr}; use a finite number >= 0`,
-    });
+    return E.left(
+      averagingError("config", `learning rate is ${lr}; use a finite number >= 0`, {
+        path: "lr",
+        value: lr,
+        fix: "a finite number >= 0",
+      }),
+    );
   }
   const name = optimizer.getClassName();
   const withSetter = optimizer as tf.Optimizer & { setLearningRate?: (lr: number) => void };
@@ -53,10 +53,13 @@ export const setLearningRate = (
     (optimizer as unknown as WithLearningRateField).learningRate = lr;
     return E.right(undefined);
   }
-  return E.left({
-    kind: "unsupported-optimizer",
-    message: `cannot set the learning rate of a ${name} optimizer; use SGD, Momentum, Adam, Adamax, Adagrad, Adadelta or RMSProp`,
-  });
+  return E.left(
+    averagingError(
+      "unsupported",
+      `cannot set the learning rate of a ${name} optimizer; use SGD, Momentum, Adam, Adamax, Adagrad, Adadelta or RMSProp`,
+      { value: name, fix: "SGD, Momentum, Adam, Adamax, Adagrad, Adadelta or RMSProp" },
+    ),
+  );
 };
 
 /** Reads an optimizer's current learning rate (the field every tfjs optimizer keeps). */
@@ -102,7 +105,7 @@ export class LearningRateCallback extends tfl.Callback {
   override async onBatchBegin(): Promise<void> {
     assertOwnCallback(this, LearningRateCallback, "LearningRateCallback");
     const r = setLearningRate(this.model.optimizer, this.schedule(this.step));
-    if (E.isLeft(r)) throw new Error(`LearningRateCallback: ${r.left.message}`);
+    if (E.isLeft(r)) raise({ ...r.left, message: `LearningRateCallback: ${r.left.message}` });
   }
 
   override async onBatchEnd(): Promise<void> {

@@ -4,4 +4,4 @@
  *
  * @packageDocumentation
  */
-export * from "./persistence.js";
+export { loadState, saveState } from "./persistence.js";

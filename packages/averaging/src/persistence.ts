@@ -4,6 +4,7 @@
  * @module
  */
 
+import { decode, NonNegativeInt } from "@wider/errors";
 import { disposeWeights, type Json, type WeightsError, weightsError } from "@wider/weights";
 import { loadBundle, saveBundle } from "@wider/weights/node";
 import * as E from "fp-ts/lib/Either.js";
@@ -12,7 +13,7 @@ import type { AveragerState } from "./Averager.js";
 
 const StateMetadata = t.type({
   kind: t.literal("wider-averager-state"),
-  n: t.refinement(t.number, (n) => Number.isSafeInteger(n) && n >= 0, "NonNegativeInt"),
+  n: NonNegativeInt,
   user: t.unknown,
 });
 
@@ -44,14 +45,20 @@ export const loadState = async (
   const b = await loadBundle(dir);
   if (E.isLeft(b)) return b;
   const { groups, metadata } = b.right;
+  const file = `${dir}/manifest.json`;
   const fail = (msg: string) => {
     for (const g of Object.values(groups)) disposeWeights(g);
-    return E.left(weightsError("bad-manifest", `${dir}/manifest.json: ${msg}`));
+    return E.left(
+      weightsError("corrupt", `${file}: ${msg}`, {
+        path: file,
+        fix: "load a directory written by saveState",
+      }),
+    );
   };
-  const meta = StateMetadata.decode(metadata);
+  const meta = decode(StateMetadata, metadata, { tag: "WeightsError", root: "metadata" });
   if (E.isLeft(meta))
     return fail(
-      'metadata is not an averager state ({ kind: "wider-averager-state", n }); was it saved with saveState?',
+      `metadata is not an averager state ({ kind: "wider-averager-state", n }: ${meta.left.message}); was it saved with saveState?`,
     );
   const mean = groups.mean ?? null;
   const others = Object.keys(groups).filter((g) => g !== "mean");

@@ -11,7 +11,7 @@
  * @module
  */
 import { isCycleEnd } from "@wider/schedules";
-import { AveragingConfigError } from "./Averager.js";
+import { fail } from "./errors.js";
 
 /**
  * A predicate over 0-based steps (iterations or epochs, as the caller counts): absolute global
@@ -21,7 +21,11 @@ export type Policy = (step: number) => boolean;
 
 const checkInt = (field: string, value: number, min: number): void => {
   if (!Number.isSafeInteger(value) || value < min) {
-    throw new AveragingConfigError(`${field} is ${value}; use an integer >= ${min}`);
+    fail("config", `${field} is ${value}; use an integer >= ${min}`, {
+      path: field,
+      value,
+      fix: `an integer >= ${min}`,
+    });
   }
 };
 

@@ -5,7 +5,12 @@
  * on the wrapper, which without this check fails with tfjs's `TypeError: this.policy is not a
  * function`.
  */
+
 import * as tfl from "@tensorflow/tfjs-layers";
+import { fail } from "./errors.js";
+
+const DEDUPE =
+  "install one copy of @tensorflow/tfjs, @tensorflow/tfjs-core and @tensorflow/tfjs-layers (same version), then npm dedupe";
 
 /** The error thrown when a callback of this package is driven by another tfjs-layers copy. */
 export const duplicateTfjsMessage = (callback: string): string =>
@@ -30,7 +35,7 @@ export function assertOwnCallback(
   cls: abstract new (...args: any[]) => unknown,
   callback: string,
 ): void {
-  if (!(receiver instanceof cls)) throw new Error(duplicateTfjsMessage(callback));
+  if (!(receiver instanceof cls)) fail("version", duplicateTfjsMessage(callback), { fix: DEDUPE });
 }
 
 /**
@@ -39,10 +44,10 @@ export function assertOwnCallback(
  */
 export function assertOwnLayersModel(model: unknown, callback: string): void {
   if (!(model instanceof tfl.LayersModel)) {
-    throw new Error(
-      model !== null && typeof model === "object" && "fit" in model
-        ? duplicateTfjsMessage(callback)
-        : `${callback}: setModel expects a tf.LayersModel, got ${typeof model}`,
-    );
+    if (model !== null && typeof model === "object" && "fit" in model)
+      fail("version", duplicateTfjsMessage(callback), { fix: DEDUPE });
+    fail("config", `${callback}: setModel expects a tf.LayersModel, got ${typeof model}`, {
+      fix: "a tf.LayersModel",
+    });
   }
 }

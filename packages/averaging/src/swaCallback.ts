@@ -10,16 +10,14 @@
  *
  * @module
  */
+
 import * as tfl from "@tensorflow/tfjs-layers";
+import { raise } from "@wider/errors";
 import type { Schedule } from "@wider/schedules";
 import { fromModel, type Include, type Weights } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
-import {
-  type Averager,
-  type AveragerState,
-  AveragingConfigError,
-  disposeState,
-} from "./Averager.js";
+import { type Averager, type AveragerState, disposeState } from "./Averager.js";
+import { fail } from "./errors.js";
 import { setLearningRate } from "./learningRate.js";
 import { atCycleEnds, type Policy } from "./policy.js";
 import { assertOwnCallback, assertOwnLayersModel } from "./sameTfjs.js";
@@ -70,7 +68,11 @@ export interface Collection {
 
 const checkStepOption = (field: string, value: number, min: number): void => {
   if (!Number.isSafeInteger(value) || value < min) {
-    throw new AveragingConfigError(`swaCallback: ${field} is ${value}; use an integer >= ${min}`);
+    fail("config", `swaCallback: ${field} is ${value}; use an integer >= ${min}`, {
+      path: field,
+      value,
+      fix: `an integer >= ${min}`,
+    });
   }
 };
 
@@ -96,10 +98,16 @@ const checkCycleAligned = (schedule: Schedule, start: number, cycle: number): vo
     }
     // Allow rounding noise of the schedule's arithmetic.
     if (atEnd - lowest > 1e-9 * Math.abs(lowest)) {
-      throw new AveragingConfigError(
+      fail(
+        "config",
         `swaCallback: collect { cycle: ${cycle} } from start ${start} collects at step ${end}, where the rate is ${atEnd}, ` +
           `but the rate in that cycle (steps ${first}..${end}) goes down to ${lowest} at step ${lowestStep}; ` +
           `set start to the step where the schedule's cycles begin (the join boundary), or pass a policy as collect`,
+        {
+          path: "start",
+          value: start,
+          fix: "set start to the step where the schedule's cycles begin (the join boundary), or pass a policy as collect",
+        },
       );
     }
   }
@@ -134,8 +142,10 @@ export class SwaCallback extends tfl.Callback {
   constructor(options: SwaCallbackOptions) {
     super();
     if (typeof options.schedule !== "function") {
-      throw new AveragingConfigError(
+      fail(
+        "config",
         "swaCallback: schedule is not a function; pass a schedule from @wider/schedules, e.g. join([...], [start])",
+        { path: "schedule", fix: "a schedule from @wider/schedules, e.g. join([...], [start])" },
       );
     }
     checkStepOption("start", options.start, 0);
@@ -149,8 +159,14 @@ export class SwaCallback extends tfl.Callback {
       checkCycleAligned(options.schedule, options.start, collect.cycle);
       this.collectAt = atCycleEnds(collect.cycle);
     } else {
-      throw new AveragingConfigError(
+      fail(
+        "config",
         `swaCallback: collect is ${JSON.stringify(collect)}; use { cycle: n } or a policy such as when({ every: 10 })`,
+        {
+          path: "collect",
+          value: collect,
+          fix: "{ cycle: n } or a policy such as when({ every: 10 })",
+        },
       );
     }
     this.schedule = options.schedule;
@@ -186,7 +202,7 @@ export class SwaCallback extends tfl.Callback {
     assertOwnCallback(this, SwaCallback, "SwaCallback");
     const rate = this.schedule(this.step);
     const set = setLearningRate(this.model.optimizer, rate);
-    if (E.isLeft(set)) throw new Error(`swaCallback: ${set.left.message}`);
+    if (E.isLeft(set)) raise({ ...set.left, message: `swaCallback: ${set.left.message}` });
     this.rate = rate;
   }
 

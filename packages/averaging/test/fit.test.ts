@@ -120,7 +120,7 @@ describe("learning rate", () => {
   it("setLearningRate is a Left for a bad rate or an unknown optimizer", () => {
     const opt = tf.train.sgd(0.1);
     expect(E.isLeft(setLearningRate(opt, -1)) && setLearningRate(opt, -1)).toMatchObject({
-      left: { kind: "bad-rate" },
+      left: { _tag: "AveragingError", kind: "config" },
     });
     const odd = Object.assign(Object.create(tf.train.sgd(1)), {
       getClassName: () => "Mystery",

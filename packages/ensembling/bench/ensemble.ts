@@ -2,18 +2,14 @@
 // stacked and averaged), same members, same process. Reports wall time and the peak tensor
 // bytes observed while predicting, and their ratios. Run: pnpm bench (in packages/ensembling)
 import * as tf from "@tensorflow/tfjs";
+import { orThrow } from "@wider/errors";
 import { axpy, disposeWeights, fromModel, randomNormalLike } from "@wider/weights";
-import * as E from "fp-ts/lib/Either.js";
 import { ensembleProbabilities, memberProbabilities } from "../src/index.js";
 
 const MEMBERS = 12;
 const SAMPLES = 4000;
 const FEATURES = 32;
 const CLASSES = 10;
-const orThrow = <A>(e: E.Either<{ readonly message: string }, A>): A => {
-  if (E.isLeft(e)) throw new Error(e.left.message);
-  return e.right;
-};
 
 await tf.setBackend("cpu");
 const model = tf.sequential({

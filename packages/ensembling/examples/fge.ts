@@ -3,9 +3,9 @@
 // ensemble the snapshots' softmax probabilities, score them, and compare with SWA.
 // Run: pnpm example (in packages/ensembling)
 import * as tf from "@tensorflow/tfjs";
+import { orThrow } from "@wider/errors";
 import { isCycleMidpoint, triangular } from "@wider/schedules";
 import { disposeWeights, fromModel } from "@wider/weights";
-import * as E from "fp-ts/lib/Either.js";
 import {
   collectAt,
   compareEnsembleToSwa,
@@ -14,11 +14,6 @@ import {
   predictionMetrics,
   predictProbabilities,
 } from "../src/index.js";
-
-const orThrow = <A>(e: E.Either<{ readonly message: string }, A>): A => {
-  if (E.isLeft(e)) throw new Error(e.left.message);
-  return e.right;
-};
 
 // Three Gaussian blobs in 8-D (seeded).
 const blobs = (n: number, seed: number) => {
@@ -64,7 +59,7 @@ model.compile({ optimizer, loss: "categoricalCrossentropy" });
 
 const cycle = 20; // steps per cycle (even, so the midpoint exists)
 const lr = triangular({ high: 0.1, low: 0.005, cycle });
-const collector = orThrow(collectAt(isCycleMidpoint(cycle), { maxCount: 8, store: "memory" }));
+const collector = collectAt(isCycleMidpoint(cycle), { maxCount: 8, store: "memory" });
 let state = collector.init();
 for (let step = 0; step < 200; step++) {
   optimizer.setLearningRate(lr(step));

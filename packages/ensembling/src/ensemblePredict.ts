@@ -5,9 +5,10 @@
  *
  * @module ensemblePredict
  */
+
 import * as tf from "@tensorflow/tfjs-core";
 import * as E from "fp-ts/lib/Either.js";
-import { type EnsemblingError, ensemblingError } from "./errors.js";
+import { type EnsemblingError, fail } from "./errors.js";
 import {
   accumulateProbabilities,
   disposeProbabilitySum,
@@ -38,18 +39,17 @@ export interface EnsemblePredictOptions extends OutputOptions {
 // utils
 // -------------------------------------------------------------------------------------
 
-/** Checks an optional batch size: a positive integer, or absent. */
+/** Checks an optional batch size: a positive integer, or absent; throws otherwise (an option in code). */
 export const checkBatchSize = (
   batchSize: number | undefined,
 ): E.Either<EnsemblingError, number | undefined> =>
   batchSize === undefined || (Number.isInteger(batchSize) && batchSize >= 1)
     ? E.right(batchSize)
-    : E.left(
-        ensemblingError(
-          "config",
-          `batchSize was ${batchSize}; pass a positive integer or leave it out`,
-        ),
-      );
+    : fail("config", `batchSize was ${batchSize}; pass a positive integer or leave it out`, {
+        path: "batchSize",
+        value: batchSize,
+        fix: "a positive integer, or leave it out",
+      });
 
 /**
  * Runs `predict` on row slices of `x` of `batchSize` rows (all of x when undefined) and

@@ -13,7 +13,7 @@ export {
   type EnsembleVsSwaReport,
   ensembleVsSwa,
 } from "./ensembleVsSwa.js";
-export { type EnsemblingError, type EnsemblingErrorKind, ensemblingError } from "./errors.js";
+export { type EnsemblingError, ensemblingError, isEnsemblingError } from "./errors.js";
 export {
   accuracy,
   brierScore,

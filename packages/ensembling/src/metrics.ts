@@ -17,9 +17,10 @@
  *
  * @module metrics
  */
+
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
-import { type EnsemblingError, ensemblingError } from "./errors.js";
+import { type EnsemblingError, ensemblingError, fail } from "./errors.js";
 import {
   type LabelInput,
   type ProbabilityInput,
@@ -97,17 +98,20 @@ const readSet = (probs: ProbabilityInput, labels: LabelInput): E.Either<Ensembli
 const checkBins = (bins: number): E.Either<EnsemblingError, number> =>
   Number.isInteger(bins) && bins >= 1
     ? E.right(bins)
-    : E.left(ensemblingError("config", `bins was ${bins}; pass a positive integer (default 15)`));
+    : fail("config", `bins was ${bins}; pass a positive integer (default 15)`, {
+        path: "bins",
+        value: bins,
+        fix: "a positive integer (default 15)",
+      });
 
 const checkEpsilon = (epsilon: number): E.Either<EnsemblingError, number> =>
   epsilon > 0 && epsilon < 1
     ? E.right(epsilon)
-    : E.left(
-        ensemblingError(
-          "config",
-          `epsilon was ${epsilon}; pass a number in (0, 1) (default 1e-12)`,
-        ),
-      );
+    : fail("config", `epsilon was ${epsilon}; pass a number in (0, 1) (default 1e-12)`, {
+        path: "epsilon",
+        value: epsilon,
+        fix: "a number in (0, 1) (default 1e-12)",
+      });
 
 const accuracyOf = ({ m, y }: Labeled): number => {
   let correct = 0;

@@ -11,14 +11,16 @@
  *
  * @module modelEnsemble
  */
+
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { type Batches, updateBatchNorm } from "@wider/averaging";
+import { isWiderError } from "@wider/errors";
 import { disposeWeights, type Weights, withWeights } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import { checkBatchSize } from "./ensemblePredict.js";
 import { type EnsembleVsSwaReport, ensembleVsSwa } from "./ensembleVsSwa.js";
-import { type EnsemblingError, ensemblingError } from "./errors.js";
+import { type EnsemblingError, ensemblingError, fail } from "./errors.js";
 import type { LabelInput } from "./predictionSet.js";
 import {
   accumulateProbabilities,
@@ -93,10 +95,11 @@ const reestimateBatchNorm = async (
   } catch (e) {
     return E.left(
       ensemblingError(
-        "config",
+        isWiderError(e) ? e.kind : "config",
         `batchNorm.batches: re-estimating BatchNorm for ${what} failed: ${
           e instanceof Error ? e.message : String(e)
         }`,
+        { path: "batchNorm.batches" },
       ),
     );
   }
@@ -119,7 +122,12 @@ const onWeights = async <A>(
     return E.isLeft(bn) ? bn : body();
   });
   return E.isLeft(r)
-    ? E.left(ensemblingError("weights", `could not assign ${what} to the model: ${r.left.message}`))
+    ? E.left(
+        ensemblingError(r.left.kind, `could not assign ${what} to the model: ${r.left.message}`, {
+          ...(r.left.path === undefined ? {} : { path: r.left.path }),
+          ...(r.left.fix === undefined ? {} : { fix: r.left.fix }),
+        }),
+      )
     : r.right;
 };
 
@@ -150,9 +158,10 @@ const checkSets = <K extends string>(
 ): E.Either<EnsemblingError, readonly K[]> => {
   const keys = Object.keys(evalSets) as K[];
   return keys.length === 0
-    ? E.left(
-        ensemblingError("config", "evalSets is empty; pass at least one set, e.g. { test: xTest }"),
-      )
+    ? fail("config", "evalSets is empty; pass at least one set, e.g. { test: xTest }", {
+        path: "evalSets",
+        fix: "at least one set, e.g. { test: xTest }",
+      })
     : E.right(keys);
 };
 

@@ -3,8 +3,10 @@
  *
  * @module snapshotCallback
  */
+
 import * as tfl from "@tensorflow/tfjs-layers";
 import { assertOwnCallback, assertOwnLayersModel } from "@wider/averaging";
+import { raise } from "@wider/errors";
 import { disposeWeights, fromModel, type Include } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import type { SnapshotCollector, SnapshotState } from "./snapshots.js";
@@ -68,7 +70,8 @@ export class SnapshotCallback extends tfl.Callback {
     const w = fromModel(this.model, { include: this.include });
     try {
       const next = await this.collector.update(this.state, step, w);
-      if (E.isLeft(next)) throw new Error(`SnapshotCallback at step ${step}: ${next.left.message}`);
+      if (E.isLeft(next))
+        raise({ ...next.left, message: `SnapshotCallback at step ${step}: ${next.left.message}` });
       this.state = next.right;
     } finally {
       disposeWeights(w);

@@ -17,7 +17,7 @@
 
 import { add, clone, disposeWeights, scale, type Weights } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
-import { type EnsemblingError, ensemblingError } from "./errors.js";
+import { type EnsemblingError, ensemblingError, fail } from "./errors.js";
 
 // -------------------------------------------------------------------------------------
 // model
@@ -88,8 +88,10 @@ const nodeOnly = async <M>(specifier: string): Promise<M> => {
   try {
     return (await import(/* @vite-ignore */ /* webpackIgnore: true */ specifier)) as M;
   } catch (e) {
-    throw new Error(
+    return fail(
+      "unsupported",
       `on-disk snapshot stores need Node: loading ${specifier} failed (${e instanceof Error ? e.message : String(e)}); in a browser use store: "memory"`,
+      { path: "store", fix: 'in a browser use store: "memory"' },
     );
   }
 };
@@ -112,40 +114,40 @@ const releaseSnapshot = async (s: Snapshot): Promise<void> => {
 // -------------------------------------------------------------------------------------
 
 /**
- * Builds a snapshot collector from a step policy; a bad `maxCount`, `store` or `whenFull` is a Left.
+ * Builds a snapshot collector from a step policy; a bad `maxCount`, `store` or `whenFull` throws
+ * an `EnsemblingError` of kind `config` (an option written in code).
  *
  * @example
  * const fge = collectAt(isCycleMidpoint(4), { maxCount: 20, store: { dir: "runs/fge" } });
  * // in the training loop, after step `step`:
  * state = E.getOrElseW(fail)(await collector.update(state, step, fromModel(model, { include: "all" })));
  */
-export const collectAt = (
-  policy: SnapshotPolicy,
-  options: CollectOptions,
-): E.Either<EnsemblingError, SnapshotCollector> => {
+export const collectAt = (policy: SnapshotPolicy, options: CollectOptions): SnapshotCollector => {
   const { maxCount, store } = options;
   const whenFull = options.whenFull ?? "dropOldest";
   if (!Number.isInteger(maxCount) || maxCount < 1) {
-    return E.left(ensemblingError("config", `maxCount was ${maxCount}; pass a positive integer`));
+    fail("config", `maxCount was ${maxCount}; pass a positive integer`, {
+      path: "maxCount",
+      value: maxCount,
+      fix: "a positive integer",
+    });
   }
   if (
     store !== "memory" &&
     (typeof store !== "object" || typeof store.dir !== "string" || store.dir === "")
   ) {
-    return E.left(
-      ensemblingError(
-        "config",
-        `store was ${JSON.stringify(store)}; pass "memory" or { dir: "<directory for snapshots>" }`,
-      ),
+    fail(
+      "config",
+      `store was ${JSON.stringify(store)}; pass "memory" or { dir: "<directory for snapshots>" }`,
+      { path: "store", value: store, fix: '"memory" or { dir: "<directory for snapshots>" }' },
     );
   }
   if (whenFull !== "dropOldest" && whenFull !== "keepFirst") {
-    return E.left(
-      ensemblingError(
-        "config",
-        `whenFull was ${JSON.stringify(whenFull)}; pass "dropOldest" or "keepFirst"`,
-      ),
-    );
+    fail("config", `whenFull was ${JSON.stringify(whenFull)}; pass "dropOldest" or "keepFirst"`, {
+      path: "whenFull",
+      value: whenFull,
+      fix: '"dropOldest" or "keepFirst"',
+    });
   }
   const init = (): SnapshotState => ({ snapshots: [], collected: 0, evicted: 0 });
   const take = async (
@@ -157,7 +159,13 @@ export const collectAt = (
     const saved = await (await weightsNode()).saveWeights(dir, weights, { step });
     if (E.isLeft(saved)) {
       return E.left(
-        ensemblingError("io", `could not save the snapshot of step ${step}: ${saved.left.message}`),
+        ensemblingError(
+          "io",
+          `could not save the snapshot of step ${step}: ${saved.left.message}`,
+          {
+            path: dir,
+          },
+        ),
       );
     }
     return E.right({ kind: "disk", step, dir });
@@ -189,7 +197,7 @@ export const collectAt = (
       evicted: state.evicted + drop,
     });
   };
-  return E.right({ policy, maxCount, store, whenFull, init, update });
+  return { policy, maxCount, store, whenFull, init, update };
 };
 
 // -------------------------------------------------------------------------------------
@@ -210,8 +218,9 @@ export const loadSnapshot = async (
   if (E.isLeft(loaded)) {
     return E.left(
       ensemblingError(
-        "io",
+        loaded.left.kind,
         `could not load the snapshot of step ${snapshot.step} from ${snapshot.dir}: ${loaded.left.message}`,
+        { path: snapshot.dir },
       ),
     );
   }

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { updateBatchNorm } from "@wider/averaging";
+import { orThrow } from "@wider/errors";
 import { assignToModel, disposeWeights, fromModel } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,11 +12,6 @@ import {
   type SnapshotState,
 } from "../src/index.js";
 import { blobs, CLASSES, FEATURES } from "./fixture.js";
-
-const right = <A>(e: E.Either<{ message: string }, A>): A => {
-  if (E.isLeft(e)) throw new Error(`expected Right, got Left: ${e.left.message}`);
-  return e.right;
-};
 
 const maxAbsDiff = (a: tf.Tensor, b: tf.Tensor): number =>
   tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] as number);
@@ -56,7 +52,7 @@ let state: SnapshotState;
 
 beforeAll(async () => {
   model = bnModel(8);
-  const collector = right(collectAt((s) => s % 3 === 2, { maxCount: 3, store: "memory" }));
+  const collector = collectAt((s) => s % 3 === 2, { maxCount: 3, store: "memory" });
   state = collector.init();
   for (let step = 0; step < 9; step++) {
     const start = (step * 20) % 160;
@@ -65,7 +61,7 @@ beforeAll(async () => {
     await model.trainOnBatch(xb, yb);
     tf.dispose([xb, yb]);
     const w = fromModel(model, { include: "all" });
-    state = right(await collector.update(state, step, w));
+    state = orThrow(await collector.update(state, step, w));
     disposeWeights(w);
   }
 });
@@ -83,12 +79,12 @@ describe("BatchNorm re-estimation per member", () => {
     const per: tf.Tensor[] = [];
     for (const s of state.snapshots) {
       if (s.kind !== "memory") throw new Error("memory snapshots expected");
-      right(assignToModel(other, s.weights));
+      orThrow(assignToModel(other, s.weights));
       await updateBatchNorm(other, bnBatches);
       per.push(other.predict(test.x) as tf.Tensor);
     }
     const oracle = tf.tidy(() => tf.mean(tf.stack(per), 0));
-    const ens = right(
+    const ens = orThrow(
       await ensembleProbabilities(
         model,
         state,
@@ -98,7 +94,7 @@ describe("BatchNorm re-estimation per member", () => {
     );
     expect(maxAbsDiff(ens.test, oracle)).toBeLessThan(1e-6);
     // and re-estimation matters here: without it the ensemble differs
-    const plain = right(await ensembleProbabilities(model, state, { test: test.x }));
+    const plain = orThrow(await ensembleProbabilities(model, state, { test: test.x }));
     expect(maxAbsDiff(plain.test, oracle)).toBeGreaterThan(1e-4);
     tf.dispose([oracle, ens.test, plain.test, ...per]);
     other.dispose();
@@ -110,10 +106,10 @@ describe("BatchNorm re-estimation per member", () => {
     function* once() {
       for (const b of bnBatches) yield b;
     }
-    const a = right(
+    const a = orThrow(
       await ensembleProbabilities(model, state, { test: test.x }, { batchNorm: { batches: once } }),
     );
-    const b = right(
+    const b = orThrow(
       await ensembleProbabilities(
         model,
         state,
@@ -138,7 +134,7 @@ describe("BatchNorm re-estimation per member", () => {
     function* fresh() {
       for (const [x] of bnBatches) yield x.clone();
     }
-    const a = right(
+    const a = orThrow(
       await ensembleProbabilities(
         model,
         state,
@@ -147,7 +143,7 @@ describe("BatchNorm re-estimation per member", () => {
       ),
     );
     expect(tf.memory().numTensors).toBe(count + 1);
-    const b = right(
+    const b = orThrow(
       await ensembleProbabilities(
         model,
         state,
@@ -174,7 +170,7 @@ describe("BatchNorm re-estimation per member", () => {
 
   it("compareEnsembleToSwa re-estimates BN for members and SWA and reports finite numbers", async () => {
     const count = tf.memory().numTensors;
-    const r = right(
+    const r = orThrow(
       await compareEnsembleToSwa(model, state, test.x, {
         labels: test.labels,
         batchNorm: { batches: bnBatches, weighting: "samples" },

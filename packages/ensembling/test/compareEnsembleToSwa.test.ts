@@ -1,14 +1,10 @@
 import * as tf from "@tensorflow/tfjs";
+import { orThrow } from "@wider/errors";
 import { axpy, disposeWeights, fromModel, randomNormalLike, type Weights } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compareEnsembleToSwa, type EnsembleVsSwaReport, type Snapshot } from "../src/index.js";
 import { blobs, mlp } from "./fixture.js";
-
-const right = <A>(e: E.Either<{ message: string }, A>): A => {
-  if (E.isLeft(e)) throw new Error(`expected Right, got Left: ${e.left.message}`);
-  return e.right;
-};
 
 const train = blobs(240, 11);
 const test = blobs(150, 12);
@@ -38,7 +34,7 @@ const reportAt = async (eps: number, swa?: Weights): Promise<EnsembleVsSwaReport
     ...(swa === undefined ? {} : { swa }),
   });
   for (const m of members) if (m.kind === "memory") disposeWeights(m.weights);
-  return right(r);
+  return orThrow(r);
 };
 
 beforeAll(async () => {

@@ -1,19 +1,15 @@
 import * as tf from "@tensorflow/tfjs";
+import { orThrow } from "@wider/errors";
 import * as E from "fp-ts/lib/Either.js";
 import { describe, expect, it } from "vitest";
 import { ensembleVsSwa, predictionMetrics } from "../src/index.js";
-
-const right = <A>(e: E.Either<{ message: string }, A>): A => {
-  if (E.isLeft(e)) throw new Error(`expected Right, got Left: ${e.left.message}`);
-  return e.right;
-};
 
 describe("ensembleVsSwa on hand-computed probabilities", () => {
   const p1 = { data: [0.8, 0.2], numClasses: 2 };
   const p2 = { data: [0.6, 0.4], numClasses: 2 };
 
   it("SWA equal to the ensemble mean: zero gap, spread = pairwise distance", () => {
-    const r = right(ensembleVsSwa([p1, p2], { data: [0.7, 0.3], numClasses: 2 }));
+    const r = orThrow(ensembleVsSwa([p1, p2], { data: [0.7, 0.3], numClasses: 2 }));
     expect(r.members).toBe(2);
     expect(r.samples).toBe(1);
     expect(r.classes).toBe(2);
@@ -32,7 +28,7 @@ describe("ensembleVsSwa on hand-computed probabilities", () => {
   });
 
   it("SWA away from the ensemble: TV, L2, KL and agreements by hand", () => {
-    const r = right(ensembleVsSwa([p1, p2], { data: [0.4, 0.6], numClasses: 2 }));
+    const r = orThrow(ensembleVsSwa([p1, p2], { data: [0.4, 0.6], numClasses: 2 }));
     // ensemble [.7, .3] vs swa [.4, .6]
     expect(r.ensembleSwaTv).toBeCloseTo(0.3, 12);
     expect(r.ensembleSwaL2).toBeCloseTo(Math.sqrt(0.18), 12);
@@ -63,7 +59,7 @@ describe("ensembleVsSwa on hand-computed probabilities", () => {
       [0.2, 0.8],
     ]);
     const before = tf.memory().numTensors;
-    const r = right(ensembleVsSwa([m0, m1, m2], swa, { labels: [0, 1] }));
+    const r = orThrow(ensembleVsSwa([m0, m1, m2], swa, { labels: [0, 1] }));
     expect(tf.memory().numTensors).toBe(before);
     // TV per pair: (0,1): (.6 + .2)/2 = .4 ; (0,2): (.3 + .1)/2 = .2 ; (1,2): (.3 + .3)/2 = .3
     expect(r.memberPairwiseTv).toBeCloseTo((0.4 + 0.2 + 0.3) / 3, 6);
@@ -77,7 +73,7 @@ describe("ensembleVsSwa on hand-computed probabilities", () => {
       [0.6, 0.4],
       [0.7 / 3, 2.3 / 3],
     ]);
-    const expectedEnsemble = right(predictionMetrics(ens, [0, 1]));
+    const expectedEnsemble = orThrow(predictionMetrics(ens, [0, 1]));
     const ensMetrics = r.metrics?.ensemble;
     expect(ensMetrics?.accuracy).toBe(expectedEnsemble.accuracy);
     expect(ensMetrics?.nll).toBeCloseTo(expectedEnsemble.nll, 6);
@@ -89,7 +85,7 @@ describe("ensembleVsSwa on hand-computed probabilities", () => {
   });
 
   it("identical members: zero spread, null ratio; fewer than two members or a shape mismatch is a Left", () => {
-    const r = right(ensembleVsSwa([p1, p1], p1));
+    const r = orThrow(ensembleVsSwa([p1, p1], p1));
     expect(r.memberPairwiseTv).toBe(0);
     expect(r.gapToSpreadRatio).toBeNull();
     const one = ensembleVsSwa([p1], p1);

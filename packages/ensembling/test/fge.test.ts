@@ -2,9 +2,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import { orThrow } from "@wider/errors";
 import { isCycleEnd, isCycleMidpoint, triangular } from "@wider/schedules";
 import { disposeWeights, fromModel } from "@wider/weights";
-import * as E from "fp-ts/lib/Either.js";
 import { describe, expect, it } from "vitest";
 import {
   collectAt,
@@ -15,11 +15,6 @@ import {
   snapshotCallback,
 } from "../src/index.js";
 import { blobs, CLASSES, FEATURES } from "./fixture.js";
-
-const right = <A>(e: E.Either<{ message: string }, A>): A => {
-  if (E.isLeft(e)) throw new Error(`expected Right, got Left: ${e.left.message}`);
-  return e.right;
-};
 
 /** A short FGE-style run: SGD with a triangular learning rate, snapshots where `policy` says. */
 const run = async (policy: SnapshotPolicy) => {
@@ -45,7 +40,7 @@ const run = async (policy: SnapshotPolicy) => {
   });
   model.compile({ optimizer, loss: "categoricalCrossentropy" });
   const lr = triangular({ high: 0.2, low: 0.02, cycle: 4 });
-  const collector = right(collectAt(policy, { maxCount: 5, store: "memory" }));
+  const collector = collectAt(policy, { maxCount: 5, store: "memory" });
   let state = collector.init();
   const lrAtSnapshots: number[] = [];
   for (let step = 0; step < 12; step++) {
@@ -56,13 +51,13 @@ const run = async (policy: SnapshotPolicy) => {
     await model.trainOnBatch(xb, yb);
     tf.dispose([xb, yb]);
     const w = fromModel(model, { include: "all" });
-    const next = right(await collector.update(state, step, w));
+    const next = orThrow(await collector.update(state, step, w));
     if (next !== state) lrAtSnapshots.push(lr(step));
     state = next;
     disposeWeights(w);
   }
-  const ens = right(await ensembleProbabilities(model, state, { test: test.x }));
-  const metrics = right(predictionMetrics(ens.test, test.labels));
+  const ens = orThrow(await ensembleProbabilities(model, state, { test: test.x }));
+  const metrics = orThrow(predictionMetrics(ens.test, test.labels));
   ens.test.dispose();
   const steps = state.snapshots.map((s) => s.step);
   await disposeSnapshots(state);
@@ -103,7 +98,7 @@ describe("snapshotCallback with model.fit", () => {
   it("collects at global batch steps across epochs, keeping the last maxCount", async () => {
     const data = blobs(96, 31);
     const model = fitModel();
-    const collector = right(collectAt(isCycleEnd(4), { maxCount: 3, store: "memory" }));
+    const collector = collectAt(isCycleEnd(4), { maxCount: 3, store: "memory" });
     const cb = snapshotCallback({ collector });
     // 96 samples / 16 = 6 batches per epoch, 3 epochs = steps 0..17 -> ends 3, 7, 11, 15
     await model.fit(data.x, data.y, {
@@ -134,7 +129,7 @@ describe("snapshotCallback with model.fit", () => {
     await writeFile(blocker, "not a directory");
     const data = blobs(32, 32);
     const model = fitModel();
-    const collector = right(collectAt(() => true, { maxCount: 2, store: { dir: blocker } }));
+    const collector = collectAt(() => true, { maxCount: 2, store: { dir: blocker } });
     await expect(
       model.fit(data.x, data.y, {
         epochs: 1,

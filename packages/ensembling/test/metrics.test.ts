@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { orThrow } from "@wider/errors";
 import * as E from "fp-ts/lib/Either.js";
 import { describe, expect, it } from "vitest";
 import {
@@ -9,11 +10,6 @@ import {
   predictionMetrics,
   reliabilityBins,
 } from "../src/index.js";
-
-const right = <A>(e: E.Either<{ message: string }, A>): A => {
-  if (E.isLeft(e)) throw new Error(`expected Right, got Left: ${e.left.message}`);
-  return e.right;
-};
 
 // Five samples, three classes. Confidences avoid bin edges (1/15 multiples).
 // A [0.70, 0.20, 0.10] y=0 correct, conf 0.70 (bin 10)
@@ -46,17 +42,17 @@ const ECE = 0.438;
 
 describe("metrics on a hand-computed prediction set", () => {
   it("accuracy, NLL, Brier and ECE match hand computation (Float32Array input)", () => {
-    expect(right(accuracy(flat, labels))).toBeCloseTo(ACC, 12);
-    expect(right(negativeLogLikelihood(flat, labels))).toBeCloseTo(NLL, 6);
-    expect(right(brierScore(flat, labels))).toBeCloseTo(BRIER, 6);
-    expect(right(expectedCalibrationError(flat, labels))).toBeCloseTo(ECE, 6);
+    expect(orThrow(accuracy(flat, labels))).toBeCloseTo(ACC, 12);
+    expect(orThrow(negativeLogLikelihood(flat, labels))).toBeCloseTo(NLL, 6);
+    expect(orThrow(brierScore(flat, labels))).toBeCloseTo(BRIER, 6);
+    expect(orThrow(expectedCalibrationError(flat, labels))).toBeCloseTo(ECE, 6);
   });
 
   it("tensor probabilities with one-hot labels give the same numbers, without leaks", () => {
     const p = tf.tensor2d(rows);
     const y = tf.oneHot(tf.tensor1d(labels, "int32"), 3);
     const before = tf.memory().numTensors;
-    const m = right(predictionMetrics(p, y));
+    const m = orThrow(predictionMetrics(p, y));
     expect(tf.memory().numTensors).toBe(before);
     expect(m.count).toBe(5);
     expect(m.accuracy).toBeCloseTo(ACC, 12);
@@ -64,12 +60,12 @@ describe("metrics on a hand-computed prediction set", () => {
     expect(m.brier).toBeCloseTo(BRIER, 6);
     expect(m.ece).toBeCloseTo(ECE, 6);
     const yIdx = tf.tensor1d(labels, "int32");
-    expect(right(predictionMetrics(p, yIdx))).toEqual(m);
+    expect(orThrow(predictionMetrics(p, yIdx))).toEqual(m);
     tf.dispose([p, y, yIdx]);
   });
 
   it("reliability bins hold the counts, accuracies and confidences; one bin gives |acc - conf|", () => {
-    const bins = right(reliabilityBins(flat, labels));
+    const bins = orThrow(reliabilityBins(flat, labels));
     expect(bins).toHaveLength(15);
     expect(bins.map((b) => b.count)).toEqual([0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 2, 0, 0, 0, 0]);
     expect(bins[10]?.accuracy).toBe(1);
@@ -78,21 +74,21 @@ describe("metrics on a hand-computed prediction set", () => {
     expect(bins[10]?.lower).toBeCloseTo(10 / 15, 12);
     expect(bins[10]?.upper).toBeCloseTo(11 / 15, 12);
     // one bin: |0.6 - mean(.7, .62, .5, .45, .68)| = |0.6 - 0.59|
-    expect(right(expectedCalibrationError(flat, labels, { bins: 1 }))).toBeCloseTo(0.01, 6);
+    expect(orThrow(expectedCalibrationError(flat, labels, { bins: 1 }))).toBeCloseTo(0.01, 6);
   });
 
   it("NLL clips a zero true-class probability at epsilon (default 1e-12)", () => {
     const p = { data: [1, 0, 0.5, 0.5], numClasses: 2 };
     // (-ln 1e-12 + ln 2) / 2
-    expect(right(negativeLogLikelihood(p, [1, 0]))).toBeCloseTo((27.631021 + Math.LN2) / 2, 5);
-    expect(right(negativeLogLikelihood(p, [1, 0], { epsilon: 1e-4 }))).toBeCloseTo(
+    expect(orThrow(negativeLogLikelihood(p, [1, 0]))).toBeCloseTo((27.631021 + Math.LN2) / 2, 5);
+    expect(orThrow(negativeLogLikelihood(p, [1, 0], { epsilon: 1e-4 }))).toBeCloseTo(
       (9.21034 + Math.LN2) / 2,
       5,
     );
   });
 
   it("a perfect, fully confident predictor scores accuracy 1 and zero NLL, Brier, ECE", () => {
-    const m = right(predictionMetrics({ data: [0, 1, 1, 0], numClasses: 2 }, [1, 0]));
+    const m = orThrow(predictionMetrics({ data: [0, 1, 1, 0], numClasses: 2 }, [1, 0]));
     expect(m).toEqual({ count: 2, accuracy: 1, nll: 0, brier: 0, ece: 0 });
   });
 
@@ -103,13 +99,17 @@ describe("metrics on a hand-computed prediction set", () => {
       [accuracy(flat, [0, 2, 2, 1, 0.5]), /labels\[4\] was 0.5/],
       [accuracy({ data: [0.5, 0.5, 1], numClasses: 2 }, [0]), /not a multiple of numClasses/],
       [accuracy({ data: [], numClasses: 2 }, []), /0 samples/],
-      [expectedCalibrationError(flat, labels, { bins: 0 }), /bins was 0/],
-      [negativeLogLikelihood(flat, labels, { epsilon: 0 }), /epsilon was 0/],
     ];
     for (const [result, pattern] of cases) {
       expect(E.isLeft(result)).toBe(true);
       if (E.isLeft(result)) expect(result.left.message).toMatch(pattern);
     }
+    // Options written in code are programmer's mistakes: thrown, kind config.
+    const config = expect.objectContaining({ _tag: "EnsemblingError", kind: "config" });
+    expect(() => expectedCalibrationError(flat, labels, { bins: 0 })).toThrow(/bins was 0/);
+    expect(() => expectedCalibrationError(flat, labels, { bins: 0 })).toThrow(config);
+    expect(() => negativeLogLikelihood(flat, labels, { epsilon: 0 })).toThrow(/epsilon was 0/);
+    expect(() => negativeLogLikelihood(flat, labels, { epsilon: 0 })).toThrow(config);
     const t3 = tf.zeros([2, 2, 2]);
     const r = accuracy(t3, [0, 1]);
     expect(E.isLeft(r) && r.left.message).toMatch(/shape \[2, 2, 2\]; pass a rank-2 tensor/);

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import { orThrow } from "@wider/errors";
 import { assignToModel, disposeWeights, fromModel, type Weights } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,11 +19,6 @@ import {
 } from "../src/index.js";
 import { blobs, mlp } from "./fixture.js";
 
-const right = <A>(e: E.Either<{ message: string }, A>): A => {
-  if (E.isLeft(e)) throw new Error(`expected Right, got Left: ${e.left.message}`);
-  return e.right;
-};
-
 const maxAbsDiff = (a: tf.Tensor, b: tf.Tensor): number =>
   tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] as number);
 
@@ -38,8 +34,8 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "wider-ensembling-model-"));
   model = mlp(3);
   const policy = (s: number) => s % 4 === 3;
-  const mem = right(collectAt(policy, { maxCount: 10, store: "memory" }));
-  const disk = right(collectAt(policy, { maxCount: 10, store: { dir: join(root, "fge") } }));
+  const mem = collectAt(policy, { maxCount: 10, store: "memory" });
+  const disk = collectAt(policy, { maxCount: 10, store: { dir: join(root, "fge") } });
   inMemory = mem.init();
   onDisk = disk.init();
   for (let step = 0; step < 16; step++) {
@@ -49,8 +45,8 @@ beforeAll(async () => {
     await model.trainOnBatch(xb, yb);
     tf.dispose([xb, yb]);
     const w = fromModel(model, { include: "all" });
-    inMemory = right(await mem.update(inMemory, step, w));
-    onDisk = right(await disk.update(onDisk, step, w));
+    inMemory = orThrow(await mem.update(inMemory, step, w));
+    onDisk = orThrow(await disk.update(onDisk, step, w));
     disposeWeights(w);
   }
 });
@@ -71,11 +67,11 @@ describe("ensembling snapshots of a tfjs-layers model", () => {
 
   it("an ensemble of identical members equals the single model", async () => {
     const w = fromModel(model, { include: "all" });
-    const same = right(collectAt(() => true, { maxCount: 3, store: "memory" }));
+    const same = collectAt(() => true, { maxCount: 3, store: "memory" });
     let state = same.init();
-    for (let i = 0; i < 3; i++) state = right(await same.update(state, i, w));
-    const single = right(predictProbabilities(model, test.x));
-    const ens = right(await ensembleProbabilities(model, state, { test: test.x }));
+    for (let i = 0; i < 3; i++) state = orThrow(await same.update(state, i, w));
+    const single = orThrow(predictProbabilities(model, test.x));
+    const ens = orThrow(await ensembleProbabilities(model, state, { test: test.x }));
     expect(ens.test.shape).toEqual([90, 3]);
     expect(maxAbsDiff(ens.test, single)).toBeLessThan(1e-6);
     tf.dispose([single, ens.test]);
@@ -85,8 +81,8 @@ describe("ensembling snapshots of a tfjs-layers model", () => {
 
   it("streaming and all-in-memory paths give the same probabilities (1e-6), on two sets", async () => {
     const sets = { test: test.x, train: train.x };
-    const streamed = right(await ensembleProbabilities(model, inMemory, sets, { batchSize: 32 }));
-    const all = right(await memberProbabilities(model, inMemory, sets));
+    const streamed = orThrow(await ensembleProbabilities(model, inMemory, sets, { batchSize: 32 }));
+    const all = orThrow(await memberProbabilities(model, inMemory, sets));
     for (const k of ["test", "train"] as const) {
       expect(all[k]).toHaveLength(4);
       const stacked = tf.tidy(() => tf.mean(tf.stack(all[k]), 0));
@@ -99,13 +95,13 @@ describe("ensembling snapshots of a tfjs-layers model", () => {
 
   it("a third, user-level path (ensemblePredict over loaded weights) agrees", async () => {
     const other = mlp(99); // a second instance: weights move by explicit layer names
-    const streamed = right(await ensembleProbabilities(model, inMemory, { test: test.x }));
-    const viaUser = right(
+    const streamed = orThrow(await ensembleProbabilities(model, inMemory, { test: test.x }));
+    const viaUser = orThrow(
       await ensemblePredict(
         inMemory.snapshots,
         async (s, x) => {
-          const w = right(await loadSnapshot(s));
-          right(assignToModel(other, w));
+          const w = orThrow(await loadSnapshot(s));
+          orThrow(assignToModel(other, w));
           disposeWeights(w);
           return other.predict(x) as tf.Tensor;
         },
@@ -119,16 +115,16 @@ describe("ensembling snapshots of a tfjs-layers model", () => {
   });
 
   it("disk-spilled snapshots give the same probabilities as in-memory ones", async () => {
-    const mem = right(await ensembleProbabilities(model, inMemory, { test: test.x }));
-    const disk = right(await ensembleProbabilities(model, onDisk, { test: test.x }));
+    const mem = orThrow(await ensembleProbabilities(model, inMemory, { test: test.x }));
+    const disk = orThrow(await ensembleProbabilities(model, onDisk, { test: test.x }));
     expect(maxAbsDiff(mem.test, disk.test)).toBe(0);
     tf.dispose([mem.test, disk.test]);
   });
 
   it("a logits model with { logits: true } matches the softmax model with the same weights", async () => {
     const linear = mlp(3, "linear");
-    const a = right(await ensembleProbabilities(model, inMemory, { test: test.x }));
-    const b = right(
+    const a = orThrow(await ensembleProbabilities(model, inMemory, { test: test.x }));
+    const b = orThrow(
       await ensembleProbabilities(linear, inMemory, { test: test.x }, { logits: true }),
     );
     expect(maxAbsDiff(a.test, b.test)).toBeLessThan(1e-6);
@@ -137,10 +133,10 @@ describe("ensembling snapshots of a tfjs-layers model", () => {
   });
 
   it("the ensemble is at least as good in NLL as the mean member here, and metrics are finite", async () => {
-    const ens = right(await ensembleProbabilities(model, inMemory, { test: test.x }));
-    const all = right(await memberProbabilities(model, inMemory, { test: test.x }));
-    const m = right(predictionMetrics(ens.test, test.labels));
-    const members = all.test.map((p) => right(predictionMetrics(p, test.labels)));
+    const ens = orThrow(await ensembleProbabilities(model, inMemory, { test: test.x }));
+    const all = orThrow(await memberProbabilities(model, inMemory, { test: test.x }));
+    const m = orThrow(predictionMetrics(ens.test, test.labels));
+    const members = all.test.map((p) => orThrow(predictionMetrics(p, test.labels)));
     // Jensen: NLL of the averaged probabilities <= mean of the members' NLLs (-log is convex).
     const meanNll = members.reduce((s, x) => s + x.nll, 0) / members.length;
     expect(m.nll).toBeLessThanOrEqual(meanNll + 1e-9);
@@ -152,11 +148,11 @@ describe("ensembling snapshots of a tfjs-layers model", () => {
   it("restores the model's weights and leaks no tensors", async () => {
     const before = fromModel(model, { include: "all" });
     const count = tf.memory().numTensors;
-    const ens = right(
+    const ens = orThrow(
       await ensembleProbabilities(model, onDisk, { test: test.x }, { batchSize: 7 }),
     );
     ens.test.dispose();
-    const all = right(await memberProbabilities(model, inMemory, { test: test.x }));
+    const all = orThrow(await memberProbabilities(model, inMemory, { test: test.x }));
     tf.dispose(all.test);
     expect(tf.memory().numTensors).toBe(count);
     const after = fromModel(model, { include: "all" });
@@ -167,27 +163,22 @@ describe("ensembling snapshots of a tfjs-layers model", () => {
     disposeWeights(after);
   });
 
-  it("errors are Left values: no members, no sets, foreign weights; nothing leaks", async () => {
+  it("data errors are Left values (no members, foreign weights), options throw; nothing leaks", async () => {
     const count = tf.memory().numTensors;
     const none = await ensembleProbabilities(model, [], { test: test.x });
     expect(E.isLeft(none) && none.left.message).toMatch(/0 members/);
-    const noSets = await ensembleProbabilities(model, inMemory, {});
-    expect(E.isLeft(noSets) && noSets.left.message).toMatch(/evalSets is empty/);
+    await expect(ensembleProbabilities(model, inMemory, {})).rejects.toThrow(/evalSets is empty/);
     const foreign: Weights = { "conv/kernel": tf.zeros([3, 3]) };
     const bad = await ensembleProbabilities(
       model,
       [{ kind: "memory", step: 0, weights: foreign }],
       { test: test.x },
     );
-    expect(E.isLeft(bad) && bad.left.kind).toBe("weights");
+    expect(E.isLeft(bad) && bad.left).toMatchObject({ _tag: "EnsemblingError", kind: "shape" });
     disposeWeights(foreign);
-    const badBatch = await ensembleProbabilities(
-      model,
-      inMemory,
-      { test: test.x },
-      { batchSize: -1 },
-    );
-    expect(E.isLeft(badBatch) && badBatch.left.message).toMatch(/batchSize was -1/);
+    await expect(
+      ensembleProbabilities(model, inMemory, { test: test.x }, { batchSize: -1 }),
+    ).rejects.toThrow(expect.objectContaining({ kind: "config", path: "batchSize", value: -1 }));
     expect(tf.memory().numTensors).toBe(count);
   });
 });

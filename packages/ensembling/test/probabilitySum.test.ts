@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { orThrow } from "@wider/errors";
 import * as E from "fp-ts/lib/Either.js";
 import { describe, expect, it } from "vitest";
 import {
@@ -10,11 +11,6 @@ import {
   type ProbabilitySum,
   toProbabilities,
 } from "../src/index.js";
-
-const right = <A>(e: E.Either<{ message: string }, A>): A => {
-  if (E.isLeft(e)) throw new Error(`expected Right, got Left: ${e.left.message}`);
-  return e.right;
-};
 
 /** Plain-JS softmax of row-major logits, the oracle for tf.softmax. */
 const softmaxRows = (logits: number[][]): number[][] =>
@@ -32,9 +28,9 @@ describe("running probability sum", () => {
     );
     const before = tf.memory().numTensors;
     let state: ProbabilitySum = initProbabilitySum();
-    for (const p of members) state = right(accumulateProbabilities(state, p));
+    for (const p of members) state = orThrow(accumulateProbabilities(state, p));
     expect(state.count).toBe(4);
-    const mean = right(meanProbabilities(state));
+    const mean = orThrow(meanProbabilities(state));
     disposeProbabilitySum(state);
     expect(tf.memory().numTensors).toBe(before + 1);
     const expected = members.map((m) => m.arraySync() as number[][]);
@@ -51,10 +47,10 @@ describe("running probability sum", () => {
     expect(E.isLeft(meanProbabilities(initProbabilitySum()))).toBe(true);
     const a = tf.ones([3, 2]);
     const b = tf.ones([4, 2]);
-    const s1 = right(accumulateProbabilities(initProbabilitySum(), a));
+    const s1 = orThrow(accumulateProbabilities(initProbabilitySum(), a));
     const bad = accumulateProbabilities(s1, b);
     expect(E.isLeft(bad) && bad.left.message).toMatch(/\[4, 2\] but earlier members had \[3, 2\]/);
-    const s2 = right(accumulateProbabilities(s1, a));
+    const s2 = orThrow(accumulateProbabilities(s1, a));
     expect(s2.count).toBe(2);
     expect(s2.sum?.arraySync()).toEqual([
       [2, 2],
@@ -71,14 +67,14 @@ describe("running probability sum", () => {
       [0, -1, 5],
     ];
     const t = tf.tensor2d(logits);
-    const p = right(toProbabilities(t, { logits: true }));
+    const p = orThrow(toProbabilities(t, { logits: true }));
     const expected = softmaxRows(logits);
     p.arraySync().forEach((row, i) => {
       row.forEach((v, c) => {
         expect(v).toBeCloseTo(expected[i]?.[c] ?? Number.NaN, 6);
       });
     });
-    const same = right(toProbabilities(t));
+    const same = orThrow(toProbabilities(t));
     expect(same.arraySync()).toEqual(logits);
     const v = tf.ones([3]);
     expect(E.isLeft(toProbabilities(v))).toBe(true);
@@ -113,8 +109,8 @@ describe("ensemblePredict with user-supplied members", () => {
     const x = tf.tensor2d(xs);
     const before = tf.memory().numTensors;
     const logitsFn = (s: number, batch: tf.Tensor) => tf.mul(batch, s);
-    const whole = right(await ensemblePredict(temps, logitsFn, x, { logits: true }));
-    const batched = right(
+    const whole = orThrow(await ensemblePredict(temps, logitsFn, x, { logits: true }));
+    const batched = orThrow(
       await ensemblePredict(temps, logitsFn, x, { logits: true, batchSize: 2 }),
     );
     expect(tf.memory().numTensors).toBe(before + 2);
@@ -131,20 +127,21 @@ describe("ensemblePredict with user-supplied members", () => {
     const before = tf.memory().numTensors;
     const probsFn = async (s: number, batch: tf.Tensor) =>
       tf.tidy(() => tf.softmax(tf.mul(batch, s)));
-    const p = right(await ensemblePredict(members(), probsFn, x, { batchSize: 3 }));
+    const p = orThrow(await ensemblePredict(members(), probsFn, x, { batchSize: 3 }));
     expect(tf.memory().numTensors).toBe(before + 1);
     check(p);
     tf.dispose([p, x]);
   });
 
-  it("no members, a bad batch size, or a member of another shape are Left values; no leaks", async () => {
+  it("no members or a member of another shape are Left values, a bad batch size throws; no leaks", async () => {
     const x = tf.tensor2d(xs);
     const before = tf.memory().numTensors;
     const fn = (s: number, batch: tf.Tensor) => tf.tidy(() => tf.softmax(tf.mul(batch, s)));
     const none = await ensemblePredict([], fn, x);
     expect(E.isLeft(none) && none.left.message).toMatch(/0 members/);
-    const bad = await ensemblePredict(temps, fn, x, { batchSize: 0 });
-    expect(E.isLeft(bad) && bad.left.message).toMatch(/batchSize was 0/);
+    await expect(ensemblePredict(temps, fn, x, { batchSize: 0 })).rejects.toThrow(
+      /batchSize was 0/,
+    );
     const odd = await ensemblePredict(
       [1, 2],
       (s, batch) => (s === 1 ? tf.softmax(batch) : tf.ones([batch.shape[0] ?? 0, 4])),

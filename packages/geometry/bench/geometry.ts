@@ -5,9 +5,10 @@
  *
  *   pnpm bench (in packages/geometry)
  */
+
 import * as tf from "@tensorflow/tfjs";
+import { orThrow } from "@wider/errors";
 import { disposeWeights, fromModel, type Weights } from "@wider/weights";
-import * as E from "fp-ts/lib/Either.js";
 import {
   disposePlan,
   evaluatePlan,
@@ -18,11 +19,6 @@ import {
   planeThrough,
   randomDirection,
 } from "../src/index.js";
-
-const orThrow = <A>(e: E.Either<{ message: string }, A>): A => {
-  if (E.isLeft(e)) throw new Error(e.left.message);
-  return e.right;
-};
 
 const mlp = (seed: number, activation: "relu" | "softmax" = "softmax") => {
   const m = tf.sequential();

@@ -5,10 +5,11 @@
  *
  *   pnpm example (in packages/geometry)
  */
+
 import { mkdir, writeFile } from "node:fs/promises";
 import * as tf from "@tensorflow/tfjs";
+import { orThrow } from "@wider/errors";
 import { clone, disposeWeights, fromModel, lerp, type Weights } from "@wider/weights";
-import * as E from "fp-ts/lib/Either.js";
 import {
   disposePlan,
   evaluateClassifier,
@@ -25,11 +26,6 @@ import {
   summarizeWidths,
   widthsOfRays,
 } from "../src/index.js";
-
-const orThrow = <A>(e: E.Either<{ message: string }, A>): A => {
-  if (E.isLeft(e)) throw new Error(e.left.message);
-  return e.right;
-};
 
 /** Three Gaussian blobs in 2-D, `n` points each, labels 0..2. */
 const blobs = (n: number, seed: number) =>

@@ -4,8 +4,10 @@
  *
  * @module
  */
+
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
+import { fail } from "./errors.js";
 
 /** Options of {@link lossAndError}. */
 export interface ClassifierOptions {
@@ -40,7 +42,11 @@ export const lossAndError = async (
 ): Promise<{ loss: number; error: number }> => {
   const n = x.shape[0]!;
   if (y.shape[0] !== n) {
-    throw new RangeError(`x has ${n} examples but y has ${y.shape[0]}: they must match`);
+    fail("shape", `x has ${n} examples but y has ${y.shape[0]}: they must match`, {
+      path: "y",
+      value: y.shape[0],
+      fix: `${n} labels, one per example of x`,
+    });
   }
   let lossSum = 0;
   let wrong = 0;

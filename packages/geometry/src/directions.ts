@@ -5,7 +5,9 @@
  *
  * @module
  */
+
 import * as tf from "@tensorflow/tfjs-core";
+import { raise } from "@wider/errors";
 import {
   axpy,
   disposeWeights,
@@ -17,7 +19,7 @@ import {
   type Weights,
 } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
-import type { GeometryError } from "./error.js";
+import type { GeometryError } from "./errors.js";
 import { checkSameStructure } from "./structure.js";
 
 // -------------------------------------------------------------------------------------------------
@@ -78,7 +80,7 @@ export const randomFilterNormalizedDirection = (weights: Weights, seed: number):
   const r = filterNormalized(z, weights);
   disposeWeights(z);
   // Same structure by construction: randomNormalLike copies keys and shapes of `weights`.
-  if (r._tag === "Left") throw new Error(`unreachable: ${r.left.message}`);
+  if (r._tag === "Left") return raise(r.left);
   return r.right;
 };
 

@@ -5,11 +5,13 @@
  *
  * @module
  */
+
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { type Batches, type UpdateBatchNormOptions, updateBatchNorm } from "@wider/averaging";
+import { WiderFailure } from "@wider/errors";
 import { type AssignOptions, disposeWeights, type Weights, withWeights } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
-import { type GeometryError, geometryError } from "./error.js";
+import { type GeometryError, geometryError } from "./errors.js";
 import { planFingerprint } from "./fingerprint.js";
 import { describePlan, type Plan, type PlanPoint, pointWeights } from "./plans.js";
 import {
@@ -46,7 +48,7 @@ export interface EvaluationOptions {
   /**
    * Keep results in `file` (JSON, rewritten atomically after each point). If the file exists and
    * belongs to this plan, its points are kept and only the others are evaluated; a file from a
-   * different plan is refused (`kind: "plan-mismatch"`).
+   * different plan is refused (`kind: "conflict"`).
    */
   readonly resume?: { readonly file: string };
 }
@@ -76,12 +78,6 @@ export interface ModelEvaluationOptions extends EvaluationOptions {
 // evaluation
 // -------------------------------------------------------------------------------------------------
 
-class AbortWithError extends Error {
-  constructor(readonly error: GeometryError) {
-    super(error.message);
-  }
-}
-
 /**
  * Evaluates every point of `plan` with `evaluateAt(weights, point)`; `weights` are freed after the
  * call, so `evaluateAt` must not keep them. Returns the results as plain data. With `resume`,
@@ -110,9 +106,9 @@ export const evaluatePlanWith = async (
       if (previous.right.planId !== planId) {
         return E.left(
           geometryError(
-            "plan-mismatch",
+            "conflict",
             `resume file ${file} holds results of a different plan (its planId ${previous.right.planId.slice(0, 12)}…, this plan's ${planId.slice(0, 12)}…): pass another resume.file, or delete it to start over`,
-            file,
+            { path: file, fix: "pass another resume.file, or delete it to start over" },
           ),
         );
       }
@@ -170,7 +166,7 @@ export const evaluatePlanWith = async (
  * (`updateBatchNorm` from `@wider/averaging`), then calls `evaluate(model)`, all inside
  * `withWeights`: the model's original weights (all of them, BatchNorm statistics included) are
  * restored after each point, even on error.
- * A weight set that does not fit the model is a `Left` (`kind: "assign"`).
+ * A weight set that does not fit the model is a `Left` (`kind: "shape"`).
  *
  * @example
  * const r = await evaluatePlan(plan, { model, evaluate: evaluateClassifier({ train, test }), bnBatches: trainBatches, resume: { file: "ray0.json" } });
@@ -180,6 +176,7 @@ export const evaluatePlan = async (
   options: ModelEvaluationOptions,
 ): Promise<E.Either<GeometryError, PlanResults>> => {
   const { model, evaluate, bnBatches, bnOptions, assign } = options;
+  let abort: WiderFailure<"GeometryError"> | undefined;
   try {
     return await evaluatePlanWith(
       plan,
@@ -197,19 +194,25 @@ export const evaluatePlan = async (
           assign,
         );
         if (E.isLeft(evaluated)) {
-          throw new AbortWithError(
+          // Unwinds the evaluation loop; caught below (this very object) and returned as the Left.
+          abort = new WiderFailure(
             geometryError(
-              "assign",
+              "shape",
               `the plan's weights do not fit the model: ${evaluated.left.message}`,
+              {
+                ...(evaluated.left.path === undefined ? {} : { path: evaluated.left.path }),
+                fix: "evaluate the plan on a model of the architecture its weights come from",
+              },
             ),
           );
+          throw abort;
         }
         return evaluated.right;
       },
       options,
     );
   } catch (e) {
-    if (e instanceof AbortWithError) return E.left(e.error);
+    if (abort !== undefined && e === abort) return E.left(abort.toError());
     throw e;
   }
 };

@@ -8,7 +8,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { disposeWeights, dot, map, norm, sub, type Weights } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
-import { type GeometryError, geometryError } from "./error.js";
+import { fail, type GeometryError, geometryError } from "./errors.js";
 import { checkSameStructure } from "./structure.js";
 
 // -------------------------------------------------------------------------------------------------
@@ -110,24 +110,30 @@ export interface PlaneOptions {
 
 const copy = (w: Weights): Weights => map(w, (t) => tf.clone(t));
 
-const badNumbers = (field: string, values: readonly number[]): GeometryError | null => {
+/** Throws a `config` error unless `values` is a non-empty list of finite numbers (an option in code). */
+const checkNumbers = (field: string, values: readonly number[]): void => {
   if (values.length === 0) {
-    return geometryError("bad-option", `${field} is empty: give at least one number`);
+    fail("config", `${field} is empty: give at least one number`, {
+      path: field,
+      value: values,
+      fix: "at least one finite number",
+    });
   }
   const i = values.findIndex((x) => !Number.isFinite(x));
-  return i < 0
-    ? null
-    : geometryError(
-        "bad-option",
-        `${field}[${i}] is ${values[i]}: every entry must be a finite number`,
-      );
+  if (i >= 0) {
+    fail("config", `${field}[${i}] is ${values[i]}: every entry must be a finite number`, {
+      path: `${field}[${i}]`,
+      value: values[i],
+      fix: "a finite number",
+    });
+  }
 };
 
 /**
  * A ray from `center` along `direction`: point `i` is `center + distances[i] * direction`, and its
  * reported `distance` is `distances[i] * |direction|` (the same numbers when `direction` is a unit
  * vector, as `randomDirection` gives). Negative values go the other way. Left on mismatched
- * weights or non-finite distances. Free the plan with {@link disposePlan}.
+ * weights; throws on empty or non-finite distances. Free the plan with {@link disposePlan}.
  *
  * @example
  * const plan = rayFrom(wSwa, randomDirection(wSwa, 0), linspace(-60, 60, 31));
@@ -139,11 +145,15 @@ export const rayFrom = (
 ): E.Either<GeometryError, RayPlan> => {
   const checked = checkSameStructure(center, direction, ["center", "direction"]);
   if (E.isLeft(checked)) return checked;
-  const bad = badNumbers("distances", distances);
-  if (bad !== null) return E.left(bad);
+  checkNumbers("distances", distances);
   const directionNorm = norm(direction);
   if (!(directionNorm > 0)) {
-    return E.left(geometryError("degenerate", "direction has norm 0: pass a non-zero direction"));
+    return E.left(
+      geometryError("degenerate", "direction has norm 0: pass a non-zero direction", {
+        path: "direction",
+        fix: "a non-zero direction",
+      }),
+    );
   }
   return E.right({
     kind: "ray",
@@ -167,8 +177,7 @@ export const segment = (
 ): E.Either<GeometryError, SegmentPlan> => {
   const checked = checkSameStructure(a, b, ["a", "b"]);
   if (E.isLeft(checked)) return checked;
-  const bad = badNumbers("ts", ts);
-  if (bad !== null) return E.left(bad);
+  checkNumbers("ts", ts);
   const diff = sub(b, a);
   const length = norm(diff);
   disposeWeights(diff);
@@ -211,29 +220,31 @@ export const planeThrough = (
   const grid = options.grid ?? 21;
   const [nx, ny] = typeof grid === "number" ? [grid, grid] : grid;
   if (![nx, ny].every((n) => Number.isInteger(n) && n >= 2)) {
-    return E.left(
-      geometryError(
-        "bad-option",
-        `grid is ${JSON.stringify(grid)}: give an integer >= 2 or a pair of them`,
-      ),
-    );
+    fail("config", `grid is ${JSON.stringify(grid)}: give an integer >= 2 or a pair of them`, {
+      path: "grid",
+      value: grid,
+      fix: "an integer >= 2 or a pair of them",
+    });
   }
   const margin = options.margin ?? 0.2;
   if (!(Number.isFinite(margin) && margin >= 0)) {
-    return E.left(
-      geometryError("bad-option", `margin is ${margin}: give a finite number >= 0 (e.g. 0.2)`),
-    );
+    fail("config", `margin is ${margin}: give a finite number >= 0 (e.g. 0.2)`, {
+      path: "margin",
+      value: margin,
+      fix: "a finite number >= 0 (e.g. 0.2)",
+    });
   }
   const e1 = sub(w2, w1);
   const dx = norm(e1);
   const e3 = sub(w3, w1);
   const n3 = norm(e3);
-  const fail = (msg: string) => {
+  const degenerate = (msg: string) => {
     disposeWeights(e1);
     disposeWeights(e3);
     return E.left(geometryError("degenerate", msg));
   };
-  if (!(dx > 0)) return fail("w1 and w2 are the same point: a plane needs three distinct points");
+  if (!(dx > 0))
+    return degenerate("w1 and w2 are the same point: a plane needs three distinct points");
   const u = map(e1, (t) => tf.div(t, dx));
   const x3 = dot(e3, u);
   const vRaw = map(e3, (t, k) => tf.tidy(() => tf.sub(t, tf.mul(u[k]!, x3))));
@@ -241,7 +252,7 @@ export const planeThrough = (
   if (!(y3 > 1e-6 * Math.max(dx, n3))) {
     disposeWeights(u);
     disposeWeights(vRaw);
-    return fail(
+    return degenerate(
       `w3 lies on the line through w1 and w2 (its distance to it is ${y3}): pass three points not on one line`,
     );
   }
@@ -275,12 +286,16 @@ export const planeThrough = (
 
 /**
  * The weights of point `index` of `plan`, made now; the caller owns them (free with
- * `disposeWeights`). Throws a RangeError for an index outside the plan (a programmer's mistake).
+ * `disposeWeights`). Throws a `config` GeometryError for an index outside the plan (a programmer's mistake).
  */
 export const pointWeights = (plan: Plan, index: number): Weights => {
   const p = plan.points[index];
   if (p === undefined || !Number.isInteger(index)) {
-    throw new RangeError(`point index ${index} is outside the plan's 0..${plan.points.length - 1}`);
+    fail("config", `point index ${index} is outside the plan's 0..${plan.points.length - 1}`, {
+      path: "index",
+      value: index,
+      fix: `an integer in 0..${plan.points.length - 1}`,
+    });
   }
   switch (plan.kind) {
     case "ray": {

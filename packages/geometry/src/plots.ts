@@ -5,9 +5,11 @@
  *
  * @module
  */
+
 import type * as vega from "vega";
 import type * as vl from "vega-lite";
 import { scheme } from "vega-scale";
+import { fail } from "./errors.js";
 import type { LinePoint, PlaneDescription, PlanePoint } from "./plans.js";
 import type { Projection } from "./projection.js";
 import { renderVegaLiteToSvg, renderVegaToSvg } from "./render.js";
@@ -77,7 +79,10 @@ const lineResults = (
   r: PlanResults,
 ): readonly (LinePoint & { metrics: PlanResults["results"][number]["metrics"] })[] => {
   if (r.plan.kind === "plane")
-    throw new TypeError("a line plot needs rays' or segments' results, not a plane's");
+    fail("config", "a line plot needs rays' or segments' results, not a plane's", {
+      path: "results",
+      fix: "pass the results of a ray or a segment",
+    });
   return r.results as readonly (LinePoint & {
     metrics: PlanResults["results"][number]["metrics"];
   })[];
@@ -187,7 +192,10 @@ export const segmentPlotSpec = (
   options: SegmentPlotOptions = {},
 ): vl.TopLevelSpec => {
   if (results.plan.kind !== "segment")
-    throw new TypeError("segmentPlotSpec needs a segment's results");
+    fail("config", "segmentPlotSpec needs a segment's results", {
+      path: "results",
+      fix: "pass the results of a segment",
+    });
   const length = results.plan.length;
   const [la, lb] = options.endLabels ?? ["a", "b"];
   const points = lineResults(results);
@@ -295,14 +303,23 @@ const levelLabels = (levels: readonly number[]): string[] => {
  */
 export const planeContourSpec = (results: PlanResults, options: PlaneContourOptions): vega.Spec => {
   if (results.plan.kind !== "plane")
-    throw new TypeError("planeContourSpec needs a plane's results");
+    fail("config", "planeContourSpec needs a plane's results", {
+      path: "results",
+      fix: "pass the results of a plane",
+    });
   const plan: PlaneDescription = results.plan;
   const { xs, ys } = plan;
   const nx = xs.length;
   const ny = ys.length;
   if (results.results.length !== nx * ny) {
-    throw new RangeError(
+    fail(
+      "shape",
       `the plane has ${nx * ny} points but ${results.results.length} results: finish (resume) the evaluation first`,
+      {
+        path: "results",
+        value: results.results.length,
+        fix: "finish (resume) the evaluation first",
+      },
     );
   }
   const raw = new Array<number | null>(nx * ny).fill(null);
@@ -310,8 +327,14 @@ export const planeContourSpec = (results: PlanResults, options: PlaneContourOpti
     metrics: Record<string, number | null>;
   })[]) {
     if (!(options.metric in r.metrics)) {
-      throw new RangeError(
+      fail(
+        "config",
         `metric "${options.metric}" is not in the results (they have ${Object.keys(r.metrics).join(", ")})`,
+        {
+          path: "metric",
+          value: options.metric,
+          fix: `one of ${Object.keys(r.metrics).join(", ")}`,
+        },
       );
     }
     raw[r.row * nx + r.col] = scaled(r.metrics[options.metric], options.percent);
@@ -324,7 +347,11 @@ export const planeContourSpec = (results: PlanResults, options: PlaneContourOpti
   const levels = contourLevels(min, max, options.levels ?? 7, options.logAlpha ?? -5);
   const interp = scheme(options.scheme ?? "turbo") as ((t: number) => string) | undefined;
   if (typeof interp !== "function")
-    throw new RangeError(`unknown Vega color scheme "${options.scheme}"`);
+    fail("config", `unknown Vega color scheme "${options.scheme}"`, {
+      path: "scheme",
+      value: options.scheme,
+      fix: 'a Vega color scheme name, e.g. "viridis"',
+    });
   const n = Math.max(levels.length - 1, 1);
   // Reversed and trimmed (0.1..0.95) so the ends are blue and dark red rather than near-black,
   // as the authors' `jet_r`: low values red, high values blue.
@@ -489,13 +516,18 @@ export const planeTrajectorySpec = (
   options: PlaneTrajectoryOptions,
 ): vega.Spec => {
   if (trajectory.length === 0) {
-    throw new RangeError("the trajectory is empty: give at least one point ({ x, y })");
+    fail("config", "the trajectory is empty: give at least one point ({ x, y })", {
+      path: "trajectory",
+      fix: "at least one point ({ x, y })",
+    });
   }
   const bad = trajectory.findIndex((p) => !(Number.isFinite(p.x) && Number.isFinite(p.y)));
   if (bad >= 0) {
     const p = trajectory[bad]!;
-    throw new RangeError(
+    fail(
+      "config",
       `trajectory[${bad}] is at (${p.x}, ${p.y}): every point needs finite plane coordinates`,
+      { path: `trajectory[${bad}]`, value: p, fix: "finite plane coordinates" },
     );
   }
   const base = planeContourSpec(results, options) as vega.Spec & {

@@ -8,7 +8,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { Weights } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
-import type { GeometryError } from "./error.js";
+import type { GeometryError } from "./errors.js";
 import type { PlanePlan } from "./plans.js";
 import { checkSameStructure } from "./structure.js";
 

@@ -4,9 +4,10 @@
  *
  * @module
  */
+import { decode } from "@wider/errors";
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
-import { type GeometryError, geometryError } from "./error.js";
+import { fail, type GeometryError, geometryError } from "./errors.js";
 import type { LinePoint, PlanDescription, PlanePoint } from "./plans.js";
 
 // -------------------------------------------------------------------------------------------------
@@ -96,8 +97,10 @@ const nodeOnly = async <M>(specifier: string): Promise<M> => {
   try {
     return (await import(/* @vite-ignore */ /* webpackIgnore: true */ specifier)) as M;
   } catch (e) {
-    throw new Error(
+    return fail(
+      "unsupported",
       `result files need Node: loading ${specifier} failed (${e instanceof Error ? e.message : String(e)}); in a browser evaluate without a file`,
+      { path: "resume.file", fix: "in a browser evaluate without a file" },
     );
   }
 };
@@ -122,7 +125,7 @@ export const writeResultsFile = async (
       geometryError(
         "io",
         `cannot write result file ${file}: ${(e as Error).message}; check the path and permissions`,
-        file,
+        { path: file, fix: "check the path and permissions" },
       ),
     );
   }
@@ -142,7 +145,9 @@ export const readResultsFile = async (
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return E.right(null);
     return E.left(
-      geometryError("io", `cannot read result file ${file}: ${(e as Error).message}`, file),
+      geometryError("io", `cannot read result file ${file}: ${(e as Error).message}`, {
+        path: file,
+      }),
     );
   }
   let json: unknown;
@@ -151,25 +156,19 @@ export const readResultsFile = async (
   } catch (e) {
     return E.left(
       geometryError(
-        "bad-file",
+        "corrupt",
         `result file ${file} is not valid JSON (${(e as Error).message}): delete it to start over`,
-        file,
+        { path: file, fix: "delete it to start over" },
       ),
     );
   }
-  const decoded = PlanResultsC.decode(json);
+  const decoded = decode(PlanResultsC, json, { tag: "GeometryError", kind: "corrupt" });
   if (E.isLeft(decoded)) {
-    const first = decoded.left[0];
-    const path =
-      first?.context
-        .map((c) => c.key)
-        .filter((k) => k !== "")
-        .join(".") ?? "";
     return E.left(
       geometryError(
-        "bad-file",
-        `result file ${file} is not a wider-geometry result file (field "${path}" is ${JSON.stringify(first?.value)}): delete it or choose another file`,
-        file,
+        "corrupt",
+        `result file ${file} is not a wider-geometry result file (${decoded.left.message}): delete it or choose another file`,
+        { path: file, fix: "delete it or choose another file" },
       ),
     );
   }

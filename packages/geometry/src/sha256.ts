@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { fail } from "./errors.js";
 
 const K = new Uint32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -80,7 +81,10 @@ export const sha256 = (): Sha256 => {
 
   const hasher: Sha256 = {
     update: (data) => {
-      if (done) throw new Error("sha256: update after digest; start a new hasher");
+      if (done)
+        fail("unsupported", "sha256: update after digest; start a new hasher", {
+          fix: "start a new hasher",
+        });
       const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
       total += bytes.length;
       let i = 0;
@@ -99,7 +103,10 @@ export const sha256 = (): Sha256 => {
       return hasher;
     },
     digest: () => {
-      if (done) throw new Error("sha256: digest called twice; start a new hasher");
+      if (done)
+        fail("unsupported", "sha256: digest called twice; start a new hasher", {
+          fix: "start a new hasher",
+        });
       done = true;
       const bits = total * 8;
       block[filled++] = 0x80;

@@ -30,7 +30,7 @@ import {
 } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import { randomDirection } from "./directions.js";
-import { type GeometryError, geometryError } from "./error.js";
+import { type GeometryError, geometryError } from "./errors.js";
 
 // -------------------------------------------------------------------------------------------------
 // model
@@ -213,7 +213,7 @@ export interface ModelSharpnessOptions extends SharpnessOptions {
  * the point `weights` (e.g. `(m) => crossEntropy(m, x, y)` on a fixed batch). Assigns `weights`,
  * runs the power iteration, and restores the model's weights. Default method `"finite-difference"`;
  * with `"exact"`, one exact HVP is first compared with a finite-difference one and a disagreement
- * is a `Left` (`kind: "hvp-check"`) naming the likely cause (an op without a tfjs second derivative).
+ * is a `Left` (`kind: "degenerate"`) naming the likely cause (an op without a tfjs second derivative).
  */
 export const modelSharpness = (
   model: tfl.LayersModel,
@@ -228,7 +228,11 @@ export const modelSharpness = (
     options.assign,
   );
   return E.isLeft(r)
-    ? E.left(geometryError("assign", `weights do not fit the model: ${r.left.message}`))
+    ? E.left(
+        geometryError("shape", `weights do not fit the model: ${r.left.message}`, {
+          ...(r.left.path === undefined ? {} : { path: r.left.path }),
+        }),
+      )
     : r.right;
 };
 
@@ -272,7 +276,7 @@ const sharpnessOfModel = (
     if (!(rel <= checkTolerance)) {
       return E.left(
         geometryError(
-          "hvp-check",
+          "degenerate",
           `the exact Hessian-vector product differs from a finite-difference one by ${rel.toExponential(2)} (relative; allowed ${checkTolerance}): the loss uses an op whose second derivative tfjs does not record (softmax, sigmoid, tanh, exp, logSoftmax, clipByValue...); use method: "finite-difference"`,
         ),
       );

@@ -6,7 +6,7 @@
  */
 import type { Weights } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
-import { type GeometryError, geometryError } from "./error.js";
+import { type GeometryError, geometryError } from "./errors.js";
 
 const shapeText = (shape: readonly number[]): string => `[${shape.join(", ")}]`;
 
@@ -24,7 +24,10 @@ export const checkSameStructure = (
   const kb = new Set(Object.keys(b));
   if (ka.length === 0) {
     return E.left(
-      geometryError("shape-mismatch", `${na} has no tensors: pass a non-empty weight set`),
+      geometryError("shape", `${na} has no tensors: pass a non-empty weight set`, {
+        path: na,
+        fix: "a non-empty weight set",
+      }),
     );
   }
   for (const k of ka) {
@@ -32,8 +35,9 @@ export const checkSameStructure = (
     if (tb === undefined) {
       return E.left(
         geometryError(
-          "shape-mismatch",
+          "shape",
           `${nb} has no tensor "${k}" that ${na} has: both must come from the same architecture (same variable names)`,
+          { path: k, fix: "weights of the same architecture (same variable names)" },
         ),
       );
     }
@@ -41,8 +45,9 @@ export const checkSameStructure = (
     if (sa.length !== tb.shape.length || sa.some((d, i) => d !== tb.shape[i])) {
       return E.left(
         geometryError(
-          "shape-mismatch",
+          "shape",
           `"${k}" has shape ${shapeText(sa)} in ${na} but ${shapeText(tb.shape)} in ${nb}: both must come from the same architecture`,
+          { path: k, value: tb.shape, fix: `a tensor of shape ${shapeText(sa)}` },
         ),
       );
     }
@@ -52,7 +57,7 @@ export const checkSameStructure = (
   if (extra !== undefined) {
     return E.left(
       geometryError(
-        "shape-mismatch",
+        "shape",
         `${nb} has a tensor "${extra}" that ${na} lacks: both must hold the same variables (e.g. both fromModel(model, { include: "trainable" }))`,
       ),
     );

@@ -6,7 +6,7 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { type GeometryError, geometryError } from "./error.js";
+import { fail, type GeometryError, geometryError } from "./errors.js";
 import type { LinePoint } from "./plans.js";
 import type { PlanResults } from "./results.js";
 
@@ -111,17 +111,24 @@ export const rayWidth = (
 ): E.Either<GeometryError, RayWidth> => {
   const { delta } = options;
   if (!(Number.isFinite(delta) && delta > 0)) {
-    return E.left(
-      geometryError("bad-option", `delta is ${delta}: give a finite number > 0 (e.g. 0.1)`),
-    );
+    fail("config", `delta is ${delta}: give a finite number > 0 (e.g. 0.1)`, {
+      path: "delta",
+      value: delta,
+      fix: "a finite number > 0 (e.g. 0.1)",
+    });
   }
   const atZero = points.find((p) => p.distance === 0);
   const center = options.centerValue ?? atZero?.value ?? null;
   if (center === null || !Number.isFinite(center)) {
     return E.left(
       geometryError(
-        "bad-option",
+        "config",
         `the center's value is ${center === null ? "unknown" : center}: include distance 0 (with a finite value) in the ray or pass centerValue`,
+        {
+          path: "centerValue",
+          value: center,
+          fix: "include distance 0 (with a finite value) in the ray or pass centerValue",
+        },
       ),
     );
   }
@@ -140,13 +147,18 @@ export const rayWidth = (
  */
 export const profileOf = (results: PlanResults, metric: string): ProfilePoint[] => {
   if (results.plan.kind === "plane") {
-    throw new TypeError("profileOf needs a ray's or a segment's results, not a plane's");
+    fail("config", "profileOf needs a ray's or a segment's results, not a plane's", {
+      path: "results",
+      fix: "pass the results of a ray or a segment",
+    });
   }
   return results.results.map((r) => {
     const value = r.metrics[metric];
     if (value === undefined) {
-      throw new RangeError(
+      fail(
+        "config",
         `metric "${metric}" is not in the results (they have ${Object.keys(r.metrics).join(", ")})`,
+        { path: "metric", value: metric, fix: `one of ${Object.keys(r.metrics).join(", ")}` },
       );
     }
     return { distance: (r as LinePoint).distance, value };
@@ -174,7 +186,7 @@ export const widthsOfRays = (
   for (const [i, ray] of rays.entries()) {
     const w = rayWidth(profileOf(ray, options.metric), options);
     if (E.isLeft(w)) {
-      return E.left(geometryError(w.left.kind, `ray ${i}: ${w.left.message}`));
+      return E.left(geometryError(w.left.kind, `ray ${i}: ${w.left.message}`, w.left));
     }
     if (sides !== "negative") out.push(w.right.positive.width);
     if (sides !== "positive") out.push(w.right.negative.width);
@@ -203,7 +215,11 @@ export const quantile = (sorted: readonly number[], p: number): number => {
  * summarizeWidths([1, 2, 3, null]) // { count: 4, censored: 1, min: 1, q1: 1.75, median: 2.5, q3: null, max: null }
  */
 export const summarizeWidths = (widths: readonly (number | null)[]): WidthSummary => {
-  if (widths.length === 0) throw new RangeError("summarizeWidths needs at least one width");
+  if (widths.length === 0)
+    fail("config", "summarizeWidths needs at least one width", {
+      path: "widths",
+      fix: "at least one width",
+    });
   const sorted = widths
     .map((w) => (w === null ? Number.POSITIVE_INFINITY : w))
     .sort((a, b) => a - b);

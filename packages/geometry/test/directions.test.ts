@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { orThrow } from "@wider/errors";
 import { disposeWeights, dot, flatten, norm, sub, type Weights } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import { describe, expect, it } from "vitest";
@@ -9,11 +10,6 @@ import {
   randomFilterNormalizedDirection,
 } from "../src/index.js";
 import { pseudoRandom, tensorCount, weightsOf } from "./quadratic.js";
-
-const right = <A>(e: E.Either<{ message: string }, A>): A => {
-  if (E.isLeft(e)) throw new Error(e.left.message);
-  return e.right;
-};
 
 /** A conv + dense + BN-like weight set with tfjs layouts. */
 const netLike = (): Weights => ({
@@ -89,12 +85,12 @@ describe("orthogonalize", () => {
     const b = weightsOf(pseudoRandom(3));
     const c = weightsOf(pseudoRandom(4));
     const before = tensorCount();
-    const d = right(orthogonalize(c, [a, b, a]));
+    const d = orThrow(orthogonalize(c, [a, b, a]));
     expect(Math.abs(dot(d, a)) / norm(a)).toBeLessThan(1e-5);
     expect(Math.abs(dot(d, b)) / norm(b)).toBeLessThan(1e-5);
     // c - d lies in span(a, b): orthogonalising it again leaves ~0.
     const diff = sub(c, d);
-    const rest = right(orthogonalize(diff, [a, b]));
+    const rest = orThrow(orthogonalize(diff, [a, b]));
     expect(norm(rest) / norm(c)).toBeLessThan(1e-5);
     for (const w of [d, diff, rest]) disposeWeights(w);
     expect(tensorCount()).toBe(before);

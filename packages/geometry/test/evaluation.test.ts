@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { updateBatchNorm } from "@wider/averaging";
+import { orThrow } from "@wider/errors";
 import { assignToModel, disposeWeights, flatten, fromModel, type Weights } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import { describe, expect, it } from "vitest";
@@ -19,11 +20,6 @@ import {
   segment,
 } from "../src/index.js";
 import { bowlLoss, H, lossOf, N, pseudoRandom, tensorCount, weightsOf } from "./quadratic.js";
-
-const right = <A>(e: E.Either<{ message: string }, A>): A => {
-  if (E.isLeft(e)) throw new Error(e.left.message);
-  return e.right;
-};
 
 /** All of a model's weights as one flat array (the temporary copies are freed). */
 const modelFlat = (m: tf.LayersModel): number[] => {
@@ -50,16 +46,16 @@ describe("evaluatePlanWith on a quadratic bowl", () => {
       k += H[i]! * dFlat[i]! ** 2;
     }
     const before = tensorCount();
-    const ray = right(rayFrom(c, d, [-1, -0.25, 0, 0.5, 2]));
-    const r = right(await evaluatePlanWith(ray, (w) => ({ loss: bowlLoss(w) })));
+    const ray = orThrow(rayFrom(c, d, [-1, -0.25, 0, 0.5, 2]));
+    const r = orThrow(await evaluatePlanWith(ray, (w) => ({ loss: bowlLoss(w) })));
     expect(r.complete).toBe(true);
     for (const p of r.results) {
       const t = (p as { t: number }).t;
       const want = lossOf(cFlat) + t * g + 0.5 * t * t * k;
       expect(Math.abs(p.metrics.loss! - want) / want).toBeLessThan(1e-5);
     }
-    const seg = right(segment(c, d, [-0.5, 0, 0.3, 1, 1.5]));
-    const s = right(await evaluatePlanWith(seg, (w) => ({ loss: bowlLoss(w) })));
+    const seg = orThrow(segment(c, d, [-0.5, 0, 0.3, 1, 1.5]));
+    const s = orThrow(await evaluatePlanWith(seg, (w) => ({ loss: bowlLoss(w) })));
     for (const p of s.results) {
       const t = (p as { t: number }).t;
       const flat = cFlat.map((x, i) => (1 - t) * x + t * dFlat[i]!);
@@ -77,7 +73,7 @@ describe("evaluatePlanWith on a quadratic bowl", () => {
     const w1 = weightsOf(pseudoRandom(1));
     const w2 = weightsOf(pseudoRandom(2));
     const w3 = weightsOf(pseudoRandom(3));
-    const plan = right(planeThrough(w1, w2, w3, { grid: 4 }));
+    const plan = orThrow(planeThrough(w1, w2, w3, { grid: 4 }));
     const file = await tempFile("plane.json");
     const before = tensorCount();
     let calls = 0;
@@ -95,7 +91,7 @@ describe("evaluatePlanWith on a quadratic bowl", () => {
     expect(partial.results[0].metrics.nan).toBeNull();
     const seen: Progress[] = [];
     let resumedCalls = 0;
-    const resumed = right(
+    const resumed = orThrow(
       await evaluatePlanWith(
         plan,
         (w) => {
@@ -108,24 +104,24 @@ describe("evaluatePlanWith on a quadratic bowl", () => {
     expect(resumedCalls).toBe(11);
     expect(seen[0]).toMatchObject({ done: 5, total: 16, point: null, resumed: 5 });
     expect(seen.at(-1)).toMatchObject({ done: 16, total: 16, resumed: 5 });
-    const fresh = right(
+    const fresh = orThrow(
       await evaluatePlanWith(plan, (w) => ({ loss: bowlLoss(w), nan: Number.NaN })),
     );
     expect(resumed).toEqual(fresh);
     expect(JSON.parse(await readFile(file, "utf8"))).toEqual(JSON.parse(JSON.stringify(fresh)));
     expect(tensorCount()).toBe(before);
 
-    const other = right(planeThrough(w1, w3, w2, { grid: 4 }));
+    const other = orThrow(planeThrough(w1, w3, w2, { grid: 4 }));
     const refused = await evaluatePlanWith(other, (w) => ({ loss: bowlLoss(w) }), {
       resume: { file },
     });
-    expect(E.isLeft(refused) && refused.left.kind).toBe("plan-mismatch");
+    expect(E.isLeft(refused) && refused.left.kind).toBe("conflict");
     expect(E.isLeft(refused) && refused.left.message).toMatch(/different plan.*delete it/);
     await writeFile(file, "{ not json");
     const corrupt = await evaluatePlanWith(plan, (w) => ({ loss: bowlLoss(w) }), {
       resume: { file },
     });
-    expect(E.isLeft(corrupt) && corrupt.left.kind).toBe("bad-file");
+    expect(E.isLeft(corrupt) && corrupt.left.kind).toBe("corrupt");
     await writeFile(file, JSON.stringify({ format: "something else" }));
     const foreign = await evaluatePlanWith(plan, (w) => ({ loss: bowlLoss(w) }), {
       resume: { file },
@@ -201,12 +197,12 @@ describe("evaluatePlan on a tfjs model", () => {
     const model = models[0]!;
     const original = modelFlat(model);
     const { x, y } = data();
-    const plan = right(planeThrough(w1, w2, w3, { grid: 3 }));
+    const plan = orThrow(planeThrough(w1, w2, w3, { grid: 3 }));
     const evaluate = evaluateClassifier({ train: { x, y } }, { batchSize: 16 });
     const file = await tempFile("model-plane.json");
     const before = tensorCount();
     const progress: number[] = [];
-    const r = right(
+    const r = orThrow(
       await evaluatePlan(plan, {
         model,
         evaluate,
@@ -221,7 +217,7 @@ describe("evaluatePlan on a tfjs model", () => {
     const probe = models[1]!;
     for (const i of [0, 4, 8]) {
       const w = pointWeights(plan, i);
-      right(assignToModel(probe, w));
+      orThrow(assignToModel(probe, w));
       disposeWeights(w);
       const direct = await lossAndError(probe, x, y, 40);
       expect(r.results[i]!.metrics.trainLoss).toBeCloseTo(direct.loss, 5);
@@ -240,10 +236,10 @@ describe("evaluatePlan on a tfjs model", () => {
     other.add(tf.layers.dense({ name: "h", units: 6, inputShape: [4] }));
     const w = fromModel(other);
     const d = fromModel(other);
-    const plan = right(rayFrom(w, d, [0, 1]));
+    const plan = orThrow(rayFrom(w, d, [0, 1]));
     const before = modelFlat(model);
     const r = await evaluatePlan(plan, { model, evaluate: async () => ({ loss: 0 }) });
-    expect(E.isLeft(r) && r.left.kind).toBe("assign");
+    expect(E.isLeft(r) && r.left.kind).toBe("shape");
     expect(modelFlat(model)).toEqual(before);
     disposePlan(plan);
     disposeWeights(w);
@@ -281,10 +277,10 @@ describe("evaluatePlan on a tfjs model", () => {
     const batches = [tf.slice(x, 0, 20), tf.slice(x, 20, 20)];
     const a = fromModel(model);
     const b = fromModel(probe);
-    const plan = right(segment(a, b, [0, 0.5, 1.5]));
+    const plan = orThrow(segment(a, b, [0, 0.5, 1.5]));
     const original = modelFlat(model);
     const before = tensorCount();
-    const r = right(
+    const r = orThrow(
       await evaluatePlan(plan, {
         model,
         evaluate: evaluateClassifier({ train: { x, y } }),
@@ -295,14 +291,14 @@ describe("evaluatePlan on a tfjs model", () => {
     expect(modelFlat(model)).toEqual(original);
     for (const i of [1, 2]) {
       const w = pointWeights(plan, i);
-      right(assignToModel(probe, w));
+      orThrow(assignToModel(probe, w));
       disposeWeights(w);
       await updateBatchNorm(probe, batches);
       const direct = await lossAndError(probe, x, y);
       expect(r.results[i]!.metrics.trainLoss).toBeCloseTo(direct.loss, 5);
     }
     // Without re-estimation the loss differs (the moving statistics are the initial ones).
-    const plain = right(
+    const plain = orThrow(
       await evaluatePlan(plan, { model, evaluate: evaluateClassifier({ train: { x, y } }) }),
     );
     expect(

@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { orThrow } from "@wider/errors";
 import { disposeWeights, dot, flatten, map, norm, sub, type Weights } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import { describe, expect, it } from "vitest";
@@ -14,11 +15,6 @@ import {
 } from "../src/index.js";
 import { pseudoRandom, tensorCount, weightsOf } from "./quadratic.js";
 
-const right = <A>(e: E.Either<{ message: string }, A>): A => {
-  if (E.isLeft(e)) throw new Error(e.left.message);
-  return e.right;
-};
-
 const maxRelDiff = (a: Weights, b: Weights): number => {
   const fa = flatten(a);
   const fb = flatten(b);
@@ -30,6 +26,8 @@ const maxRelDiff = (a: Weights, b: Weights): number => {
   return worst;
 };
 
+const CONFIG = expect.objectContaining({ _tag: "GeometryError", kind: "config" });
+
 describe("rayFrom", () => {
   it("makes center + t * direction on demand and reports t * |direction| as distance", () => {
     const c = weightsOf(pseudoRandom(1));
@@ -37,7 +35,7 @@ describe("rayFrom", () => {
     const d = weightsOf(dFlat);
     const dn = Math.hypot(...dFlat);
     const before = tensorCount();
-    const plan = right(rayFrom(c, d, [-2, 0, 0.5, 3]));
+    const plan = orThrow(rayFrom(c, d, [-2, 0, 0.5, 3]));
     expect(plan.points.map((p) => p.distance)).toEqual(
       [-2, 0, 0.5, 3].map((t) => t * plan.directionNorm),
     );
@@ -59,13 +57,13 @@ describe("rayFrom", () => {
     disposeWeights(d);
   });
 
-  it("refuses mismatched weights, non-finite distances and a zero direction", () => {
+  it("refuses mismatched weights and a zero direction (Left), throws on non-finite distances", () => {
     const c = weightsOf(pseudoRandom(1));
     const z = map(c, (t) => tf.zerosLike(t));
     const other = { a: c.a! };
     expect(E.isLeft(rayFrom(c, other, [1]))).toBe(true);
-    const bad = rayFrom(c, c, [0, Number.NaN]);
-    expect(E.isLeft(bad) && bad.left.message).toMatch(/distances\[1\] is NaN/);
+    expect(() => rayFrom(c, c, [0, Number.NaN])).toThrow(/distances\[1\] is NaN/);
+    expect(() => rayFrom(c, c, [])).toThrow(CONFIG);
     const zero = rayFrom(c, z, [1]);
     expect(E.isLeft(zero) && zero.left.kind).toBe("degenerate");
     disposeWeights(c);
@@ -80,7 +78,7 @@ describe("segment", () => {
     const fa = flatten(a);
     const fb = flatten(b);
     const len = Math.hypot(...Array.from(fa, (x, i) => fb[i]! - x));
-    const plan = right(segment(a, b, [-0.5, 0, 1, 1.5]));
+    const plan = orThrow(segment(a, b, [-0.5, 0, 1, 1.5]));
     expect(plan.length).toBeCloseTo(len, 5);
     expect(plan.points.map((p) => p.distance)).toEqual(
       [-0.5, 0, 1, 1.5].map((t) => t * plan.length),
@@ -107,7 +105,7 @@ describe("planeThrough", () => {
 
   it("has an orthonormal basis and passes through the three points at their coordinates", () => {
     const before = tensorCount();
-    const plan = right(planeThrough(w1, w2, w3, { grid: [5, 4], margin: 0.25 }));
+    const plan = orThrow(planeThrough(w1, w2, w3, { grid: [5, 4], margin: 0.25 }));
     expect(Math.abs(norm(plan.u) - 1)).toBeLessThan(1e-5);
     expect(Math.abs(norm(plan.v) - 1)).toBeLessThan(1e-5);
     expect(Math.abs(dot(plan.u, plan.v))).toBeLessThan(1e-5);
@@ -154,7 +152,7 @@ describe("planeThrough", () => {
   });
 
   it("defaults to the authors' 21 x 21 grid", () => {
-    const plan = right(planeThrough(w1, w2, w3));
+    const plan = orThrow(planeThrough(w1, w2, w3));
     expect([plan.xs.length, plan.ys.length]).toEqual([21, 21]);
     disposePlan(plan);
   });
@@ -165,16 +163,16 @@ describe("planeThrough", () => {
     expect(E.isLeft(r) && r.left.kind).toBe("degenerate");
     const same = planeThrough(w1, w1, w3);
     expect(E.isLeft(same) && same.left.kind).toBe("degenerate");
-    const g = planeThrough(w1, w2, w3, { grid: 1 });
-    expect(E.isLeft(g) && g.left.message).toMatch(/grid is 1/);
+    expect(() => planeThrough(w1, w2, w3, { grid: 1 })).toThrow(/grid is 1/);
+    expect(() => planeThrough(w1, w2, w3, { margin: -1 })).toThrow(CONFIG);
     disposeWeights(mid);
   });
 
   it("gives equal fingerprints for equal plans and different ones otherwise", () => {
-    const p1 = right(planeThrough(w1, w2, w3, { grid: 3 }));
-    const p2 = right(planeThrough(w1, w2, w3, { grid: 3 }));
-    const p3 = right(planeThrough(w1, w3, w2, { grid: 3 }));
-    const p4 = right(planeThrough(w1, w2, w3, { grid: 4 }));
+    const p1 = orThrow(planeThrough(w1, w2, w3, { grid: 3 }));
+    const p2 = orThrow(planeThrough(w1, w2, w3, { grid: 3 }));
+    const p3 = orThrow(planeThrough(w1, w3, w2, { grid: 3 }));
+    const p4 = orThrow(planeThrough(w1, w2, w3, { grid: 4 }));
     expect(planFingerprint(p1)).toBe(planFingerprint(p2));
     expect(planFingerprint(p1)).not.toBe(planFingerprint(p3));
     expect(planFingerprint(p1)).not.toBe(planFingerprint(p4));

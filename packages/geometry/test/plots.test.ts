@@ -1,5 +1,5 @@
+import { orThrow } from "@wider/errors";
 import { disposeWeights, lerp } from "@wider/weights";
-import * as E from "fp-ts/lib/Either.js";
 import * as vega from "vega";
 import { describe, expect, it } from "vitest";
 import {
@@ -22,11 +22,6 @@ import {
   segmentPlotSvg,
 } from "../src/index.js";
 import { bowlLoss, pseudoRandom, weightsOf } from "./quadratic.js";
-
-const right = <A>(e: E.Either<{ message: string }, A>): A => {
-  if (E.isLeft(e)) throw new Error(e.left.message);
-  return e.right;
-};
 
 /** Checks that every tag is closed in order; returns the element names seen. */
 const wellFormed = (svg: string): string[] => {
@@ -52,8 +47,8 @@ const w2 = weightsOf(pseudoRandom(2));
 const w3 = weightsOf(pseudoRandom(3));
 
 const planeResults = async (metric: (x: number, y: number) => number): Promise<PlanResults> => {
-  const plan = right(planeThrough(w1, w2, w3, { grid: 11 }));
-  const r = right(
+  const plan = orThrow(planeThrough(w1, w2, w3, { grid: 11 }));
+  const r = orThrow(
     await evaluatePlanWith(plan, (w, p) => {
       const { x, y } = p as { x: number; y: number };
       return { trainLoss: metric(x, y), bowl: bowlLoss(w) };
@@ -93,8 +88,8 @@ describe("line plots", () => {
       const rays: PlanResults[] = [];
       for (let s = 0; s < 3; s++) {
         const d = randomDirection(w1, seed0 + s);
-        const plan = right(rayFrom(w1, d, linspace(-2, 2, 9)));
-        rays.push(right(await evaluatePlanWith(plan, (w) => ({ trainLoss: bowlLoss(w) }))));
+        const plan = orThrow(rayFrom(w1, d, linspace(-2, 2, 9)));
+        rays.push(orThrow(await evaluatePlanWith(plan, (w) => ({ trainLoss: bowlLoss(w) }))));
         disposePlan(plan);
         disposeWeights(d);
       }
@@ -112,8 +107,8 @@ describe("line plots", () => {
   });
 
   it("draws a segment's two metrics on two axes with its ends labelled", async () => {
-    const plan = right(segment(w1, w2, linspace(-0.5, 1.5, 9)));
-    const r = right(
+    const plan = orThrow(segment(w1, w2, linspace(-0.5, 1.5, 9)));
+    const r = orThrow(
       await evaluatePlanWith(plan, (w) => ({
         trainLoss: bowlLoss(w),
         testError: bowlLoss(w) / 100,
@@ -162,7 +157,7 @@ describe("plane plots", () => {
   });
 
   it("places the contours where the values are: the disk around w3 of a distance-to-w3 metric", async () => {
-    const probe = right(planeThrough(w1, w2, w3, { grid: 11 }));
+    const probe = orThrow(planeThrough(w1, w2, w3, { grid: 11 }));
     const [x3, y3] = probe.anchors[2];
     disposePlan(probe);
     const r = await planeResults((x, y) => Math.hypot(x - x3, y - y3));
@@ -217,11 +212,11 @@ describe("plane trajectory plot", () => {
     [...d.matchAll(/[ML](-?[\d.]+),(-?[\d.]+)/g)].map((m) => [Number(m[1]), Number(m[2])]);
 
   it("draws projected points in order on the contour, dots and labels at their coordinates, anchors on top", async () => {
-    const plan = right(planeThrough(w1, w2, w3, { grid: 11 }));
-    const results = right(await evaluatePlanWith(plan, (w) => ({ trainLoss: bowlLoss(w) })));
+    const plan = orThrow(planeThrough(w1, w2, w3, { grid: 11 }));
+    const results = orThrow(await evaluatePlanWith(plan, (w) => ({ trainLoss: bowlLoss(w) })));
     // A path w1 -> (w1 + w2) / 2 -> w2 -> w3, projected: the anchors' coordinates and a midpoint.
     const mid = lerp(w1, w2, 0.5);
-    const path = right(projectAllOnto(plan, [w1, mid, w2, w3]));
+    const path = orThrow(projectAllOnto(plan, [w1, mid, w2, w3]));
     disposeWeights(mid);
     disposePlan(plan);
     const [[x2], [x3, y3]] = [plan.anchors[1], plan.anchors[2]];

@@ -1,3 +1,4 @@
+import { orThrow } from "@wider/errors";
 import { disposeWeights, flatten } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import { describe, expect, it } from "vitest";
@@ -14,14 +15,9 @@ import {
 } from "../src/index.js";
 import { bowlLoss, curvatureAlong, N, weightsOf } from "./quadratic.js";
 
-const right = <A>(e: E.Either<{ message: string }, A>): A => {
-  if (E.isLeft(e)) throw new Error(e.left.message);
-  return e.right;
-};
-
 describe("rayWidth", () => {
   it("interpolates linearly between the grid points around the first crossing, on both sides", () => {
-    const w = right(
+    const w = orThrow(
       rayWidth(
         [
           { distance: -2, value: 9 },
@@ -40,7 +36,7 @@ describe("rayWidth", () => {
   });
 
   it("reports null with exceeded: false and the reach when the threshold is never crossed", () => {
-    const w = right(
+    const w = orThrow(
       rayWidth(
         [
           { distance: 0, value: 1 },
@@ -54,7 +50,7 @@ describe("rayWidth", () => {
   });
 
   it("treats a non-finite value as exceeding, at the last finite point", () => {
-    const w = right(
+    const w = orThrow(
       rayWidth(
         [
           { distance: 0, value: 1 },
@@ -71,9 +67,11 @@ describe("rayWidth", () => {
     const noCenter = rayWidth([{ distance: 1, value: 1 }], { delta: 1 });
     expect(E.isLeft(noCenter) && noCenter.left.message).toMatch(/distance 0.*centerValue/);
     expect(
-      right(rayWidth([{ distance: 1, value: 3 }], { delta: 1, centerValue: 1 })).positive.width,
+      orThrow(rayWidth([{ distance: 1, value: 3 }], { delta: 1, centerValue: 1 })).positive.width,
     ).toBe(0.5);
-    expect(E.isLeft(rayWidth([{ distance: 0, value: 1 }], { delta: 0 }))).toBe(true);
+    expect(() => rayWidth([{ distance: 0, value: 1 }], { delta: 0 })).toThrow(
+      expect.objectContaining({ _tag: "GeometryError", kind: "config", path: "delta" }),
+    );
   });
 });
 
@@ -111,12 +109,12 @@ describe("width on a quadratic bowl", () => {
       const d = randomDirection(center, seed);
       const k = curvatureAlong(flatten(d));
       exact.push(Math.sqrt((2 * delta) / k));
-      const plan = right(rayFrom(center, d, linspace(-1.5, 1.5, 2 * Math.round(1.5 / step) + 1)));
-      rays.push(right(await evaluatePlanWith(plan, (w) => ({ trainLoss: bowlLoss(w) }))));
+      const plan = orThrow(rayFrom(center, d, linspace(-1.5, 1.5, 2 * Math.round(1.5 / step) + 1)));
+      rays.push(orThrow(await evaluatePlanWith(plan, (w) => ({ trainLoss: bowlLoss(w) }))));
       disposePlan(plan);
       disposeWeights(d);
     }
-    const widths = right(widthsOfRays(rays, { metric: "trainLoss", delta }));
+    const widths = orThrow(widthsOfRays(rays, { metric: "trainLoss", delta }));
     expect(widths).toHaveLength(8);
     // Linear interpolation of a convex function crosses early by at most the grid step; with
     // curvature k it is within k * step^2 / (8 * slope) of the true crossing: < 1e-4 here.

@@ -1,5 +1,5 @@
+import { checkRate, checkStep } from "./errors.js";
 import type { Schedule } from "./Schedule.js";
-import { checkRate, checkStep } from "./ScheduleError.js";
 
 /**
  * The same rate at every step: `lr(s) = lr`.

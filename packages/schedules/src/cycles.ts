@@ -1,4 +1,4 @@
-import { checkCycle, checkStep } from "./ScheduleError.js";
+import { checkCycle, checkStep } from "./errors.js";
 
 /**
  * The 0-based index of the cycle a step falls in: `floor(step / cycle)`.

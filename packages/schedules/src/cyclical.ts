@@ -1,5 +1,5 @@
+import { checkCycle, checkRate, checkStep, fail } from "./errors.js";
 import type { Schedule } from "./Schedule.js";
-import { checkCycle, checkRate, checkStep, ScheduleError } from "./ScheduleError.js";
 
 /** Options of {@link cyclical} and {@link triangular}: rates between `high` and `low`, period `cycle`. */
 export interface CycleOptions {
@@ -15,8 +15,7 @@ export interface CycleOptions {
 export const checkHighLow = (where: string, high: number, low: number): void => {
   checkRate(where, "high", high);
   checkRate(where, "low", low);
-  if (low > high)
-    throw new ScheduleError("low", low, `a rate <= high = ${high} (low is the minimum)`, where);
+  if (low > high) fail("low", low, `a rate <= high = ${high} (low is the minimum)`, where);
 };
 
 /**

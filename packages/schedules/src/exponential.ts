@@ -1,5 +1,5 @@
+import { checkPositiveInt, checkRate, checkStep, fail } from "./errors.js";
 import type { Schedule } from "./Schedule.js";
-import { checkPositiveInt, checkRate, checkStep, ScheduleError } from "./ScheduleError.js";
 
 /** Options of {@link exponential}: multiply the rate by `decay` every `steps` steps. */
 export interface ExponentialOptions {
@@ -30,7 +30,7 @@ export const exponential = ({
 }: ExponentialOptions): Schedule => {
   checkRate("exponential", "from", from);
   if (typeof decay !== "number" || !(decay > 0 && decay <= 1))
-    throw new ScheduleError(
+    fail(
       "decay",
       decay,
       "a number in (0, 1] (the factor per `steps` steps; above 1 the rate would grow to Infinity)",

@@ -1,6 +1,6 @@
+import { checkBoundaries, checkStep, fail } from "./errors.js";
 import { pieceIndex } from "./piecewiseConstant.js";
 import type { Schedule } from "./Schedule.js";
-import { checkBoundaries, checkStep, ScheduleError } from "./ScheduleError.js";
 
 /**
  * Chains schedules (optax `join_schedules`): piece `k` runs from step `boundaries[k-1]` (0 for the
@@ -12,10 +12,10 @@ import { checkBoundaries, checkStep, ScheduleError } from "./ScheduleError.js";
  */
 export const join = (schedules: readonly Schedule[], boundaries: readonly number[]): Schedule => {
   if (!Array.isArray(schedules) || schedules.some((s) => typeof s !== "function"))
-    throw new ScheduleError("schedules", schedules, "an array of schedules (functions)", "join");
+    fail("schedules", schedules, "an array of schedules (functions)", "join");
   const bs = checkBoundaries("join", boundaries, 1);
   if (schedules.length !== bs.length + 1)
-    throw new ScheduleError(
+    fail(
       "schedules",
       `${schedules.length} schedules`,
       `${bs.length + 1} schedules (one more than boundaries, which has ${bs.length})`,

@@ -1,5 +1,5 @@
+import { checkNonNegativeInt, checkRate, checkStep } from "./errors.js";
 import type { Schedule } from "./Schedule.js";
-import { checkNonNegativeInt, checkRate, checkStep } from "./ScheduleError.js";
 
 /** Options of {@link linear}: go from `from` (step 0) to `to` (step `steps` and after). */
 export interface LinearOptions {

@@ -1,11 +1,5 @@
+import { checkArray, checkBoundaries, checkRate, checkStep, fail } from "./errors.js";
 import type { Schedule } from "./Schedule.js";
-import {
-  checkArray,
-  checkBoundaries,
-  checkRate,
-  checkStep,
-  ScheduleError,
-} from "./ScheduleError.js";
 
 /** Options of {@link piecewiseConstant}: `values[k]` from step `boundaries[k-1]` on. */
 export interface PiecewiseConstantOptions {
@@ -33,7 +27,7 @@ export const piecewiseConstant = ({ boundaries, values }: PiecewiseConstantOptio
   const bs = checkBoundaries("piecewiseConstant", boundaries, 1);
   const vs = checkArray("piecewiseConstant", "values", values, checkRate);
   if (vs.length !== bs.length + 1)
-    throw new ScheduleError(
+    fail(
       "values",
       values,
       `${bs.length + 1} rates (one more than boundaries, which has ${bs.length})`,

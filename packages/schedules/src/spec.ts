@@ -2,17 +2,18 @@
  * JSON schedule specs: an io-ts codec for their shape and `fromSpec`, which also checks their
  * values and builds the schedule, returning errors as values.
  */
-import { type Either, left, right } from "fp-ts/lib/Either.js";
+import { decode, excess, knownKeys, WiderFailure } from "@wider/errors";
+import { type Either, isLeft, left, right } from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import { constant } from "./constant.js";
 import { cosine } from "./cosine.js";
 import { cyclical } from "./cyclical.js";
+import { fail, isScheduleError, type ScheduleError, under } from "./errors.js";
 import { exponential } from "./exponential.js";
 import { join } from "./join.js";
 import { linear } from "./linear.js";
 import { piecewiseConstant } from "./piecewiseConstant.js";
 import type { Schedule } from "./Schedule.js";
-import { ScheduleError } from "./ScheduleError.js";
 import { swalr } from "./swalr.js";
 import { type SwaReferenceOptions, swaReference } from "./swaReference.js";
 import { triangular } from "./triangular.js";
@@ -22,7 +23,21 @@ import { warmup } from "./warmup.js";
 // model
 // -------------------------------------------------------------------------------------------------
 
-const n = t.number;
+/** `t.number` named for messages ("expected a number"). */
+const n = new t.Type<number, number, unknown>(
+  "a number",
+  t.number.is,
+  t.number.validate,
+  t.identity,
+);
+/** `t.boolean` named for messages. */
+const bool = new t.Type<boolean, boolean, unknown>(
+  "true or false",
+  t.boolean.is,
+  t.boolean.validate,
+  t.identity,
+);
+const numbers = t.array(n, "an array of numbers");
 const lit = <L extends string>(l: L) => t.literal(l);
 
 /** The codecs of the leaf (non-`join`) specs, by `type` tag. */
@@ -32,12 +47,12 @@ const leafCodecs = {
   cosine: t.type({ type: lit("cosine"), from: n, to: n, steps: n }),
   exponential: t.intersection([
     t.type({ type: lit("exponential"), from: n, decay: n, steps: n }),
-    t.partial({ staircase: t.boolean }),
+    t.partial({ staircase: bool }),
   ]),
   piecewiseConstant: t.type({
     type: lit("piecewiseConstant"),
-    boundaries: t.array(n),
-    values: t.array(n),
+    boundaries: numbers,
+    values: numbers,
   }),
   warmup: t.type({ type: lit("warmup"), steps: n, to: n }),
   cyclical: t.type({ type: lit("cyclical"), high: n, low: n, cycle: n }),
@@ -48,7 +63,7 @@ const leafCodecs = {
   ]),
   swalr: t.intersection([
     t.type({ type: lit("swalr"), from: n, to: n, annealSteps: n }),
-    t.partial({ strategy: t.union([lit("cos"), lit("linear")]) }),
+    t.partial({ strategy: t.union([lit("cos"), lit("linear")], '"cos" or "linear"') }),
   ]),
 };
 
@@ -74,7 +89,7 @@ const joinCodec = (self: t.Type<ScheduleSpec>) =>
   t.type({
     type: lit("join"),
     schedules: t.readonlyArray(self),
-    boundaries: t.readonlyArray(n),
+    boundaries: t.readonlyArray(n, "an array of numbers"),
   });
 
 /**
@@ -106,58 +121,15 @@ export const scheduleTypes = [...Object.keys(leafCodecs), "join"] as readonly st
 
 const shallowJoin = t.type({
   type: lit("join"),
-  schedules: t.array(t.unknown),
-  boundaries: t.array(n),
+  schedules: t.array(t.unknown, "an array of schedule specs"),
+  boundaries: numbers,
 });
 
-/** Field names each type accepts (to reject typos such as `hihg`). */
-const fieldsOf = (codec: t.Mixed): string[] => {
-  if (codec instanceof t.InterfaceType || codec instanceof t.PartialType)
-    return Object.keys(codec.props as object);
-  if (codec instanceof t.IntersectionType)
-    return (codec.types as t.Mixed[]).flatMap((c) => fieldsOf(c));
-  return [];
-};
-
-const describe = (type: t.Decoder<unknown, unknown>): string => {
-  switch (type.name) {
-    case "number":
-      return "a number";
-    case "boolean":
-      return "true or false";
-    case "Array<number>":
-    case "ReadonlyArray<number>":
-      return "an array of numbers";
-    case "Array<unknown>":
-      return "an array of schedule specs";
-    default:
-      return type.name;
-  }
-};
-
-/** Turns the first io-ts error into a ScheduleError whose path names the field. */
-const fromIoTsErrors = (errors: t.Errors, path: string, where: string): ScheduleError => {
-  const e = errors[0];
-  if (e === undefined) return new ScheduleError(path, undefined, "a valid spec", where);
-  let p = path;
-  const ctx = e.context;
-  for (let i = 1; i < ctx.length; i++) {
-    const parent = ctx[i - 1]?.type;
-    const entry = ctx[i];
-    if (entry === undefined) continue;
-    if (parent instanceof t.InterfaceType || parent instanceof t.PartialType)
-      p = `${p}.${entry.key}`;
-    else if (parent instanceof t.ArrayType || parent instanceof t.ReadonlyArrayType)
-      p = `${p}[${entry.key}]`;
-  }
-  const last = ctx[ctx.length - 1];
-  return new ScheduleError(
-    p,
-    e.value,
-    last === undefined ? "a valid spec" : describe(last.type),
-    where,
-  );
-};
+/** Each spec type's codec, refusing unknown fields (typos such as `hihg`). */
+const strictCodecs: Readonly<Record<string, t.Mixed>> = Object.fromEntries([
+  ...Object.entries(leafCodecs).map(([k, c]) => [k, excess(c)] as const),
+  ["join", excess(shallowJoin)] as const,
+]);
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
@@ -170,39 +142,31 @@ export const MAX_SPEC_DEPTH = 64;
 
 /** Builds a schedule from a spec at `path`, throwing a ScheduleError whose path starts at `path`. */
 const build = (json: unknown, path: string, depth: number): Schedule => {
-  if (!isRecord(json))
-    throw new ScheduleError(path, json, `a schedule spec object with a "type" field`);
+  if (!isRecord(json)) fail(path, json, `a schedule spec object with a "type" field`);
   const type = json.type;
   if (typeof type !== "string" || !scheduleTypes.includes(type))
-    throw new ScheduleError(
-      `${path}.type`,
-      type,
-      `one of ${scheduleTypes.map((s) => `"${s}"`).join(", ")}`,
-    );
+    fail(`${path}.type`, type, `one of ${scheduleTypes.map((s) => `"${s}"`).join(", ")}`);
   if (type === "join" && depth >= MAX_SPEC_DEPTH)
-    throw new ScheduleError(
+    fail(
       path,
       `${depth + 1} levels of nested joins`,
       `at most ${MAX_SPEC_DEPTH} levels of nested joins (one join takes any number of pieces: flatten the spec)`,
       "join",
     );
-  const codec = type === "join" ? shallowJoin : leafCodecs[type as keyof typeof leafCodecs];
-  const allowed = fieldsOf(codec);
-  for (const key of Object.keys(json))
-    if (!allowed.includes(key))
-      throw new ScheduleError(
-        `${path}.${key}`,
-        json[key],
-        `no such field; a "${type}" spec has the fields ${allowed.join(", ")}`,
-        type,
-      );
-  const decoded = (codec as t.Mixed).decode(json);
-  if (decoded._tag === "Left") throw fromIoTsErrors(decoded.left, path, type);
+  const codec = strictCodecs[type] as t.Mixed;
+  const decoded = decode(codec, json, {
+    tag: "ScheduleError",
+    root: path,
+    where: type,
+    fix: `a "${type}" spec has the fields ${[...(knownKeys(codec) ?? [])].join(", ")}`,
+  });
+  if (isLeft(decoded)) throw new WiderFailure(decoded.left);
   const spec = decoded.right as LeafSpec | t.TypeOf<typeof shallowJoin>;
   try {
     return construct(spec, path, depth);
   } catch (e) {
-    if (e instanceof ScheduleError && !e.path.startsWith(path)) throw e.under(path);
+    if (isScheduleError(e) && !(e.path ?? "").startsWith(path))
+      throw new WiderFailure(under(path, e));
     throw e;
   }
 };
@@ -218,8 +182,7 @@ const construct = (
         return constant(spec.value);
       } catch (e) {
         // constant(lr) names its argument `lr`; the spec field is `value`.
-        if (e instanceof ScheduleError)
-          throw new ScheduleError(`${path}.value`, e.value, e.allowed, e.where);
+        if (isScheduleError(e)) fail(`${path}.value`, e.value, e.fix ?? "a rate", "constant");
         throw e;
       }
     case "linear":
@@ -279,7 +242,7 @@ export const fromSpec = (json: unknown): Either<ScheduleError, Schedule> => {
   try {
     return right(build(json, "$", 0));
   } catch (e) {
-    if (e instanceof ScheduleError) return left(e);
+    if (e instanceof WiderFailure && isScheduleError(e)) return left(e.toError());
     throw e;
   }
 };

@@ -5,8 +5,8 @@
  * io-ts, and Vega (used by @wider/geometry for its richer plots) would add megabytes for one line.
  */
 
+import { checkNonNegativeInt, checkPositiveInt, fail } from "./errors.js";
 import type { Schedule } from "./Schedule.js";
-import { checkNonNegativeInt, checkPositiveInt, ScheduleError } from "./ScheduleError.js";
 
 // -------------------------------------------------------------------------------------------------
 // model
@@ -111,8 +111,7 @@ export const toSvg = (schedule: Schedule, steps: number, options: SvgOptions = {
   const width = checkPositiveInt("toSvg", "options.width", options.width ?? 640);
   const height = checkPositiveInt("toSvg", "options.height", options.height ?? 320);
   const maxPoints = checkNonNegativeInt("toSvg", "options.maxPoints", options.maxPoints ?? 4000);
-  if (maxPoints < 8)
-    throw new ScheduleError("options.maxPoints", maxPoints, "an integer >= 8", "toSvg");
+  if (maxPoints < 8) fail("options.maxPoints", maxPoints, "an integer >= 8", "toSvg");
   const title = options.title;
   const xLabel = options.xLabel ?? "step";
   const yLabel = options.yLabel ?? "learning rate";
@@ -122,7 +121,7 @@ export const toSvg = (schedule: Schedule, steps: number, options: SvgOptions = {
   for (let s = 0; s < steps; s++) {
     const y = schedule(s);
     if (!Number.isFinite(y))
-      throw new ScheduleError(`schedule(${s})`, y, "a finite rate at every plotted step", "toSvg");
+      fail(`schedule(${s})`, y, "a finite rate at every plotted step", "toSvg");
     ys.push(y);
   }
 
@@ -134,12 +133,7 @@ export const toSvg = (schedule: Schedule, steps: number, options: SvgOptions = {
   const plotW = width - left - right;
   const plotH = height - top - bottom;
   if (plotW < 20 || plotH < 20)
-    throw new ScheduleError(
-      "options",
-      { width, height },
-      "a picture of at least 112 x 100 px",
-      "toSvg",
-    );
+    fail("options", { width, height }, "a picture of at least 112 x 100 px", "toSvg");
 
   // Domains.
   const xMax = Math.max(1, steps - 1);

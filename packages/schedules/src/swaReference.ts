@@ -1,11 +1,5 @@
+import { checkPositive, checkPositiveInt, checkRate, checkStep, fail } from "./errors.js";
 import type { Schedule } from "./Schedule.js";
-import {
-  checkPositive,
-  checkPositiveInt,
-  checkRate,
-  checkStep,
-  ScheduleError,
-} from "./ScheduleError.js";
 
 /** The SWA form of {@link swaReference} (authors' `--swa`): decay to `swaLr` relative to `swaStart`. */
 export interface SwaReferenceSwaOptions {
@@ -56,18 +50,13 @@ export const swaReference = (options: SwaReferenceOptions): Schedule => {
   if (options.swaLr !== undefined) {
     const swaLr = checkRate(where, "swaLr", options.swaLr);
     if (options.swaStart === undefined)
-      throw new ScheduleError(
-        "swaStart",
-        undefined,
-        "the SWA start epoch (> 0) when swaLr is given",
-        where,
-      );
+      fail("swaStart", undefined, "the SWA start epoch (> 0) when swaLr is given", where);
     horizon = checkPositive(where, "swaStart", options.swaStart);
     if (options.epochs !== undefined) checkPositiveInt(where, "epochs", options.epochs);
     end = swaLr;
   } else {
     if (options.epochs === undefined)
-      throw new ScheduleError(
+      fail(
         "epochs",
         undefined,
         "the number of training epochs (an integer >= 1) when swaLr is omitted (SGD form)",

@@ -1,5 +1,5 @@
+import { checkNonNegativeInt, checkRate, checkStep, fail } from "./errors.js";
 import type { Schedule } from "./Schedule.js";
-import { checkNonNegativeInt, checkRate, checkStep, ScheduleError } from "./ScheduleError.js";
 
 /** Options of {@link swalr}: anneal from `from` to `to` over `annealSteps` steps. */
 export interface SwalrOptions {
@@ -30,7 +30,7 @@ export const swalr = ({ from, to, annealSteps, strategy = "cos" }: SwalrOptions)
   checkRate("swalr", "to", to);
   checkNonNegativeInt("swalr", "annealSteps", annealSteps);
   if (strategy !== "cos" && strategy !== "linear")
-    throw new ScheduleError("strategy", strategy, '"cos" or "linear"', "swalr");
+    fail("strategy", strategy, '"cos" or "linear"', "swalr");
   const anneal =
     strategy === "cos" ? (t: number) => (1 - Math.cos(Math.PI * t)) / 2 : (t: number) => t;
   return (step) => {

@@ -1,6 +1,6 @@
 import { type CycleOptions, checkHighLow } from "./cyclical.js";
+import { checkCycle, checkStep } from "./errors.js";
 import type { Schedule } from "./Schedule.js";
-import { checkCycle, checkStep } from "./ScheduleError.js";
 
 /**
  * FGE's triangular cycle (Garipov et al. 2018): `high` -> `low` -> `high` over `cycle` steps.

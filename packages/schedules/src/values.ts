@@ -1,5 +1,5 @@
+import { checkNonNegativeInt } from "./errors.js";
 import type { Schedule } from "./Schedule.js";
-import { checkNonNegativeInt } from "./ScheduleError.js";
 
 /**
  * Tabulates a schedule: the rates at steps `0 .. steps - 1`.

@@ -1,6 +1,6 @@
+import { checkNonNegativeInt, checkRate } from "./errors.js";
 import { linear } from "./linear.js";
 import type { Schedule } from "./Schedule.js";
-import { checkNonNegativeInt, checkRate } from "./ScheduleError.js";
 
 /** Options of {@link warmup}: rise linearly from 0 to `to` over `steps` steps. */
 export interface WarmupOptions {

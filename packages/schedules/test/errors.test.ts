@@ -1,3 +1,5 @@
+import { errorKinds, isWiderError, WiderFailure } from "@wider/errors";
+import { isLeft } from "fp-ts/lib/Either.js";
 import { describe, expect, it } from "vitest";
 import {
   constant,
@@ -5,12 +7,14 @@ import {
   cycleIndex,
   cyclical,
   exponential,
+  fromSpec,
   isCycleEnd,
   isCycleMidpoint,
+  isScheduleError,
   join,
   linear,
   piecewiseConstant,
-  ScheduleError,
+  type ScheduleError,
   swalr,
   swaReference,
   toSvg,
@@ -24,7 +28,8 @@ const thrown = (f: () => unknown): ScheduleError => {
   try {
     f();
   } catch (e) {
-    expect(e).toBeInstanceOf(ScheduleError);
+    expect(e).toBeInstanceOf(WiderFailure);
+    expect(isScheduleError(e)).toBe(true);
     return e as ScheduleError;
   }
   throw new Error("expected a ScheduleError, nothing was thrown");
@@ -38,7 +43,8 @@ describe("constructors reject invalid arguments with a ScheduleError naming fiel
       expect(Object.is(e.value, cycle)).toBe(true);
       expect(e.message).toContain(`cycle is ${cycle}`);
       expect(e.message).toContain("positive integer");
-      expect(e.where).toBe("cyclical");
+      expect(e.message.startsWith("cyclical: ")).toBe(true);
+      expect(e.fix).toBe("a positive integer (the cycle length in steps)");
     }
     expect(thrown(() => cycleIndex(0)).path).toBe("cycle");
     expect(thrown(() => isCycleEnd(1.5)).path).toBe("cycle");
@@ -140,6 +146,40 @@ describe("constructors reject invalid arguments with a ScheduleError naming fiel
       expect(e.message).toContain("0-based iteration");
     }
     expect(thrown(() => isCycleEnd(4)(-1)).path).toBe("step");
-    expect(thrown(() => join([constant(1), constant(2)], [3])(-1)).where).toBe("join");
+    expect(thrown(() => join([constant(1), constant(2)], [3])(-1)).message).toMatch(/^join: step/);
+  });
+});
+
+describe("every error is the shared Wider shape", () => {
+  it("thrown (constructors) and returned (fromSpec) errors are ScheduleErrors of kind config", () => {
+    const thrownErrors = [
+      thrown(() => cyclical({ high: 0.05, low: 0.001, cycle: 0 })),
+      thrown(() => constant(Number.NaN)),
+      thrown(() => join([constant(1)], [3])),
+      thrown(() => toSvg(constant(1), 0)),
+      thrown(() => cyclical({ high: 0.05, low: 0.001, cycle: 4 })(-1)),
+    ];
+    const specs: unknown[] = [
+      null,
+      { type: "sawtooth" },
+      { type: "cyclical", hihg: 0.05, low: 0.001, cycle: 4 },
+      { type: "cyclical", high: "0.05", low: 0.001, cycle: 4 },
+      { type: "constant", value: -1 },
+      { type: "join", boundaries: [2], schedules: [{ type: "constant", value: 1 }, 7] },
+    ];
+    const returned = specs.map((s) => {
+      const r = fromSpec(s);
+      if (!isLeft(r)) throw new Error(`expected a Left for ${JSON.stringify(s)}`);
+      // A Left is the plain value, not the thrown Error form.
+      expect(r.left).not.toBeInstanceOf(Error);
+      return r.left;
+    });
+    for (const e of [...thrownErrors, ...returned]) {
+      expect(isWiderError(e)).toBe(true);
+      expect(errorKinds).toContain(e.kind);
+      expect(e._tag).toBe("ScheduleError");
+      expect(e.kind).toBe("config");
+      expect(typeof e.path).toBe("string");
+    }
   });
 });

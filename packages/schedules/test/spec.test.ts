@@ -83,7 +83,7 @@ describe("fromSpec", () => {
     });
     expect(nested.path).toBe("$.schedules[1].cycle");
     expect(nested.value).toBe(3);
-    expect(nested.allowed).toContain("even integer");
+    expect(nested.fix).toContain("even integer");
   });
 
   it("reports type errors from the codec with their path", () => {
@@ -117,7 +117,9 @@ describe("fromSpec", () => {
     expect(e.message).toContain('"join"');
     const typo = err({ type: "cyclical", hihg: 0.05, low: 0.001, cycle: 4 });
     expect(typo.path).toBe("$.hihg");
-    expect(typo.message).toContain("high, low, cycle");
+    expect(typo.message).toBe(
+      "cyclical: $.hihg is not a known field (known: cycle, high, low, type)",
+    );
     expect(err(null).path).toBe("$");
     expect(err([1, 2]).path).toBe("$");
     expect(

@@ -11,9 +11,11 @@
  *
  * @module
  */
+
 import * as tf from "@tensorflow/tfjs-core";
 import { swa } from "@wider/averaging";
 import { disposeWeights, type Weights } from "@wider/weights";
+import { fail } from "./errors.js";
 
 // -------------------------------------------------------------------------------------
 // model
@@ -49,11 +51,6 @@ export interface SwagOptions {
 /** The paper's K: deviations kept for the low-rank part of the covariance. */
 export const DEFAULT_MAX_RANK = 20;
 
-/** A thrown error for an invalid SWAG configuration or call (a programmer's mistake in code). */
-export class SwagConfigError extends Error {
-  override readonly name = "SwagConfigError";
-}
-
 // -------------------------------------------------------------------------------------
 // internal
 // -------------------------------------------------------------------------------------
@@ -66,17 +63,24 @@ export const checkLike = (like: Weights, w: Weights, what: string): void => {
   const missing = Object.keys(like).filter((k) => !(k in w));
   const extra = Object.keys(w).filter((k) => !(k in like));
   if (missing.length > 0 || extra.length > 0) {
-    throw new SwagConfigError(
+    fail(
+      "shape",
       `${what}: the weights do not match the SWAG mean (missing: [${missing.slice(0, 4).join(", ")}], ` +
         `unexpected: [${extra.slice(0, 4).join(", ")}]); pass weights of the same model and include`,
+      {
+        ...((missing[0] ?? extra[0]) === undefined ? {} : { path: missing[0] ?? extra[0] }),
+        fix: "pass weights of the same model and include",
+      },
     );
   }
   for (const [k, t] of Object.entries(like)) {
     const s = w[k]!.shape;
     if (!sameShape(t.shape, s)) {
-      throw new SwagConfigError(
-        `${what}: "${k}" has shape [${s}] but the SWAG mean has [${t.shape}]`,
-      );
+      fail("shape", `${what}: "${k}" has shape [${s}] but the SWAG mean has [${t.shape}]`, {
+        path: k,
+        value: s,
+        fix: `a tensor of shape [${t.shape}]`,
+      });
     }
   }
 };
@@ -96,11 +100,13 @@ export const emptySwagState = (maxRank: number = DEFAULT_MAX_RANK): SwagState =>
   maxRank,
 });
 
-/** Throws a {@link SwagConfigError} unless `maxRank` is an integer >= 2. */
+/** Throws a `config` SwagError unless `maxRank` is an integer >= 2. */
 export const checkMaxRank = (maxRank: number): void => {
   if (!Number.isSafeInteger(maxRank) || maxRank < 2) {
-    throw new SwagConfigError(
+    fail(
+      "config",
       `maxRank is ${maxRank}; use an integer >= 2 (samples divide D^T z2 by sqrt(maxRank - 1)); the paper uses 20`,
+      { path: "maxRank", value: maxRank, fix: "an integer >= 2 (the paper uses 20)" },
     );
   }
 };
@@ -125,8 +131,10 @@ export const swag = (options: SwagOptions = {}): Swag => {
   const init = (): SwagState => emptySwagState(maxRank);
   const update = (state: SwagState, w: Weights): SwagState => {
     if (state.maxRank !== maxRank) {
-      throw new SwagConfigError(
+      fail(
+        "config",
         `update: the state keeps ${state.maxRank} deviations but this collector ${maxRank}; use swag({ maxRank: ${state.maxRank} })`,
+        { path: "maxRank", value: maxRank, fix: `swag({ maxRank: ${state.maxRank} })` },
       );
     }
     if (state.mean !== null) checkLike(state.mean, w, "update");

@@ -7,6 +7,7 @@
  *
  * @module
  */
+
 import type * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { batchNormLayers, updateBatchNorm } from "@wider/averaging";
@@ -23,8 +24,10 @@ import {
   type ProbabilitySum,
   predictProbabilities,
 } from "@wider/ensembling";
+import { type ErrorDetails, type ErrorKind, isWiderError } from "@wider/errors";
 import { assignToModel, disposeWeights, withWeights } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
+import { fail } from "./errors.js";
 import type { SwagState } from "./SwagState.js";
 import { DEFAULT_SCALE, type SampleOptions, swagSampleSeeded } from "./sample.js";
 
@@ -69,8 +72,11 @@ export const allocateSamples = (samples: number, states: number): number[] => {
 export const sampleSeed = (seed: number, state: number, sample: number): number =>
   seed * 1_000_003 + state * 10_007 + sample;
 
-const configError = (message: string): E.Either<EnsemblingError, never> =>
-  E.left(ensemblingError("config", message));
+const inputError = (
+  kind: ErrorKind,
+  message: string,
+  details?: ErrorDetails,
+): E.Either<EnsemblingError, never> => E.left(ensemblingError(kind, message, details));
 
 const checkOptions = (
   model: tfl.LayersModel,
@@ -82,29 +88,61 @@ const checkOptions = (
   const scale = options.scale ?? DEFAULT_SCALE;
   const rank = options.rank ?? "lowrank";
   const seed = options.seed ?? 0;
-  if (states.length === 0) return configError("states is empty; pass at least one SWAG state");
-  const empty = states.findIndex((s) => s.n === 0 || s.mean === null);
-  if (empty >= 0) {
-    return configError(`states[${empty}] has collected nothing; collect weights before sampling`);
-  }
-  if (!Number.isSafeInteger(samples) || samples < states.length) {
-    return configError(
-      `samples is ${samples}; pass an integer >= the number of SWAG states (${states.length}), e.g. 30`,
-    );
-  }
+  // Options written in code: thrown.
   if (!(Number.isFinite(scale) && scale >= 0)) {
-    return configError(`scale is ${scale}; pass a finite number >= 0 (the paper uses 0.5)`);
+    fail("config", `scale is ${scale}; pass a finite number >= 0 (the paper uses 0.5)`, {
+      path: "scale",
+      value: scale,
+      fix: "a finite number >= 0 (the paper uses 0.5)",
+    });
   }
   if (rank !== "diag" && rank !== "lowrank") {
-    return configError(`rank is ${JSON.stringify(rank)}; pass "diag" or "lowrank"`);
+    fail("config", `rank is ${JSON.stringify(rank)}; pass "diag" or "lowrank"`, {
+      path: "rank",
+      value: rank,
+      fix: '"diag" or "lowrank"',
+    });
   }
-  if (!Number.isSafeInteger(seed)) return configError(`seed is ${seed}; pass an integer`);
+  if (!Number.isSafeInteger(seed)) {
+    fail("config", `seed is ${seed}; pass an integer`, {
+      path: "seed",
+      value: seed,
+      fix: "an integer",
+    });
+  }
   if (keys.length === 0) {
-    return configError("evalSets is empty; pass at least one set, e.g. { test: xTest }");
+    fail("config", "evalSets is empty; pass at least one set, e.g. { test: xTest }", {
+      path: "evalSets",
+      fix: "at least one set, e.g. { test: xTest }",
+    });
   }
   if (options.batchNorm === undefined && batchNormLayers(model).length > 0) {
-    return configError(
+    fail(
+      "config",
       "the model has BatchNorm layers; pass batchNorm: { batches } (training data) to re-estimate their statistics for every sample",
+      { path: "batchNorm", fix: "batchNorm: { batches } (training data)" },
+    );
+  }
+  // The states (collected at run time, or loaded): returned.
+  if (states.length === 0) {
+    return inputError("config", "states is empty; pass at least one SWAG state", {
+      path: "states",
+      fix: "at least one SWAG state",
+    });
+  }
+  const empty = states.findIndex((s) => s.n === 0 || s.mean === null);
+  if (empty >= 0) {
+    return inputError(
+      "config",
+      `states[${empty}] has collected nothing; collect weights before sampling`,
+      { path: `states[${empty}]`, fix: "collect weights before sampling" },
+    );
+  }
+  if (!Number.isSafeInteger(samples) || samples < states.length) {
+    return inputError(
+      "config",
+      `samples is ${samples}; pass an integer >= the number of SWAG states (${states.length}), e.g. 30`,
+      { path: "samples", value: samples, fix: `an integer >= ${states.length}, e.g. 30` },
     );
   }
   return E.right(allocateSamples(samples, states.length));
@@ -148,7 +186,11 @@ export const bayesianModelAverage = async <K extends string>(
         try {
           const a = assignToModel(model, w);
           if (E.isLeft(a)) {
-            return configError(`could not assign the sample of states[${i}]: ${a.left.message}`);
+            return inputError(
+              a.left.kind,
+              `could not assign the sample of states[${i}]: ${a.left.message}`,
+              a.left.path === undefined ? {} : { path: a.left.path },
+            );
           }
         } finally {
           disposeWeights(w);
@@ -161,8 +203,10 @@ export const bayesianModelAverage = async <K extends string>(
               ...(disposeBatches === undefined ? {} : { disposeBatches }),
             });
           } catch (e) {
-            return configError(
+            return inputError(
+              isWiderError(e) ? e.kind : "config",
               `batchNorm.batches: re-estimating BatchNorm failed: ${errorText(e)}`,
+              { path: "batchNorm.batches" },
             );
           }
         }
@@ -182,7 +226,11 @@ export const bayesianModelAverage = async <K extends string>(
     // withWeights saves and restores every model weight (BatchNorm statistics included) once.
     const done = await withWeights(model, list[0]!.mean!, visit);
     if (E.isLeft(done)) {
-      return configError(`could not assign the SWAG mean to the model: ${done.left.message}`);
+      return inputError(
+        done.left.kind,
+        `could not assign the SWAG mean to the model: ${done.left.message}`,
+        done.left.path === undefined ? {} : { path: done.left.path },
+      );
     }
     if (E.isLeft(done.right)) return done.right;
     const out: Partial<Record<K, tf.Tensor2D>> = {};

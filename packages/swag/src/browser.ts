@@ -21,12 +21,13 @@ export {
   reliabilityDiagramSvg,
 } from "./calibration.js";
 export { SwagCallback, type SwagCallbackOptions, swagCallback } from "./callback.js";
+// errors
+export { isSwagError, type SwagError, swagError } from "./errors.js";
 export {
   DEFAULT_MAX_RANK,
   disposeSwagState,
   emptySwagState,
   type Swag,
-  SwagConfigError,
   type SwagOptions,
   type SwagState,
   swag,

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { decode, NonNegativeInt } from "@wider/errors";
 import {
   disposeWeights,
   type Json,
@@ -15,16 +16,10 @@ import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import type { SwagState } from "./SwagState.js";
 
-const NonNegativeInt = t.refinement(
-  t.number,
-  (n) => Number.isSafeInteger(n) && n >= 0,
-  "NonNegativeInt",
-);
-
 const StateMetadata = t.type({
   kind: t.literal("wider-swag-state"),
   n: NonNegativeInt,
-  maxRank: t.refinement(NonNegativeInt, (k) => k >= 2, "MaxRank"),
+  maxRank: t.refinement(NonNegativeInt, (k) => k >= 2, "an integer >= 2"),
   deviations: NonNegativeInt,
   user: t.unknown,
 });
@@ -77,14 +72,20 @@ export const loadSwagState = async (
   const b = await loadBundle(dir);
   if (E.isLeft(b)) return b;
   const { groups, metadata } = b.right;
+  const file = `${dir}/manifest.json`;
   const fail = (msg: string) => {
     for (const g of Object.values(groups)) disposeWeights(g);
-    return E.left(weightsError("bad-manifest", `${dir}/manifest.json: ${msg}`));
+    return E.left(
+      weightsError("corrupt", `${file}: ${msg}`, {
+        path: file,
+        fix: "load a directory written by saveSwagState",
+      }),
+    );
   };
-  const meta = StateMetadata.decode(metadata);
+  const meta = decode(StateMetadata, metadata, { tag: "WeightsError", root: "metadata" });
   if (E.isLeft(meta)) {
     return fail(
-      'metadata is not a SWAG state ({ kind: "wider-swag-state", n, maxRank >= 2, deviations }); was it saved with saveSwagState?',
+      `metadata is not a SWAG state ({ kind: "wider-swag-state", n, maxRank >= 2, deviations }: ${meta.left.message}); was it saved with saveSwagState?`,
     );
   }
   const { n, maxRank, deviations: count } = meta.right;

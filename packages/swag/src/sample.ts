@@ -12,7 +12,8 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { randomNormalLike, type Weights } from "@wider/weights";
-import { checkLike, SwagConfigError, type SwagState } from "./SwagState.js";
+import { fail } from "./errors.js";
+import { checkLike, type SwagState } from "./SwagState.js";
 
 // -------------------------------------------------------------------------------------
 // model
@@ -49,22 +50,31 @@ export const VARIANCE_FLOOR = 1e-30;
 
 const moments = (state: SwagState, what: string): { mean: Weights; sqMean: Weights } => {
   if (state.mean === null || state.sqMean === null || state.n === 0) {
-    throw new SwagConfigError(
-      `${what}: the SWAG state is empty; collect at least one weight set first`,
-    );
+    fail("config", `${what}: the SWAG state is empty; collect at least one weight set first`, {
+      path: "state",
+      fix: "collect at least one weight set first",
+    });
   }
   return { mean: state.mean, sqMean: state.sqMean };
 };
 
 const checkScale = (scale: number): void => {
   if (!(Number.isFinite(scale) && scale >= 0)) {
-    throw new SwagConfigError(`scale is ${scale}; use a finite number >= 0 (the paper uses 0.5)`);
+    fail("config", `scale is ${scale}; use a finite number >= 0 (the paper uses 0.5)`, {
+      path: "scale",
+      value: scale,
+      fix: "a finite number >= 0 (the paper uses 0.5)",
+    });
   }
 };
 
 const checkRank = (rank: string): void => {
   if (rank !== "diag" && rank !== "lowrank") {
-    throw new SwagConfigError(`rank is ${JSON.stringify(rank)}; use "diag" or "lowrank"`);
+    fail("config", `rank is ${JSON.stringify(rank)}; use "diag" or "lowrank"`, {
+      path: "rank",
+      value: rank,
+      fix: '"diag" or "lowrank"',
+    });
   }
 };
 
@@ -119,7 +129,8 @@ export const swagSample = (state: SwagState, draws: Draws & SampleOptions): Weig
   checkLike(mean, draws.z1, "swagSample: z1");
   const devs = state.deviations;
   if (rank === "lowrank" && draws.z2.length !== devs.length) {
-    throw new SwagConfigError(
+    fail(
+      "shape",
       `swagSample: z2 has ${draws.z2.length} values but the state stores ${devs.length} deviations; pass one draw per deviation`,
     );
   }

@@ -164,8 +164,7 @@ describe("bayesianModelAverage", () => {
     const s = collect(model, 5);
     const xs = x();
     const train = [0, 8].map((i) => tf.randomNormal([8, 4], 0.5, 2, "float32", 20 + i));
-    const missing = await bayesianModelAverage(model, s, { test: xs });
-    expect(E.isLeft(missing) && missing.left.message).toMatch(
+    await expect(bayesianModelAverage(model, s, { test: xs })).rejects.toThrow(
       /BatchNorm layers; pass batchNorm: \{ batches \}/,
     );
     const stats = Array.from(fromModel(model, { include: "all" })["bn/moving_mean"]!.dataSync());
@@ -238,23 +237,30 @@ describe("bayesianModelAverage", () => {
     model.dispose();
   });
 
-  it("bad input is a Left naming the fix", async () => {
+  it("bad options throw, bad states are a Left, both naming the fix", async () => {
     const model = tiny(false);
     const s = collect(model, 6);
     const xs = x();
     const cases: [Parameters<typeof bayesianModelAverage>[3], RegExp][] = [
       [{ scale: -1 }, /scale is -1/],
       [{ seed: 0.5 }, /seed is 0.5/],
-      [{ samples: 0 }, /samples is 0/],
     ];
     for (const [options, message] of cases) {
-      const r = await bayesianModelAverage(model, s, { test: xs }, options);
-      expect(E.isLeft(r) && r.left.message).toMatch(message);
+      await expect(bayesianModelAverage(model, s, { test: xs }, options)).rejects.toThrow(message);
+      await expect(bayesianModelAverage(model, s, { test: xs }, options)).rejects.toThrow(
+        expect.objectContaining({ _tag: "SwagError", kind: "config" }),
+      );
     }
+    await expect(bayesianModelAverage(model, s, {})).rejects.toThrow(/evalSets is empty/);
+    const few = await bayesianModelAverage(model, s, { test: xs }, { samples: 0 });
+    expect(E.isLeft(few) && few.left.message).toMatch(/samples is 0/);
     const empty = await bayesianModelAverage(model, swag().init(), { test: xs });
+    expect(E.isLeft(empty) && empty.left).toMatchObject({
+      _tag: "EnsemblingError",
+      kind: "config",
+      path: "states[0]",
+    });
     expect(E.isLeft(empty) && empty.left.message).toMatch(/states\[0\] has collected nothing/);
-    const none = await bayesianModelAverage(model, s, {});
-    expect(E.isLeft(none) && none.left.message).toMatch(/evalSets is empty/);
     disposeSwagState(s);
     xs.dispose();
     model.dispose();

@@ -7,6 +7,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { raise } from "@wider/errors";
+import { weightsError } from "./errors.js";
 import { hasOwn, setOwn } from "./ownRecord.js";
 import type { Weights } from "./types.js";
 
@@ -20,16 +22,31 @@ const checkSameKeys = (op: string, a: Weights, b: Weights): void => {
   if (ka.length !== kb.length || ka.some((k) => !hasOwn(b, k))) {
     const onlyA = ka.filter((k) => !hasOwn(b, k)).slice(0, 4);
     const onlyB = kb.filter((k) => !hasOwn(a, k)).slice(0, 4);
-    throw new Error(
-      `${op}: the two weight sets have different keys (only in the first: [${onlyA.join(", ")}], ` +
-        `only in the second: [${onlyB.join(", ")}])`,
+    raise(
+      weightsError(
+        "shape",
+        `${op}: the two weight sets have different keys (only in the first: [${onlyA.join(", ")}], ` +
+          `only in the second: [${onlyB.join(", ")}])`,
+        {
+          ...(onlyA[0] === undefined && onlyB[0] === undefined
+            ? {}
+            : { path: onlyA[0] ?? onlyB[0] }),
+          fix: "combine weight sets taken from the same architecture",
+        },
+      ),
     );
   }
   for (const k of ka) {
     const sa = a[k]!.shape;
     const sb = b[k]!.shape;
     if (sa.length !== sb.length || sa.some((d, i) => d !== sb[i])) {
-      throw new Error(`${op}: "${k}" has shape [${sa}] in the first set but [${sb}] in the second`);
+      raise(
+        weightsError(
+          "shape",
+          `${op}: "${k}" has shape [${sa}] in the first set but [${sb}] in the second`,
+          { path: k, value: sb, fix: `a tensor of shape [${sa}]` },
+        ),
+      );
     }
   }
 };

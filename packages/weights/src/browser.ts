@@ -5,7 +5,25 @@
  *
  * @packageDocumentation
  */
-export * from "./arithmetic.js";
+
+// arithmetic (binary operations throw a `shape` WeightsError on mismatched sets)
+export {
+  add,
+  axpy,
+  clone,
+  disposeWeights,
+  dot,
+  lerp,
+  map,
+  norm,
+  numel,
+  randomNormalLike,
+  scale,
+  sub,
+  zerosLike,
+  zipWith,
+} from "./arithmetic.js";
+// the save format in memory (encode/decode a bundle without a file system)
 export {
   decodeBundle,
   decodeManifest,
@@ -13,9 +31,27 @@ export {
   encodeBundle,
   sha256Hex,
 } from "./encoding.js";
-export * from "./flatten.js";
+// errors
+export { isWeightsError, type WeightsError, weightsError } from "./errors.js";
+// flattening
+export { flatten, sortedKeys, unflatten } from "./flatten.js";
+// the save format, as data
 export { canonicalJson, Json, jsonProblem, MAX_JSON_DEPTH } from "./json.js";
-export { type Bundle, FORMAT_VERSION, Manifest, TensorEntry } from "./manifest.js";
-export * from "./model.js";
-export * from "./types.js";
-export * from "./withWeights.js";
+export {
+  type Bundle,
+  FORMAT_VERSION,
+  Manifest,
+  TensorEntry,
+  type TensorEntryJson,
+} from "./manifest.js";
+// models
+export {
+  type AssignOptions,
+  assignToModel,
+  type FromModelOptions,
+  fromModel,
+  type Include,
+} from "./model.js";
+// the weight set
+export type { Weights } from "./types.js";
+export { withWeights, withWeightsSync } from "./withWeights.js";

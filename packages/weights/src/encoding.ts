@@ -8,13 +8,14 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { decode } from "@wider/errors";
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
+import { type WeightsError, weightsError } from "./errors.js";
 import { canonicalJson, jsonProblem } from "./json.js";
-import { type Bundle, FORMAT_VERSION, Manifest, type TensorEntry } from "./manifest.js";
+import { type Bundle, FORMAT_VERSION, Manifest, type TensorEntryJson } from "./manifest.js";
 import { hasOwn, setOwn } from "./ownRecord.js";
-import type { Weights, WeightsError } from "./types.js";
-import { weightsError } from "./types.js";
+import type { Weights } from "./types.js";
 
 /** A bundle as the two parts of a save directory: `manifest.json`'s text and the blob's bytes. */
 export interface EncodedBundle {
@@ -52,23 +53,11 @@ export const manifestDigest = (json: Record<string, unknown>): Promise<string> =
   return sha256Hex(canonicalJson(body));
 };
 
-/** Paths of io-ts errors, e.g. `tensors.0.shape.1: expected NonNegativeInt, got -3`. */
-export const reportErrors = (errors: t.Errors): string =>
-  errors
-    .slice(0, 3)
-    .map((err) => {
-      const ctx = err.context;
-      // Skip the member index io-ts adds under an intersection.
-      const path = ctx
-        .filter((c, i) => c.key !== "" && !(ctx[i - 1]?.type instanceof t.IntersectionType))
-        .map((c) => c.key)
-        .join(".");
-      if (err.message !== undefined) return err.message.replace(/^\$/, path);
-      const expected = err.context[err.context.length - 1]?.type.name ?? "?";
-      const got = JSON.stringify(err.value) ?? String(err.value);
-      return `${path === "" ? "(root)" : path}: expected ${expected}, got ${got.length > 60 ? `${got.slice(0, 57)}...` : got}`;
-    })
-    .join("; ");
+/** Decodes `json` with `codec`; a failure is the message naming each bad field (`$.tensors[0]...`). */
+const decodeIn = <A>(codec: t.Decoder<unknown, A>, json: unknown): E.Either<string, A> =>
+  E.mapLeft((e: WeightsError) => e.message)(
+    decode(codec, json, { tag: "WeightsError", kind: "corrupt" }),
+  );
 
 const isPlainFileName = (name: string): boolean =>
   name !== "" &&
@@ -79,25 +68,20 @@ const isPlainFileName = (name: string): boolean =>
   !name.includes("\0");
 
 /** A `Left` saying the checkpoint is corrupt: `checkpoint is corrupt: <file>: <what>; save again`. */
-export const corrupt = (
-  kind: "bad-json" | "bad-manifest" | "bad-blob" | "path-outside",
-  file: string,
-  what: string,
-): E.Either<WeightsError, never> =>
+export const corrupt = (file: string, what: string): E.Either<WeightsError, never> =>
   E.left(
     weightsError(
-      kind,
+      "corrupt",
       `checkpoint is corrupt: ${file}: ${what}; it was edited or damaged after saving, save it again`,
-      file,
+      { path: file, fix: "save it again" },
     ),
   );
 
 /** Checks what the codec cannot: blob path, sizes, overlaps, duplicates. */
 const checkManifest = (m: Manifest, file: string): E.Either<WeightsError, void> => {
-  const bad = (msg: string) => corrupt("bad-manifest", file, msg);
+  const bad = (msg: string) => corrupt(file, msg);
   if (!isPlainFileName(m.blob)) {
     return corrupt(
-      "path-outside",
       file,
       `blob ${JSON.stringify(m.blob)} is not a plain file name; a manifest may only name a file in its own directory`,
     );
@@ -137,7 +121,7 @@ const checkManifest = (m: Manifest, file: string): E.Either<WeightsError, void> 
 /**
  * Encodes a {@link Bundle} as the manifest text and blob of a save directory (the blob named
  * `blobName`); reads tensor data asynchronously, the tensors stay the caller's. Metadata that is
- * not plain JSON, or a tensor that is not float32/int32, is a `Left` (`bad-manifest`).
+ * not plain JSON, or a tensor that is not float32/int32, is a `Left` (`config`, or `unsupported` for the dtype).
  *
  * @example
  * const r = await encodeBundle({ groups: { weights: fromModel(model) } });
@@ -150,8 +134,9 @@ export const encodeBundle = async (
   if (!isPlainFileName(blobName))
     return E.left(
       weightsError(
-        "bad-manifest",
+        "config",
         `encodeBundle: blobName ${JSON.stringify(blobName)} is not a plain file name`,
+        { path: "blobName", value: blobName, fix: "a file name without a path separator" },
       ),
     );
   if (bundle.metadata !== undefined) {
@@ -159,13 +144,17 @@ export const encodeBundle = async (
     if (problem !== undefined) {
       return E.left(
         weightsError(
-          "bad-manifest",
+          "config",
           `saveBundle: ${problem}; store plain JSON (finite numbers, strings, booleans, null, arrays, plain objects)`,
+          {
+            path: "metadata",
+            fix: "store plain JSON (finite numbers, strings, booleans, null, arrays, plain objects)",
+          },
         ),
       );
     }
   }
-  const entries: TensorEntry[] = [];
+  const entries: TensorEntryJson[] = [];
   const chunks: Uint8Array[] = [];
   let offset = 0;
   for (const [group, w] of Object.entries(bundle.groups)) {
@@ -173,9 +162,10 @@ export const encodeBundle = async (
       if (tensor.dtype !== "float32" && tensor.dtype !== "int32") {
         return E.left(
           weightsError(
-            "bad-manifest",
+            "unsupported",
             `saveBundle: "${group}/${name}" has dtype ${tensor.dtype}; only float32 and int32 ` +
               `can be saved, cast it first`,
+            { path: `${group}/${name}`, value: tensor.dtype, fix: "cast it to float32 or int32" },
           ),
         );
       }
@@ -216,7 +206,7 @@ export const encodeBundle = async (
 /**
  * Decodes and verifies manifest text (without the blob): JSON, format version, codec, the
  * manifest's own sha256, sizes and overlaps; `file` names it in errors. A version 1 manifest is
- * refused as written by an older version (kind `unsupported-version`).
+ * refused as written by an older version (kind `version`).
  */
 export const decodeManifest = async (
   text: string,
@@ -228,43 +218,39 @@ export const decodeManifest = async (
   } catch (e) {
     // V8 quotes the start of the text in the message: keep it on one short line.
     const why = (e instanceof Error ? e.message : String(e)).replace(/\s+/g, " ").slice(0, 120);
-    return corrupt("bad-json", file, `not valid JSON (${why})`);
+    return corrupt(file, `not valid JSON (${why})`);
   }
-  const header = Header.decode(json);
-  if (E.isLeft(header)) {
-    return corrupt(
-      "bad-manifest",
-      file,
-      `not a wider-weights manifest: ${reportErrors(header.left)}`,
-    );
-  }
+  const header = decodeIn(Header, json);
+  if (E.isLeft(header)) return corrupt(file, `not a wider-weights manifest: ${header.left}`);
   const version = header.right.version;
   if (version !== FORMAT_VERSION) {
     const older = Number.isInteger(version) && version >= 1 && version < FORMAT_VERSION;
     const newer = Number.isInteger(version) && version > FORMAT_VERSION;
-    if (!older && !newer)
-      return corrupt("bad-manifest", file, `version ${version} is not a format version`);
+    if (!older && !newer) return corrupt(file, `version ${version} is not a format version`);
     return E.left(
       weightsError(
-        "unsupported-version",
+        "version",
         older
           ? `${file} was written by an older version of @wider/weights (format version ${version}, whose checksum ` +
               `does not cover the manifest); this version reads format ${FORMAT_VERSION} only and refuses it ` +
               "rather than trust it unchecked: save the weights again (or load them with the older version and re-save)"
           : `${file} was written by a newer version of @wider/weights (format version ${version}); ` +
               `this one reads format ${FORMAT_VERSION}: upgrade @wider/weights`,
-        file,
+        {
+          path: file,
+          value: version,
+          fix: older ? "save the weights again" : "upgrade @wider/weights",
+        },
       ),
     );
   }
-  const decoded = Manifest.decode(json);
-  if (E.isLeft(decoded)) return corrupt("bad-manifest", file, reportErrors(decoded.left));
+  const decoded = decodeIn(Manifest, json);
+  if (E.isLeft(decoded)) return corrupt(file, decoded.left);
   const m = decoded.right;
   // json is an object here: the codec accepted it.
   const digest = await manifestDigest(json as Record<string, unknown>);
   if (digest !== m.manifestSha256) {
     return corrupt(
-      "bad-manifest",
       file,
       `its contents do not match its manifestSha256 (${digest.slice(0, 12)}... vs ${m.manifestSha256.slice(0, 12)}...)`,
     );
@@ -286,7 +272,6 @@ export const decodeBlob = async (
   if (blob.byteLength !== manifest.blobBytes) {
     const what = blob.byteLength < manifest.blobBytes ? "is truncated" : "is longer than expected";
     return corrupt(
-      "bad-blob",
       blobFile,
       `${what}: it has ${blob.byteLength} bytes but ${manifestFile} says ${manifest.blobBytes}`,
     );
@@ -294,7 +279,6 @@ export const decodeBlob = async (
   const sha = await sha256Hex(blob);
   if (sha !== manifest.blobSha256) {
     return corrupt(
-      "bad-blob",
       blobFile,
       `does not match its manifest (sha256 ${sha.slice(0, 12)}... vs ${manifest.blobSha256.slice(0, 12)}...)`,
     );
@@ -341,8 +325,9 @@ export const singleWeights = (bundle: Bundle, file: string): E.Either<WeightsErr
   if (weights === undefined || names.length !== 1)
     return E.left(
       weightsError(
-        "bad-manifest",
+        "corrupt",
         `${file} holds the groups [${names.join(", ")}], not one "weights" group; use loadBundle`,
+        { path: file, value: names, fix: "use loadBundle" },
       ),
     );
   return E.right(weights);

@@ -3,8 +3,11 @@
  *
  * @module
  */
+
 import * as tf from "@tensorflow/tfjs-core";
+import { raise } from "@wider/errors";
 import { numel } from "./arithmetic.js";
+import { weightsError } from "./errors.js";
 import { setOwn } from "./ownRecord.js";
 import type { Weights } from "./types.js";
 
@@ -36,7 +39,13 @@ export const flatten = (a: Weights): Float32Array => {
 export const unflatten = (like: Weights, data: Float32Array): Weights => {
   const total = numel(like);
   if (data.length !== total) {
-    throw new Error(`unflatten: data has ${data.length} entries but the weights need ${total}`);
+    raise(
+      weightsError(
+        "shape",
+        `unflatten: data has ${data.length} entries but the weights need ${total}`,
+        { path: "data", value: data.length, fix: `a Float32Array of length ${total}` },
+      ),
+    );
   }
   const out: Record<string, tf.Tensor> = {};
   const offsets = new Map<string, number>();

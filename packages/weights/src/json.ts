@@ -4,7 +4,9 @@
  *
  * @module
  */
+import { raise } from "@wider/errors";
 import * as t from "io-ts";
+import { weightsError } from "./errors.js";
 
 // -------------------------------------------------------------------------------------
 // model
@@ -87,6 +89,16 @@ export const Json: t.Type<Json, Json, unknown> = new t.Type<Json, Json, unknown>
 );
 // The cast above is checked: jsonProblem(u) === undefined is exactly "u is Json".
 
+/** Throws the `config` error of a value {@link canonicalJson} cannot write (a programmer's mistake). */
+function notJson(message: string, value: unknown): never {
+  return raise(
+    weightsError("config", message, {
+      value,
+      fix: "pass plain JSON (finite numbers, strings, booleans, null, arrays, plain objects)",
+    }),
+  );
+}
+
 /**
  * The canonical text of a JSON value: object keys sorted (by UTF-16 code unit), no whitespace,
  * strings and numbers as `JSON.stringify` writes them. Two values are equal as JSON exactly when
@@ -99,11 +111,11 @@ export const canonicalJson = (value: unknown, maxDepth = MAX_JSON_DEPTH + 4): st
   const go = (v: unknown, depth: number): string => {
     if (v === null || typeof v === "boolean" || typeof v === "string") return JSON.stringify(v);
     if (typeof v === "number") {
-      if (!Number.isFinite(v)) throw new Error(`canonicalJson: ${v} is not a JSON number`);
+      if (!Number.isFinite(v)) notJson(`canonicalJson: ${v} is not a JSON number`, v);
       return JSON.stringify(v);
     }
-    if (typeof v !== "object") throw new Error(`canonicalJson: a ${typeof v} is not JSON`);
-    if (depth > maxDepth) throw new Error(`canonicalJson: nested deeper than ${maxDepth}`);
+    if (typeof v !== "object") notJson(`canonicalJson: a ${typeof v} is not JSON`, v);
+    if (depth > maxDepth) notJson(`canonicalJson: nested deeper than ${maxDepth}`, undefined);
     if (Array.isArray(v)) return `[${v.map((x) => go(x, depth + 1)).join(",")}]`;
     const o = v as Record<string, unknown>;
     const keys = Object.keys(o).sort();

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { NonNegativeInt } from "@wider/errors";
 import * as t from "io-ts";
 import { Json } from "./json.js";
 import type { Weights } from "./types.js";
@@ -25,16 +26,34 @@ export interface Bundle {
  */
 export const FORMAT_VERSION = 2;
 
-const NonNegativeInt = t.refinement(
-  t.number,
-  (n) => Number.isSafeInteger(n) && n >= 0,
-  "NonNegativeInt",
+const Sha256Hex = t.refinement(
+  t.string,
+  (s) => /^[0-9a-f]{64}$/.test(s),
+  "a sha256 (64 lowercase hex digits)",
 );
 
-const Sha256Hex = t.refinement(t.string, (s) => /^[0-9a-f]{64}$/.test(s), "Sha256Hex");
+/** One tensor entry of the manifest, decoded: sizes are `NonNegativeInt`s from `@wider/errors`. */
+export interface TensorEntry {
+  readonly group: string;
+  readonly name: string;
+  readonly shape: NonNegativeInt[];
+  readonly dtype: "float32" | "int32";
+  readonly offset: NonNegativeInt;
+  readonly bytes: NonNegativeInt;
+}
+
+/** A tensor entry as written to JSON (plain numbers). */
+export interface TensorEntryJson {
+  readonly group: string;
+  readonly name: string;
+  readonly shape: number[];
+  readonly dtype: "float32" | "int32";
+  readonly offset: number;
+  readonly bytes: number;
+}
 
 /** io-ts codec of one tensor entry of the manifest. */
-export const TensorEntry = t.type({
+export const TensorEntry: t.Type<TensorEntry, TensorEntryJson, unknown> = t.type({
   group: t.string,
   name: t.string,
   shape: t.array(NonNegativeInt),
@@ -43,11 +62,25 @@ export const TensorEntry = t.type({
   bytes: NonNegativeInt,
 });
 
-/** The decoded tensor entry. */
-export type TensorEntry = t.TypeOf<typeof TensorEntry>;
+/** The decoded manifest (`manifest.json`), format version 2. */
+export interface Manifest {
+  readonly format: "wider-weights";
+  readonly version: typeof FORMAT_VERSION;
+  readonly blob: string;
+  readonly blobBytes: NonNegativeInt;
+  /** sha256 of the blob, hex. */
+  readonly blobSha256: string;
+  /** Every group, including empty ones, in order. */
+  readonly groups: string[];
+  readonly tensors: TensorEntry[];
+  /** sha256 (hex) of the canonical JSON of the manifest without this field. */
+  readonly manifestSha256: string;
+  /** User metadata (absent = none). */
+  readonly metadata?: Json;
+}
 
 /** io-ts codec of the manifest (`manifest.json`), format version 2. */
-export const Manifest = t.intersection([
+export const Manifest: t.Type<Manifest, unknown, unknown> = t.intersection([
   t.type({
     format: t.literal("wider-weights"),
     version: t.literal(FORMAT_VERSION),
@@ -66,6 +99,3 @@ export const Manifest = t.intersection([
     metadata: Json,
   }),
 ]);
-
-/** The decoded manifest. */
-export type Manifest = t.TypeOf<typeof Manifest>;

@@ -3,11 +3,14 @@
  *
  * @module
  */
+
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
+import { raise } from "@wider/errors";
 import * as E from "fp-ts/lib/Either.js";
+import { type WeightsError, weightsError } from "./errors.js";
 import { hasOwn, setOwn } from "./ownRecord.js";
-import { type Weights, type WeightsError, weightsError } from "./types.js";
+import type { Weights } from "./types.js";
 
 // -------------------------------------------------------------------------------------
 // model
@@ -60,8 +63,12 @@ export const fromModel = (model: tfl.LayersModel, options: FromModelOptions = {}
   for (const v of vars) {
     if (hasOwn(out, v.originalName)) {
       for (const t of Object.values(out)) t.dispose();
-      throw new Error(
-        `fromModel: two variables are named "${v.originalName}"; give the layers unique names`,
+      raise(
+        weightsError(
+          "config",
+          `fromModel: two variables are named "${v.originalName}"; give the layers unique names`,
+          { path: v.originalName, fix: "give the layers unique names" },
+        ),
       );
     }
     setOwn(out, v.originalName, v.read().clone());
@@ -90,10 +97,14 @@ const pairByName = (
       const known = [...byName.keys()].slice(0, 8).join(", ");
       return E.left(
         weightsError(
-          "missing-name",
+          "shape",
           `assignToModel: the model has no variable named "${name}" (it has: ${known}${
             byName.size > 8 ? ", ..." : ""
           }); build both models with explicit layer names, or pass { match: "order" }`,
+          {
+            path: name,
+            fix: 'build both models with explicit layer names, or pass { match: "order" }',
+          },
         ),
       );
     }
@@ -119,10 +130,14 @@ const pairByOrder = (
   if (chosen === undefined || vars.length !== entries.length) {
     return E.left(
       weightsError(
-        "count-mismatch",
+        "shape",
         `assignToModel: match "order" needs one tensor per model weight, got ${entries.length} ` +
           `but the model has ${model.weights.length} weights (${model.trainableWeights.length} trainable); ` +
           `take the weights with fromModel from the same architecture`,
+        {
+          value: entries.length,
+          fix: "take the weights with fromModel from the same architecture",
+        },
       ),
     );
   }
@@ -151,9 +166,10 @@ export const assignToModel = (
     if (!sameShape(v.shape, t.shape)) {
       return E.left(
         weightsError(
-          "shape-mismatch",
+          "shape",
           `assignToModel: variable "${v.originalName}" has shape ${fmt(v.shape)} but the given ` +
             `tensor has shape ${fmt(t.shape)}; the weights come from a different architecture`,
+          { path: v.originalName, value: t.shape, fix: `a tensor of shape ${fmt(v.shape)}` },
         ),
       );
     }

@@ -15,6 +15,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { corrupt, decodeBlob, decodeManifest, encodeBundle, singleWeights } from "./encoding.js";
+import { type WeightsError, weightsError } from "./errors.js";
 import type { Json } from "./json.js";
 import type { Bundle, Manifest } from "./manifest.js";
 import {
@@ -26,11 +27,8 @@ import {
   saveFileNames,
   writeFileSynced,
 } from "./saveDirectory.js";
-import type { Weights, WeightsError } from "./types.js";
-import { weightsError } from "./types.js";
+import type { Weights } from "./types.js";
 
-export { canonicalJson, Json, jsonProblem, MAX_JSON_DEPTH } from "./json.js";
-export { type Bundle, FORMAT_VERSION, Manifest, TensorEntry } from "./manifest.js";
 export { cleanStale, MANIFEST_FILE } from "./saveDirectory.js";
 
 // -------------------------------------------------------------------------------------
@@ -59,7 +57,13 @@ export const saveBundle = async (
   bundle: Bundle,
 ): Promise<E.Either<WeightsError, void>> => {
   if (typeof dir !== "string" || dir === "") {
-    return E.left(weightsError("io", "saveBundle: dir must be a non-empty directory path"));
+    return E.left(
+      weightsError("config", "saveBundle: dir must be a non-empty directory path", {
+        path: "dir",
+        value: dir,
+        fix: "a non-empty directory path",
+      }),
+    );
   }
   const crypto = await cryptoM();
   const tag = crypto.randomBytes(6).toString("hex");
@@ -94,7 +98,9 @@ export const saveBundle = async (
     if (blobRenamed) await fs.rm(blobFile, { force: true }).catch(() => undefined);
     await fs.rm(manifestTmp, { force: true }).catch(() => undefined);
     return E.left(
-      weightsError("io", `saveBundle: cannot ${step}: ${describeFsError(e)}`, manifestFile),
+      weightsError("io", `saveBundle: cannot ${step}: ${describeFsError(e)}`, {
+        path: manifestFile,
+      }),
     );
   }
   try {
@@ -130,7 +136,7 @@ export const saveWeights = (
 /**
  * Reads and verifies `dir/manifest.json` without reading the blob: JSON, format version, codec,
  * the manifest's own sha256, sizes and overlaps. A version 1 manifest is refused as written by an
- * older version (kind `unsupported-version`).
+ * older version (kind `version`).
  */
 export const readManifest = async (dir: string): Promise<E.Either<WeightsError, Manifest>> => {
   const fs = await fsP();
@@ -165,7 +171,7 @@ export const loadBundle = async (dir: string): Promise<E.Either<WeightsError, Bu
     blob = await fs.readFile(blobFile);
   } catch (e) {
     if ((e as { code?: unknown }).code === "ENOENT")
-      return corrupt("bad-blob", blobFile, "the blob its manifest names is missing");
+      return corrupt(blobFile, "the blob its manifest names is missing");
     return E.left(fsError("cannot read blob", blobFile, e));
   }
   return decodeBlob(manifest, blob, blobFile, path.join(dir, MANIFEST_FILE));

@@ -10,7 +10,7 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { type WeightsError, weightsError } from "./types.js";
+import { type WeightsError, weightsError } from "./errors.js";
 
 // -------------------------------------------------------------------------------------
 // model
@@ -66,7 +66,7 @@ export const describeFsError = (e: unknown): string => {
 
 /** An `io` error naming the operation, the path and the cause. */
 export const fsError = (what: string, file: string, e: unknown): WeightsError =>
-  weightsError("io", `${what} ${file}: ${describeFsError(e)}`, file);
+  weightsError("io", `${what} ${file}: ${describeFsError(e)}`, { path: file });
 
 /** Writes `data` to a new file (failing if it exists) and flushes it to disk. */
 export const writeFileSynced = async (file: string, data: Uint8Array | string): Promise<void> => {
@@ -118,7 +118,7 @@ export const prepareDirectory = async (
           weightsError(
             "io",
             `${what}: cannot save to ${dir}: ${cur} exists and is not a directory; choose another path`,
-            cur,
+            { path: cur, fix: "choose another path" },
           ),
         );
       }
@@ -152,7 +152,7 @@ export const prepareDirectory = async (
             `${what}: cannot create directory ${d}: ${path.dirname(d)} does not accept new ` +
               "entries (ENOENT although it exists; a virtual file system such as /proc?); " +
               "choose a directory on a regular file system",
-            d,
+            { path: d, fix: "choose a directory on a regular file system" },
           ),
         );
       }

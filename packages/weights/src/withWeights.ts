@@ -5,10 +5,12 @@
  * @module
  */
 import type * as tfl from "@tensorflow/tfjs-layers";
+import { raise } from "@wider/errors";
 import * as E from "fp-ts/lib/Either.js";
 import { disposeWeights } from "./arithmetic.js";
+import type { WeightsError } from "./errors.js";
 import { type AssignOptions, assignToModel, fromModel } from "./model.js";
-import type { Weights, WeightsError } from "./types.js";
+import type { Weights } from "./types.js";
 
 // -------------------------------------------------------------------------------------
 // internal
@@ -35,7 +37,10 @@ const swapIn = (
     disposeWeights(live);
     // Cannot happen: `live` was read from this very model.
     if (E.isLeft(restored)) {
-      throw new Error(`withWeights: could not restore the model: ${restored.left.message}`);
+      raise({
+        ...restored.left,
+        message: `withWeights: could not restore the model: ${restored.left.message}`,
+      });
     }
   });
 };

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import { orThrow } from "@wider/errors";
 import * as E from "fp-ts/lib/Either.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
@@ -28,11 +29,6 @@ const own = <A>(entries: ReadonlyArray<readonly [string, A]>): Record<string, A>
   return r;
 };
 
-const must = <A>(r: E.Either<{ message: string }, A>): A => {
-  if (E.isLeft(r)) throw new Error(r.left.message);
-  return r.right;
-};
-
 let dir: string;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "wider-names-"));
@@ -47,9 +43,9 @@ const sampleWeights = (): Weights =>
 describe("names such as __proto__ and constructor round-trip", () => {
   it("as tensor names, through saveWeights / loadWeights", async () => {
     const w = sampleWeights();
-    must(await saveWeights(dir, w, own([["__proto__", 1]])));
+    orThrow(await saveWeights(dir, w, own([["__proto__", 1]])));
     const before = tf.memory().numTensors;
-    const back = must(await loadWeights(dir));
+    const back = orThrow(await loadWeights(dir));
     expect(Object.keys(back.weights)).toEqual(NAMES);
     for (const n of NAMES) expect(Object.hasOwn(back.weights, n)).toBe(true);
     expect(Array.from(flatten(back.weights))).toEqual(Array.from(flatten(w)));
@@ -66,8 +62,8 @@ describe("names such as __proto__ and constructor round-trip", () => {
       ["__proto__", a],
       ["constructor", {}],
     ]);
-    must(await saveBundle(dir, { groups }));
-    const b = must(await loadBundle(dir));
+    orThrow(await saveBundle(dir, { groups }));
+    const b = orThrow(await loadBundle(dir));
     expect(Object.keys(b.groups)).toEqual(["__proto__", "constructor"]);
     const g = Object.getOwnPropertyDescriptor(b.groups, "__proto__")?.value as Weights;
     expect(Object.keys(g)).toEqual(NAMES);

@@ -2,6 +2,7 @@ import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from "node:fs/pro
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import { orThrow } from "@wider/errors";
 import * as E from "fp-ts/lib/Either.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
@@ -27,11 +28,6 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const must = <A>(r: E.Either<{ message: string }, A>): A => {
-  if (E.isLeft(r)) throw new Error(r.left.message);
-  return r.right;
-};
-
 const manifestPath = () => join(dir, MANIFEST_FILE);
 const readManifestJson = async () => JSON.parse(await readFile(manifestPath(), "utf8"));
 /** Writes `m` as the manifest with a recomputed manifestSha256, as a forger (or a buggy writer) would. */
@@ -41,9 +37,9 @@ const blobPath = async () => join(dir, (await readManifestJson()).blob as string
 
 describe("saveWeights / loadWeights", () => {
   it("round-trips values, shapes, dtypes, key order and metadata without leaking", async () => {
-    must(await saveWeights(dir, w, { epoch: 3, note: "x" }));
+    orThrow(await saveWeights(dir, w, { epoch: 3, note: "x" }));
     const before = tf.memory().numTensors;
-    const loaded = must(await loadWeights(dir));
+    const loaded = orThrow(await loadWeights(dir));
     expect(tf.memory().numTensors).toBe(before + Object.keys(w).length);
     expect(Object.keys(loaded.weights)).toEqual(Object.keys(w));
     for (const k of Object.keys(w)) {
@@ -57,22 +53,22 @@ describe("saveWeights / loadWeights", () => {
   });
 
   it("overwrites a previous save atomically and leaves exactly one blob and no temp files", async () => {
-    must(await saveWeights(dir, w));
+    orThrow(await saveWeights(dir, w));
     const first = (await readManifestJson()).blob;
     const other = sample(9);
-    must(await saveWeights(dir, other, { v: 2 }));
+    orThrow(await saveWeights(dir, other, { v: 2 }));
     const files = await readdir(dir);
     expect(files.sort()).toEqual([MANIFEST_FILE, (await readManifestJson()).blob].sort());
     expect(files).not.toContain(first);
-    const loaded = must(await loadWeights(dir));
+    const loaded = orThrow(await loadWeights(dir));
     expect(Array.from(flatten(loaded.weights))).toEqual(Array.from(flatten(other)));
     disposeWeights(loaded.weights);
     disposeWeights(other);
   });
 
   it("saves an empty weight set", async () => {
-    must(await saveWeights(dir, {}));
-    const loaded = must(await loadWeights(dir));
+    orThrow(await saveWeights(dir, {}));
+    const loaded = orThrow(await loadWeights(dir));
     expect(loaded.weights).toEqual({});
   });
 });
@@ -80,13 +76,13 @@ describe("saveWeights / loadWeights", () => {
 describe("bundles: state with several weight sets and scalars", () => {
   it("round-trips groups (including an empty one) and metadata", async () => {
     const mean = sample(1);
-    must(
+    orThrow(
       await saveBundle(dir, {
         groups: { mean, sq: w, none: {} },
         metadata: { n: 12, kind: "swa" },
       }),
     );
-    const b = must(await loadBundle(dir));
+    const b = orThrow(await loadBundle(dir));
     expect(Object.keys(b.groups)).toEqual(["mean", "sq", "none"]);
     expect(Array.from(flatten(b.groups.mean!))).toEqual(Array.from(flatten(mean)));
     expect(b.groups.none).toEqual({});
@@ -118,61 +114,64 @@ describe("bad files give clear errors naming the file", () => {
   });
 
   it("truncated blob", async () => {
-    must(await saveWeights(dir, w));
+    orThrow(await saveWeights(dir, w));
     const blob = await blobPath();
     await truncate(blob, 10);
     await expectLeft(
-      "bad-blob",
+      "corrupt",
       /^checkpoint is corrupt: .*weights-[0-9a-f]+\.bin: is truncated: it has 10 bytes but .*manifest\.json says 76/,
     );
   });
 
   it("blob longer than the manifest says", async () => {
-    must(await saveWeights(dir, w));
+    orThrow(await saveWeights(dir, w));
     const blob = await blobPath();
     await writeFile(blob, Buffer.concat([await readFile(blob), Buffer.alloc(4)]));
-    await expectLeft("bad-blob", /is longer than expected/);
+    await expectLeft("corrupt", /is longer than expected/);
   });
 
   it("manifest/blob mismatch with the right size (another save's blob)", async () => {
-    must(await saveWeights(dir, w));
+    orThrow(await saveWeights(dir, w));
     const blob = await blobPath();
     const bytes = await readFile(blob);
     bytes[0] = (bytes[0]! + 1) % 256;
     await writeFile(blob, bytes);
-    await expectLeft("bad-blob", /does not match its manifest \(sha256/);
+    await expectLeft("corrupt", /does not match its manifest \(sha256/);
   });
 
   it("bad JSON", async () => {
-    must(await saveWeights(dir, w));
+    orThrow(await saveWeights(dir, w));
     const text = await readFile(manifestPath(), "utf8");
     await writeFile(manifestPath(), text.slice(0, text.length / 2));
-    await expectLeft("bad-json", /^checkpoint is corrupt: .*manifest\.json: not valid JSON/);
+    await expectLeft("corrupt", /^checkpoint is corrupt: .*manifest\.json: not valid JSON/);
   });
 
   it("a manifest failing the codec names the field and value", async () => {
-    must(await saveWeights(dir, w));
+    orThrow(await saveWeights(dir, w));
     const m = await readManifestJson();
     m.tensors[1].shape = [3, -1];
     await writeFile(manifestPath(), JSON.stringify(m));
-    await expectLeft("bad-manifest", /tensors\.1\.shape\.1: expected NonNegativeInt, got -1/);
+    await expectLeft(
+      "corrupt",
+      /\$\.tensors\[1\]\.shape\[1\] is -1; expected a non-negative integer/,
+    );
   });
 
   it("a manifest naming a path outside its directory", async () => {
-    must(await saveWeights(dir, w));
+    orThrow(await saveWeights(dir, w));
     for (const blob of ["../elsewhere.bin", "/etc/passwd", "sub/x.bin", ".."]) {
       const m = await readManifestJson();
       m.blob = blob;
       await writeSigned(m);
       await expectLeft(
-        "path-outside",
+        "corrupt",
         /is not a plain file name; a manifest may only name a file in its own directory/,
       );
     }
   });
 
   it("a correctly signed manifest that is inconsistent: sizes, overlaps, duplicates", async () => {
-    must(await saveWeights(dir, w));
+    orThrow(await saveWeights(dir, w));
     const base = await readManifestJson();
     const cases: Array<[(m: typeof base) => void, RegExp]> = [
       [
@@ -204,7 +203,7 @@ describe("bad files give clear errors naming the file", () => {
       const m = structuredClone(base);
       edit(m);
       await writeSigned(m);
-      await expectLeft("bad-manifest", pattern);
+      await expectLeft("corrupt", pattern);
     }
   });
 });

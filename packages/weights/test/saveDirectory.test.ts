@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import { orThrow } from "@wider/errors";
 import * as E from "fp-ts/lib/Either.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -23,11 +24,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
-
-const must = <A>(r: E.Either<{ message: string }, A>): A => {
-  if (E.isLeft(r)) throw new Error(r.left.message);
-  return r.right;
-};
 
 const leftMessage = (r: E.Either<{ message: string }, unknown>): string => {
   expect(E.isLeft(r)).toBe(true);
@@ -106,7 +102,7 @@ describe("unwritable output gives a clear Left naming the path and the cause", (
       const w = weights(8);
       const other = weights(6);
       try {
-        must(await saveWeights(join(m.dir, "run"), w));
+        orThrow(await saveWeights(join(m.dir, "run"), w));
         execFileSync("mount", ["-o", "remount,ro", m.dir], { stdio: "pipe" });
         for (const target of [join(m.dir, "run"), join(m.dir, "new", "deeper")]) {
           const msg = leftMessage(await saveWeights(target, other));
@@ -114,7 +110,7 @@ describe("unwritable output gives a clear Left naming the path and the cause", (
           expect(msg).not.toMatch(/ENOENT/);
           expect(msg).toContain(m.dir);
         }
-        const back = must(await loadWeights(join(m.dir, "run")));
+        const back = orThrow(await loadWeights(join(m.dir, "run")));
         expect(Array.from(flatten(back.weights))).toEqual(Array.from(flatten(w)));
         disposeWeights(back.weights);
       } finally {
@@ -134,13 +130,13 @@ describe("unwritable output gives a clear Left naming the path and the cause", (
       const big = weights(40_000); // 160 kB > 64 kB
       try {
         const dir = join(m.dir, "run");
-        must(await saveWeights(dir, small, { epoch: 1 }));
+        orThrow(await saveWeights(dir, small, { epoch: 1 }));
         const before = (await readdir(dir)).sort();
         const msg = leftMessage(await saveWeights(dir, big, { epoch: 2 }));
         expect(msg).toMatch(/no space left on device \(ENOSPC\); free some space/);
         expect(msg).toContain(dir);
         expect((await readdir(dir)).sort()).toEqual(before);
-        const back = must(await loadWeights(dir));
+        const back = orThrow(await loadWeights(dir));
         expect(back.metadata).toEqual({ epoch: 1 });
         disposeWeights(back.weights);
       } finally {
@@ -164,7 +160,7 @@ describe("cleanStale: files of crashed saves are removed on the next save", () =
     const dir = join(root, "crashed");
     await mkdir(dir, { recursive: true });
     const w = weights(4);
-    must(await saveWeights(dir, w));
+    orThrow(await saveWeights(dir, w));
     const dead = deadPid();
     const live = process.pid;
     const stale = [
@@ -182,16 +178,16 @@ describe("cleanStale: files of crashed saves are removed on the next save", () =
       ".weights-ffffffffffff.bin.tmp", // no pid: not ours to judge
     ];
     for (const f of [...stale, ...kept]) await writeFile(join(dir, f), "x");
-    const removed = must(await cleanStale(dir));
+    const removed = orThrow(await cleanStale(dir));
     expect([...removed].sort()).toEqual([...stale].sort());
     const left = await readdir(dir);
     for (const f of kept) expect(left).toContain(f);
     // The current save is untouched and loads.
-    const back = must(await loadWeights(dir));
+    const back = orThrow(await loadWeights(dir));
     disposeWeights(back.weights);
     // saveWeights runs the same cleaning: a new dead writer's file goes on the next save.
     await writeFile(join(dir, `.weights-999999999999.bin.tmp-${dead}`), "x");
-    must(await saveWeights(dir, w));
+    orThrow(await saveWeights(dir, w));
     expect(await readdir(dir)).not.toContain(`.weights-999999999999.bin.tmp-${dead}`);
     disposeWeights(w);
   });
@@ -201,7 +197,7 @@ describe("cleanStale: files of crashed saves are removed on the next save", () =
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, MANIFEST_FILE), "{ not json");
     await writeFile(join(dir, "weights-aaaaaaaaaaaa.bin"), "x");
-    expect(must(await cleanStale(dir))).toEqual([]);
+    expect(orThrow(await cleanStale(dir))).toEqual([]);
   });
 
   it("a missing directory is a Left naming it", async () => {

@@ -47,8 +47,7 @@ const run = async (): Promise<Report> => {
 
   const avg = averagingCallback({ averager: swa(), policy: when({ start: 4 }) });
   const collector = collectAt((step) => step % 4 === 3, { maxCount: 10, store: "memory" });
-  if (E.isLeft(collector)) throw new Error(collector.left.message);
-  const fge = snapshotCallback({ collector: collector.right });
+  const fge = snapshotCallback({ collector });
   // Every step's weights, read after the step, as the averager and the collector see them.
   const seen: Record<string, number[]>[] = [];
   const recorder = new (class extends tf.Callback {

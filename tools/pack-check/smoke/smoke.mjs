@@ -126,10 +126,7 @@ await check("ensembling: FGE snapshots and ensemble", async () => {
   const model = mlp();
   const optimizer = tf.train.sgd(0.05);
   model.compile({ optimizer, loss: "sparseCategoricalCrossentropy" });
-  const collector = right(
-    collectAt(isCycleMidpoint(2), { maxCount: 3, store: "memory" }),
-    "collectAt",
-  );
+  const collector = collectAt(isCycleMidpoint(2), { maxCount: 3, store: "memory" });
   let state = collector.init();
   for (let step = 0; step < 8; step++) {
     const [xb, yb] = [x.slice(step * 8, 8), y.slice(step * 8, 8)];

@@ -13,7 +13,6 @@ import { averagingCallback, learningRateScheduler, swa, swaCallback, when } from
 import { collectAt, snapshotCallback } from "@wider/ensembling";
 import { constant } from "@wider/schedules";
 import { swag, swagCallback } from "@wider/swag";
-import * as E from "fp-ts/lib/Either.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const OTHER = "4.21.0";
@@ -88,13 +87,12 @@ describe(`model.fit of a second tfjs-layers (${OTHER})`, () => {
   });
 
   const collector = collectAt(() => true, { maxCount: 2, store: "memory" });
-  if (E.isLeft(collector)) throw new Error(collector.left.message);
   const cases: ReadonlyArray<readonly [string, () => object]> = [
     ["SwaCallback", () => swaCallback({ schedule: constant(0.1), start: 0, collect: when() })],
     ["AveragingCallback", () => averagingCallback({ averager: swa(), policy: when() })],
     ["LearningRateCallback", () => learningRateScheduler({ schedule: constant(0.1) })],
     ["SwagCallback", () => swagCallback({ swag: swag(), policy: when() })],
-    ["SnapshotCallback", () => snapshotCallback({ collector: collector.right })],
+    ["SnapshotCallback", () => snapshotCallback({ collector })],
   ];
   for (const [name, make] of cases) {
     it(`${name}: fails with the duplicate-copy error and the fix`, async () => {
