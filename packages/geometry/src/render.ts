@@ -10,6 +10,7 @@
  */
 import type * as vega from "vega";
 import type * as vl from "vega-lite";
+import { fail } from "./errors.js";
 
 /** The install line for the renderers, in the error when they are missing. */
 const INSTALL = "npm install vega@^5.33.1 vega-lite@^5.23.0";
@@ -24,15 +25,16 @@ const isMissing = (cause: unknown, name: string): boolean => {
   );
 };
 
-/** Imports an optional peer, or throws an Error naming it and the install line. */
+/** Imports an optional peer, or throws an `unsupported` GeometryError naming it and the install line. */
 const optionalPeer = async <M>(name: "vega" | "vega-lite", load: () => Promise<M>): Promise<M> => {
   try {
     return await load();
   } catch (cause) {
     if (!isMissing(cause, name)) throw cause;
-    throw new Error(
+    return fail(
+      "unsupported",
       `@wider/geometry: rendering plots to SVG needs the optional peer dependencies vega and vega-lite, and ${name} is not installed; install them (${INSTALL}). The *Spec functions (rayPlotSpec, segmentPlotSpec, planeContourSpec, planeTrajectorySpec) work without them.`,
-      { cause },
+      { path: name, fix: INSTALL },
     );
   }
 };

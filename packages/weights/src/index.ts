@@ -23,9 +23,16 @@ export {
   zerosLike,
   zipWith,
 } from "./arithmetic.js";
+// the save format in memory (encode/decode a bundle without a file system)
+export {
+  decodeBundle,
+  decodeManifest,
+  type EncodedBundle,
+  encodeBundle,
+  sha256Hex,
+} from "./encoding.js";
 // errors
 export { isWeightsError, type WeightsError, weightsError } from "./errors.js";
-
 // flattening
 export { flatten, sortedKeys, unflatten } from "./flatten.js";
 // the save format, as data

@@ -104,6 +104,13 @@ await check("geometry: SVG rendering names the missing peers", async () => {
     "npm install vega@",
   );
   await rejectsWith(renderVegaToSvg({}), "vega is not installed", "npm install vega@");
+  // The one error shape: a GeometryError of kind unsupported naming the peer and the install line.
+  const thrown = await renderVegaToSvg({}).then(
+    () => null,
+    (e) => e,
+  );
+  assert(thrown?._tag === "GeometryError" && thrown.kind === "unsupported", String(thrown?.kind));
+  assert(thrown.path === "vega" && thrown.fix.startsWith("npm install vega@"), thrown.fix);
 });
 
 await check("data: IDX files from a directory", async () => {
