@@ -10,8 +10,9 @@
  *   with other jobs (`conflict`), files that cannot be written or read (`io`), and a failure of
  *   Redis or the connection to it (`io`, `path: "redis"`, `value` the client's message).
  * - **Thrown** (a `WiderFailure` with `_tag: "DistributedError"`): programmer's mistakes written
- *   in code: `submitSwap`'s options (a bad `swapId`, `members`), `canonicalJson` of a non-JSON
- *   value. Errors thrown by injected code (a handler, a `resolve` callback) pass through.
+ *   in code: `submitSwap`'s options (a bad `swapId`, `members`; `canonicalJson` of a non-JSON
+ *   value throws a `TypeError`). Errors thrown by injected code (a handler, a `resolve` callback)
+ *   pass through; in a worker, a handler's throw fails its job in BullMQ.
  *
  * @module
  */
