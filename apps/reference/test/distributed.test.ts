@@ -79,6 +79,56 @@ describe.skipIf(!haveRedis)("wider sweep / wider worker", () => {
     await redis.stop();
   });
 
+  it("the package's Lefts reach the user as one-line errors with their exit codes", async () => {
+    const tmp = tempDir("wider-sweep-faults-");
+    const queue = "faults";
+    const firstLine = (r: { stderr: string }) => r.stderr.split("\n")[0] ?? "";
+    // A bad URL (config): exit 2 before any connection.
+    const badUrl = await runCli(["sweep", "status", "--redis", "http://h", "--queue", queue]);
+    expect(badUrl.code).toBe(2);
+    expect(firstLine(badUrl)).toMatch(/^wider: --redis: "http:" is not a Redis scheme/);
+    // A missing sweep (io): exit 1, naming the sweep.
+    const missing = await runCli([
+      "sweep",
+      "status",
+      "--redis",
+      redis.url,
+      "--queue",
+      queue,
+      "--name",
+      "nope",
+    ]);
+    expect(missing.code).toBe(1);
+    expect(firstLine(missing)).toMatch(
+      /^wider: no sweep named "nope" in queue faults \(none submitted yet\); submit it first/,
+    );
+    // A re-submission with other jobs (conflict): exit 2.
+    const a = writeSpec(tmp, { name: "same", base: tinyBase, seeds: [0] });
+    expect(
+      (await runCli(["sweep", "--spec", a, "--redis", redis.url, "--queue", queue])).code,
+    ).toBe(0);
+    const b = writeSpec(tmp, { name: "same", base: tinyBase, seeds: [1] });
+    const conflict = await runCli(["sweep", "--spec", b, "--redis", redis.url, "--queue", queue]);
+    expect(conflict.code).toBe(2);
+    expect(firstLine(conflict)).toMatch(
+      /^wider: sweep same was submitted before with other jobs; give this sweep another name/,
+    );
+    // A wrong password (a Redis failure): exit 1, with the fix.
+    const wrong = await runCli([
+      "sweep",
+      "status",
+      "--redis",
+      redis.url.replace("wider-test", "wrong"),
+      "--queue",
+      queue,
+    ]);
+    expect(wrong.code).toBe(1);
+    expect(firstLine(wrong)).toMatch(
+      /^wider: Redis: .*(WRONGPASS|NOAUTH).*; check that redis-server runs at the --redis URL/,
+    );
+    expect(wrong.stderr).not.toContain("wider-test");
+  });
+
   it("6 jobs over 3 worker processes: every result exactly once, aggregate per configuration", async () => {
     const tmp = tempDir("wider-sweep-");
     const work = join(tmp, "work");
