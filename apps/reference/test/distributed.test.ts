@@ -127,6 +127,18 @@ describe.skipIf(!haveRedis)("wider sweep / wider worker", () => {
       /^wider: Redis: .*(WRONGPASS|NOAUTH).*; check that redis-server runs at the --redis URL/,
     );
     expect(wrong.stderr).not.toContain("wider-test");
+    // A worker with a wrong password stops at once (it waited forever before).
+    const worker = await runCli([
+      "worker",
+      "--redis",
+      redis.url.replace("wider-test", "wrong"),
+      "--queue",
+      queue,
+      "--dir",
+      join(tmp, "work"),
+    ]);
+    expect(worker.code).toBe(1);
+    expect(firstLine(worker)).toMatch(/^wider: Redis: .*(WRONGPASS|NOAUTH)/);
   });
 
   it("6 jobs over 3 worker processes: every result exactly once, aggregate per configuration", async () => {

@@ -133,7 +133,8 @@ const outDirOf = (work: string, job: JobData): E.Either<DistributedError, string
 
 /**
  * Starts a worker on `options.redis`; it takes jobs until `close()`. A bad Redis URL (`config`)
- * or a Redis failure while it starts (`io`) is a `Left`. Once started, a job whose handler
+ * or a Redis that refuses it while it starts (a wrong password: `io`, `path: "redis"`) is a
+ * `Left`; a Redis that is down is waited for (the worker starts when it comes back). Once started, a job whose handler
  * throws (or rejects) is failed in BullMQ: at once, without retries, for a `DistributedError` of
  * kind `config`, `corrupt` or `shape` (a handler turns a `Left` it cannot recover from into one
  * with `orThrow`), otherwise retried up to its attempts.
@@ -153,6 +154,13 @@ export const startWorker = async (
   const roots = [work, ...(options.dirs.read ?? [])];
   const id = `${hostname()}/${process.pid}`;
   const redis = new Redis(connection);
+  redis.on("error", () => {}); // reconnects; a worker waits for Redis to come back
+  // A refused password fails at once (a Left); a Redis that is down is waited for.
+  const reachable = await attempt(() => redis.ping());
+  if (E.isLeft(reachable)) {
+    redis.disconnect();
+    return reachable;
+  }
   const setups = new Map<string, Promise<PointSetup>>();
   const plans: PlanCache = planCache();
 

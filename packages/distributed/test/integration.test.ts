@@ -116,6 +116,12 @@ describe.skipIf(!haveRedis)("with a password (requirepass)", () => {
       handlers: {},
     });
     expect(E.isLeft(noWorker) && noWorker.left.kind).toBe("config");
+    const wrongWorker = await startWorker({
+      redis: redis.url.replace("p%40ss%3Aword", "wrong"),
+      dirs: { work: tempDir("wider-work-") },
+      handlers: {},
+    });
+    expect(E.isLeft(wrongWorker) && wrongWorker.left).toMatchObject({ kind: "io", path: "redis" });
   });
 
   it("runs a sweep through an in-process worker; a re-submission adds nothing; a job naming a path outside the worker's directories fails without running", async () => {
