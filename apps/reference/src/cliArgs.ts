@@ -171,11 +171,9 @@ const geometryRedisOf = (v: FlagValues): Cli["geometryRedis"] => {
     throw new AppError(
       "--geometry-redis: --geometry-dir DIR is required (the directory shared with the workers, their --dir)",
     );
-  try {
-    redisOptions(url);
-  } catch (e) {
-    throw new AppError((e as Error).message.replace("--redis", "--geometry-redis"));
-  }
+  const checked = redisOptions(url);
+  if (E.isLeft(checked))
+    throw new AppError(checked.left.message.replace("--redis", "--geometry-redis"));
   const queue = v["geometry-queue"];
   return { url, dir: resolve(dir), queue: typeof queue === "string" ? queue : "wider" };
 };

@@ -16,11 +16,13 @@ import {
   type PointSetup,
   publishPlan,
 } from "@wider/distributed";
+import { orThrow } from "@wider/errors";
 import type { Json } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import { AppError, Interrupted } from "./AppError.js";
 import { chooseBackend } from "./backend.js";
+import { orAppError } from "./commands/common.js";
 import { Config } from "./config.js";
 import { withAddedFields } from "./configFields.js";
 import { loadAppDataset } from "./dataset.js";
@@ -51,10 +53,11 @@ export interface RemoteGeometryOptions {
 export const remoteGeometry = (
   options: RemoteGeometryOptions,
 ): { readonly remote: RemotePlans; readonly close: () => void } => {
-  const client = connect(options.redis);
+  // The URL was checked with the flags (`--geometry-redis`).
+  const client = orAppError(connect(options.redis));
   client.on("error", () => {}); // reconnects; commands wait for Redis
   const remote: RemotePlans = async (plan, name, onProgress) => {
-    const { evaluationId } = await publishPlan({
+    const published = await publishPlan({
       redis: options.redis,
       queue: options.queue,
       client,
@@ -62,9 +65,10 @@ export const remoteGeometry = (
       plan,
       evaluator: geometrySpec(options.config),
     });
+    const { evaluationId } = orAppError(published);
     let checks = 0;
     for (;;) {
-      const r = await collectPlan(client, options.queue, evaluationId);
+      const r = orAppError(await collectPlan(client, options.queue, evaluationId));
       onProgress(r.results.length);
       if (r.complete) return r;
       if (options.signal.aborted)
@@ -75,7 +79,7 @@ export const remoteGeometry = (
         const fps = JSON.parse(
           (await client.hget(`wider:${options.queue}:plans`, evaluationId)) ?? '{"points":[]}',
         ).points as string[];
-        const states = await jobStates(options.redis, options.queue, client, fps);
+        const states = orAppError(await jobStates(options.redis, options.queue, client, fps));
         const failed = [...states.values()].find((s) => s.state === "failed");
         if (failed !== undefined)
           throw new AppError(
@@ -105,7 +109,8 @@ export const pointSetup =
     const c = decoded.right;
     const config: Config = {
       ...c,
-      dataDir: c.dataDir === null ? null : confine(roots, c.dataDir, "dataDir"),
+      // A path outside the worker's directories fails the point job for good (`config`).
+      dataDir: c.dataDir === null ? null : orThrow(confine(roots, c.dataDir, "dataDir")),
     };
     await chooseBackend(config.backend);
     const data = await loadAppDataset(config);

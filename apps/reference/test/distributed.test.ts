@@ -4,10 +4,12 @@
  * worker SIGKILLed mid-run has its job taken up by another (after the lock expires) and resumed
  * from the shared checkpoint, nothing lost or duplicated.
  */
+
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect, readDuplicates, readResults, readSweep } from "@wider/distributed";
 import { haveRedis, startRedis, type TestRedis } from "@wider/distributed/testing";
+import { orThrow } from "@wider/errors";
 import * as E from "fp-ts/lib/Either.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SeedReport } from "../src/aggregate.js";
@@ -77,6 +79,68 @@ describe.skipIf(!haveRedis)("wider sweep / wider worker", () => {
     await redis.stop();
   });
 
+  it("the package's Lefts reach the user as one-line errors with their exit codes", async () => {
+    const tmp = tempDir("wider-sweep-faults-");
+    const queue = "faults";
+    const firstLine = (r: { stderr: string }) => r.stderr.split("\n")[0] ?? "";
+    // A bad URL (config): exit 2 before any connection.
+    const badUrl = await runCli(["sweep", "status", "--redis", "http://h", "--queue", queue]);
+    expect(badUrl.code).toBe(2);
+    expect(firstLine(badUrl)).toMatch(/^wider: --redis: "http:" is not a Redis scheme/);
+    // A missing sweep (io): exit 1, naming the sweep.
+    const missing = await runCli([
+      "sweep",
+      "status",
+      "--redis",
+      redis.url,
+      "--queue",
+      queue,
+      "--name",
+      "nope",
+    ]);
+    expect(missing.code).toBe(1);
+    expect(firstLine(missing)).toMatch(
+      /^wider: no sweep named "nope" in queue faults \(none submitted yet\); submit it first/,
+    );
+    // A re-submission with other jobs (conflict): exit 2.
+    const a = writeSpec(tmp, { name: "same", base: tinyBase, seeds: [0] });
+    expect(
+      (await runCli(["sweep", "--spec", a, "--redis", redis.url, "--queue", queue])).code,
+    ).toBe(0);
+    const b = writeSpec(tmp, { name: "same", base: tinyBase, seeds: [1] });
+    const conflict = await runCli(["sweep", "--spec", b, "--redis", redis.url, "--queue", queue]);
+    expect(conflict.code).toBe(2);
+    expect(firstLine(conflict)).toMatch(
+      /^wider: sweep same was submitted before with other jobs; give this sweep another name/,
+    );
+    // A wrong password (a Redis failure): exit 1, with the fix.
+    const wrong = await runCli([
+      "sweep",
+      "status",
+      "--redis",
+      redis.url.replace("wider-test", "wrong"),
+      "--queue",
+      queue,
+    ]);
+    expect(wrong.code).toBe(1);
+    expect(firstLine(wrong)).toMatch(
+      /^wider: Redis: .*(WRONGPASS|NOAUTH).*; check that redis-server runs at the --redis URL/,
+    );
+    expect(wrong.stderr).not.toContain("wider-test");
+    // A worker with a wrong password stops at once (it waited forever before).
+    const worker = await runCli([
+      "worker",
+      "--redis",
+      redis.url.replace("wider-test", "wrong"),
+      "--queue",
+      queue,
+      "--dir",
+      join(tmp, "work"),
+    ]);
+    expect(worker.code).toBe(1);
+    expect(firstLine(worker)).toMatch(/^wider: Redis: .*(WRONGPASS|NOAUTH)/);
+  });
+
   it("6 jobs over 3 worker processes: every result exactly once, aggregate per configuration", async () => {
     const tmp = tempDir("wider-sweep-");
     const work = join(tmp, "work");
@@ -119,13 +183,13 @@ describe.skipIf(!haveRedis)("wider sweep / wider worker", () => {
       "[##############################] 6/6 done, 0 running, 0 waiting, 0 failed",
     );
 
-    const client = connect(redis.url);
-    const record = await readSweep(client, queue, "six");
+    const client = orThrow(connect(redis.url));
+    const record = orThrow(await readSweep(client, queue, "six"));
     const fps = record.jobs.map((j) => j.fingerprint);
-    const results = await readResults(client, queue, fps);
+    const results = orThrow(await readResults(client, queue, fps));
     expect(results.size).toBe(6);
     expect(await client.hlen(`wider:${queue}:results`)).toBe(6);
-    expect((await readDuplicates(client, queue)).size).toBe(0);
+    expect(orThrow(await readDuplicates(client, queue)).size).toBe(0);
     const workersUsed = new Set<string>();
     for (const j of record.jobs) {
       const r = results.get(j.fingerprint);
@@ -199,8 +263,8 @@ describe.skipIf(!haveRedis)("wider sweep / wider worker", () => {
     ];
     const victim = start(["worker", ...flags]);
     // Kill it once its first run has written a checkpoint (an epoch done), i.e. mid-run.
-    const client = connect(redis.url);
-    const record = await readSweep(client, queue, "kill");
+    const client = orThrow(connect(redis.url));
+    const record = orThrow(await readSweep(client, queue, "kill"));
     const deadline = Date.now() + 60_000;
     let killedIn: string | null = null;
     while (killedIn === null && Date.now() < deadline) {
@@ -227,16 +291,18 @@ describe.skipIf(!haveRedis)("wider sweep / wider worker", () => {
     for (const w of rescuers) w.child.kill("SIGTERM");
     const exits = await Promise.all(rescuers.map((w) => w.done));
     expect(status.stdout).toContain("2/2 done");
-    const results = await readResults(
-      client,
-      queue,
-      record.jobs.map((j) => j.fingerprint),
+    const results = orThrow(
+      await readResults(
+        client,
+        queue,
+        record.jobs.map((j) => j.fingerprint),
+      ),
     );
     expect(results.size).toBe(2);
     expect(await client.hlen(`wider:${queue}:results`)).toBe(2);
     // At-least-once execution, exactly-once results: under load BullMQ may also hand a live but
     // busy worker's job to another (a missed lock renewal); its second result is refused and counted.
-    for (const key of (await readDuplicates(client, queue)).keys())
+    for (const key of orThrow(await readDuplicates(client, queue)).keys())
       expect(record.jobs.map((j) => j.fingerprint)).toContain(key);
     const retried = results.get(killedIn);
     expect(retried?.attempt).toBe(2);
@@ -296,14 +362,14 @@ describe.skipIf(!haveRedis)("wider sweep / wider worker", () => {
         "--dir",
         join(tmp, "work"),
       ]);
-      let client = connect(persistent.url);
-      const record = await readSweep(client, queue, "restart");
+      let client = orThrow(connect(persistent.url));
+      const record = orThrow(await readSweep(client, queue, "restart"));
       const fps = record.jobs.map((j) => j.fingerprint);
-      let first = await readResults(client, queue, fps);
+      let first = orThrow(await readResults(client, queue, fps));
       const deadline = Date.now() + 60_000;
       while (first.size === 0 && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 100));
-        first = await readResults(client, queue, fps);
+        first = orThrow(await readResults(client, queue, fps));
       }
       expect(first.size).toBeGreaterThan(0);
       client.disconnect();
@@ -322,8 +388,8 @@ describe.skipIf(!haveRedis)("wider sweep / wider worker", () => {
       w.child.kill("SIGTERM");
       await w.done;
       expect(status.stdout).toContain("3/3 done");
-      client = connect(persistent.url);
-      const all = await readResults(client, queue, fps);
+      client = orThrow(connect(persistent.url));
+      const all = orThrow(await readResults(client, queue, fps));
       expect(all.size).toBe(3);
       for (const [fp, r] of first) expect(all.get(fp)).toEqual(r);
       client.disconnect();

@@ -4,10 +4,12 @@
  * processes on a real redis-server). The reports' geometry results are equal, bit for bit (same
  * wasm backend, `toEqual` on the numbers), and the points were indeed evaluated by the workers.
  */
+
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect } from "@wider/distributed";
 import { haveRedis, startRedis, type TestRedis } from "@wider/distributed/testing";
+import { orThrow } from "@wider/errors";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, start, tempDir } from "./helpers.js";
 
@@ -96,7 +98,7 @@ describe.skipIf(!haveRedis)("wider --geometry-redis with wider worker", () => {
     expect(ga.points).toBe(2 * 3 + 3 + 9);
 
     // Every point was a job, its result stored once, by the workers.
-    const client = connect(redis.url);
+    const client = orThrow(connect(redis.url));
     expect(await client.hlen(`wider:${queue}:results`)).toBe(18);
     expect(await client.hlen(`wider:${queue}:plans`)).toBe(4); // 2 rays, segment, plane
     const logs = exits.map((e) => e.stdout).join("\n");

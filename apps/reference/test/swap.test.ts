@@ -5,11 +5,13 @@
  * recomputation (float64 mean of the saved members, assigned to a fresh model, scored here); a
  * second `wider swap` reuses everything.
  */
+
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { connect, readDuplicates, readResults, swapMemberDir } from "@wider/distributed";
 import { haveRedis, startRedis, type TestRedis } from "@wider/distributed/testing";
+import { orThrow } from "@wider/errors";
 import { assignToModel, loadWeights } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -149,14 +151,14 @@ describe.skipIf(!haveRedis)("wider swap with wider worker", () => {
     expect(report.rows[1].nll).toBe(run.results.swa.nll);
 
     // Every member once, by the workers, each with its own data seed.
-    const client = connect(redis.url);
+    const client = orThrow(connect(redis.url));
     const bullKeys = await client.keys("wider-bull:swap:*");
     expect(bullKeys.length).toBeGreaterThan(0);
     const record = JSON.parse((await client.hget(`wider:${queue}:swaps`, id)) ?? "null");
-    const results = await readResults(client, queue, record.members);
+    const results = orThrow(await readResults(client, queue, record.members));
     expect(results.size).toBe(3);
     expect(await client.hlen(`wider:${queue}:results`)).toBe(3);
-    expect((await readDuplicates(client, queue)).size).toBe(0);
+    expect(orThrow(await readDuplicates(client, queue)).size).toBe(0);
     const config = Config.decode(report.config);
     if (E.isLeft(config)) throw new Error("report config");
     const seeds = new Set<number>();

@@ -5,11 +5,13 @@
  * `rediss://`, the CA trusted the Node way (`NODE_EXTRA_CA_CERTS`). Without the CA the client
  * refuses the certificate; a plain `redis://` URL to the TLS port does not get in.
  */
+
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readResults, readSweep, redisOptions } from "@wider/distributed";
 import { freePort, haveRedis, redisServer } from "@wider/distributed/testing";
+import { orThrow } from "@wider/errors";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bin, tempDir } from "./helpers.js";
@@ -196,9 +198,11 @@ describe.skipIf(!haveTls)("rediss:// against redis-server --tls-port", () => {
     expect(status.stdout).toContain("1/1 done");
 
     // Read back in this process, over TLS with the CA given to ioredis directly.
-    const client = new Redis({ ...redisOptions(url), tls: { ca: readFileSync(cert) } });
-    const record = await readSweep(client, queue, "tls");
-    expect((await readResults(client, queue, [record.jobs[0]?.fingerprint ?? ""])).size).toBe(1);
+    const client = new Redis({ ...orThrow(redisOptions(url)), tls: { ca: readFileSync(cert) } });
+    const record = orThrow(await readSweep(client, queue, "tls"));
+    expect(
+      orThrow(await readResults(client, queue, [record.jobs[0]?.fingerprint ?? ""])).size,
+    ).toBe(1);
     client.disconnect();
   });
 });

@@ -7,12 +7,14 @@
  * runs twice, alternating (1, 2, 1, 2 workers), to show the noise of a shared machine. Prints a
  * Markdown table with the machine's load average. Run: `pnpm bench speedup` (in packages/distributed).
  */
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
+import { orThrow } from "@wider/errors";
 import { disposePlan, planeThrough } from "@wider/geometry";
 import { disposeWeights, fromModel } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
@@ -25,7 +27,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const bin = join(here, "..", "..", "..", "apps", "reference", "dist", "bin.js");
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
 const redis = await startRedis();
-const client = connect(redis.url);
+const client = orThrow(connect(redis.url));
 const rows: string[] = [];
 const load = () =>
   loadavg()
@@ -85,18 +87,21 @@ for (const [rep, n] of [1, 2, 1, 2].entries()) {
     c.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`sweep exited ${code}`))));
   });
   const record = await waitFor(
-    async () => readSweep(client, queue, queue).catch(() => undefined),
+    async () => {
+      const r = await readSweep(client, queue, queue);
+      return E.isRight(r) ? r.right : undefined;
+    },
     10_000,
     "sweep",
   );
   await waitFor(
     async () =>
-      (
+      orThrow(
         await readResults(
           client,
           queue,
           record.jobs.map((j) => j.fingerprint),
-        )
+        ),
       ).size === 4
         ? true
         : undefined,
@@ -104,10 +109,12 @@ for (const [rep, n] of [1, 2, 1, 2].entries()) {
     "4 runs",
   );
   const seconds = (Date.now() - t0) / 1000;
-  const done = await readResults(
-    client,
-    queue,
-    record.jobs.map((j) => j.fingerprint),
+  const done = orThrow(
+    await readResults(
+      client,
+      queue,
+      record.jobs.map((j) => j.fingerprint),
+    ),
   );
   const mean = [...done.values()].reduce((a, r) => a + r.seconds, 0) / done.size;
   rows.push(
@@ -144,16 +151,19 @@ for (const [rep, n] of (planeToo ? [1, 2, 1, 2] : []).entries()) {
   await Promise.all(ws.map((w) => w.ready));
   const before = load();
   const t0 = Date.now();
-  const { evaluationId } = await publishPlan({
-    redis: redis.url,
-    queue,
-    client,
-    sharedDir: dir,
-    plan: plan.right,
-    evaluator,
-  });
+  const { evaluationId } = orThrow(
+    await publishPlan({
+      redis: redis.url,
+      queue,
+      client,
+      sharedDir: dir,
+      plan: plan.right,
+      evaluator,
+    }),
+  );
   await waitFor(
-    async () => ((await collectPlan(client, queue, evaluationId)).complete ? true : undefined),
+    async () =>
+      orThrow(await collectPlan(client, queue, evaluationId)).complete ? true : undefined,
     900_000,
     "49 points",
   );

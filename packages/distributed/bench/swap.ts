@@ -10,11 +10,13 @@
  * table (test error and NLL over 3 seeds of the initial weights). Run:
  * `pnpm bench swap` (in packages/distributed).
  */
+
 import { mkdtempSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { disposeState, swa, updateBatchNorm } from "@wider/averaging";
+import { orThrow } from "@wider/errors";
 import { evaluateClassifier } from "@wider/geometry";
 import { assignToModel, disposeWeights, fromModel, type Weights } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
@@ -26,7 +28,7 @@ import { spawnWorker, waitFor } from "../test/workers.js";
 
 await tf.setBackend("cpu");
 const redis = await startRedis();
-const client = connect(redis.url);
+const client = orThrow(connect(redis.url));
 const dir = mkdtempSync(join(tmpdir(), "wider-swap-bench-"));
 const workers = [
   spawnWorker(redis.url, "swap", dir, "cpu"),
@@ -87,38 +89,40 @@ for (const seed of [1, 2, 3]) {
 
   t0 = Date.now();
   const swapId = `seed-${seed}`;
-  const { jobs } = await submitSwap({
-    redis: redis.url,
-    queue: "swap",
-    client,
-    sharedDir: dir,
-    swapId,
-    start: phase1,
-    members: 4,
-    task: (m) => ({
-      epochs: 4,
-      batch: 16,
-      lr: 0.05,
-      dataSeed: 10 * seed + m + 3,
-      n: 2048,
-      taskSeed: 3,
+  const { jobs } = orThrow(
+    await submitSwap({
+      redis: redis.url,
+      queue: "swap",
+      client,
+      sharedDir: dir,
+      swapId,
+      start: phase1,
+      members: 4,
+      task: (m) => ({
+        epochs: 4,
+        batch: 16,
+        lr: 0.05,
+        dataSeed: 10 * seed + m + 3,
+        n: 2048,
+        taskSeed: 3,
+      }),
     }),
-  });
+  );
   await waitFor(
     async () =>
-      (
+      orThrow(
         await readResults(
           client,
           "swap",
           jobs.map((j) => j.fingerprint),
-        )
+        ),
       ).size === 4
         ? true
         : undefined,
     600_000,
     "SWAP members",
   );
-  const { mean } = await averageSwap(client, "swap", dir, swapId);
+  const { mean } = orThrow(await averageSwap(client, "swap", dir, swapId));
   rows.swap?.push({
     ...(await evalWeights(model, mean, true)),
     seconds: phase1Seconds + (Date.now() - t0) / 1000,

@@ -32,10 +32,10 @@ import {
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import type { Redis } from "ioredis";
-import { fail } from "./errors.js";
+import { attempt, type DistributedError, fail } from "./errors.js";
 import { fingerprint } from "./fingerprint.js";
-import { decodeOrThrow, Fingerprint, keys, type PointJob, parseAndDecode } from "./jobs.js";
-import { type EnqueueSummary, enqueue, readResults } from "./store.js";
+import { decodeOrFail, Fingerprint, keys, type PointJob, parseOrFail } from "./jobs.js";
+import { type EnqueueSummary, enqueueOrFail, readResultsOrFail } from "./store.js";
 import type { PointSetup } from "./worker.js";
 
 const PlanDescriptionC = PlanResultsC.props.plan;
@@ -70,45 +70,54 @@ export interface PublishPlanOptions {
 /**
  * Saves the plan's anchors under `<sharedDir>/plans/<planId>` (once: an existing save is kept),
  * records the evaluation and enqueues one job per point. Returns the evaluation's id (the key
- * of {@link collectPlan}).
+ * of {@link collectPlan}). A plan that cannot be saved (`io`) or a Redis failure (`io`) is a `Left`.
  */
-export const publishPlan = async (
+export const publishPlan = (
   options: PublishPlanOptions,
-): Promise<{ evaluationId: string; planId: string; summary: EnqueueSummary }> => {
-  const { plan, evaluator, client, queue } = options;
-  const planId = planFingerprint(plan);
-  const dir = join("plans", planId);
-  const abs = join(options.sharedDir, dir);
-  if (!existsSync(join(abs, "manifest.json"))) {
-    const saved = await saveBundle(abs, {
-      groups: planTensors(plan),
-      metadata: { planId, plan: describePlan(plan) as unknown as Json },
+): Promise<
+  E.Either<DistributedError, { evaluationId: string; planId: string; summary: EnqueueSummary }>
+> =>
+  attempt(async () => {
+    const { plan, evaluator, client, queue } = options;
+    const planId = planFingerprint(plan);
+    const dir = join("plans", planId);
+    const abs = join(options.sharedDir, dir);
+    if (!existsSync(join(abs, "manifest.json"))) {
+      const saved = await saveBundle(abs, {
+        groups: planTensors(plan),
+        metadata: { planId, plan: describePlan(plan) as unknown as Json },
+      });
+      if (E.isLeft(saved)) fail("io", `cannot save the plan to ${abs}: ${saved.left.message}`);
+    }
+    const jobs: PointJob[] = plan.points.map((p) => {
+      const inputs = { kind: "point" as const, planId, index: p.index, evaluator };
+      return { ...inputs, fingerprint: fingerprint(inputs), plan: dir };
     });
-    if (E.isLeft(saved)) fail("io", `cannot save the plan to ${abs}: ${saved.left.message}`);
-  }
-  const jobs: PointJob[] = plan.points.map((p) => {
-    const inputs = { kind: "point" as const, planId, index: p.index, evaluator };
-    return { ...inputs, fingerprint: fingerprint(inputs), plan: dir };
+    const evaluationId = fingerprint({ planId, evaluator });
+    const record: EvaluationRecord = {
+      evaluationId,
+      planId,
+      dir,
+      plan: describePlan(plan) as EvaluationRecord["plan"],
+      evaluator,
+      points: jobs.map((j) => j.fingerprint),
+    };
+    await client.hset(keys(queue).plans, evaluationId, JSON.stringify(record));
+    const summary = await enqueueOrFail(options.redis, queue, client, jobs);
+    return { evaluationId, planId, summary };
   });
-  const evaluationId = fingerprint({ planId, evaluator });
-  const record: EvaluationRecord = {
-    evaluationId,
-    planId,
-    dir,
-    plan: describePlan(plan) as EvaluationRecord["plan"],
-    evaluator,
-    points: jobs.map((j) => j.fingerprint),
-  };
-  await client.hset(keys(queue).plans, evaluationId, JSON.stringify(record));
-  const summary = await enqueue(options.redis, queue, client, jobs);
-  return { evaluationId, planId, summary };
-};
 
-/** Rebuilds a plan saved by {@link publishPlan}; refuses one whose bytes do not match its id. */
-export const loadPlan = async (dir: string, planId: string): Promise<Plan> => {
+/**
+ * Rebuilds a plan saved by {@link publishPlan}; a save that cannot be loaded or whose bytes do not
+ * match its id is a `corrupt` `Left`.
+ */
+export const loadPlan = (dir: string, planId: string): Promise<E.Either<DistributedError, Plan>> =>
+  attempt(() => loadPlanOrFail(dir, planId));
+
+const loadPlanOrFail = async (dir: string, planId: string): Promise<Plan> => {
   const loaded = await loadBundle(dir);
   if (E.isLeft(loaded)) fail("corrupt", `cannot load the plan in ${dir}: ${loaded.left.message}`);
-  const meta = decodeOrThrow(
+  const meta = decodeOrFail(
     t.type({ planId: t.string, plan: PlanDescriptionC }),
     loaded.right.metadata,
     `the plan's metadata in ${dir}`,
@@ -127,32 +136,36 @@ export const loadPlan = async (dir: string, planId: string): Promise<Plan> => {
 
 /** Keeps the plan last loaded (workers take a plan's points one after another). */
 export interface PlanCache {
-  readonly get: (dir: string, planId: string) => Promise<Plan>;
+  /** The plan (see {@link loadPlan}: a plan that cannot be loaded is a `Left`, not kept). */
+  readonly get: (dir: string, planId: string) => Promise<E.Either<DistributedError, Plan>>;
   readonly clear: () => void;
 }
 
 /** A one-plan cache for {@link loadPlan}. */
 export const planCache = (): PlanCache => {
-  let held: { planId: string; plan: Promise<Plan> } | null = null;
+  let held: { planId: string; plan: Promise<E.Either<DistributedError, Plan>> } | null = null;
   const clear = () => {
     if (held !== null) {
       const p = held.plan;
       held = null;
       p.then(
         (plan) => {
-          for (const w of Object.values(planTensors(plan))) disposeWeights(w);
+          if (E.isRight(plan))
+            for (const w of Object.values(planTensors(plan.right))) disposeWeights(w);
         },
         () => {},
       );
     }
   };
   return {
-    get: (dir, planId) => {
+    get: async (dir, planId) => {
       if (held?.planId !== planId) {
         clear();
         held = { planId, plan: loadPlan(dir, planId) };
       }
-      return held.plan;
+      const plan = await held.plan;
+      if (E.isLeft(plan) && held?.planId === planId) held = null;
+      return plan;
     },
     clear,
   };
@@ -168,39 +181,52 @@ const restoreModel = (model: PointSetup["model"], original: Weights): void => {
 /**
  * Evaluates point `index` of `plan` as `evaluatePlan` does (assign the point's weights,
  * re-estimate BatchNorm when `bnBatches` is given, evaluate), then restores the model's weights.
+ * A point not in the plan (`corrupt`) or weights that do not fit the model (`shape`) is a `Left`;
+ * what `setup.evaluate` throws passes through.
  */
-export const evaluatePoint = async (
+export const evaluatePoint = (
   plan: Plan,
   index: number,
   setup: PointSetup,
-): Promise<PointResult> => {
-  const point = plan.points[index];
-  if (point === undefined || point.index !== index)
-    fail("corrupt", `point ${index} is not in the plan (0..${plan.points.length - 1})`);
-  const { model, evaluate, bnBatches, bnOptions, assign } = setup;
-  const original = fromModel(model, { include: "all" });
-  try {
-    const weights = pointWeights(plan, index);
+): Promise<E.Either<DistributedError, PointResult>> =>
+  attempt(async () => {
+    const point = plan.points[index];
+    if (point === undefined || point.index !== index)
+      fail("corrupt", `point ${index} is not in the plan (0..${plan.points.length - 1})`);
+    const { model, evaluate, bnBatches, bnOptions, assign } = setup;
+    const original = fromModel(model, { include: "all" });
     try {
-      const assigned = assignToModel(model, weights, assign);
-      if (E.isLeft(assigned))
-        fail("shape", `the plan's weights do not fit the model: ${assigned.left.message}`);
-      if (bnBatches !== undefined) {
-        const batches = typeof bnBatches === "function" ? bnBatches() : bnBatches;
-        await updateBatchNorm(model, batches, bnOptions);
+      const weights = pointWeights(plan, index);
+      try {
+        const assigned = assignToModel(model, weights, assign);
+        if (E.isLeft(assigned))
+          fail("shape", `the plan's weights do not fit the model: ${assigned.left.message}`);
+        if (bnBatches !== undefined) {
+          const batches = typeof bnBatches === "function" ? bnBatches() : bnBatches;
+          await updateBatchNorm(model, batches, bnOptions);
+        }
+        const metrics = await evaluate(model);
+        return { ...point, metrics: storeMetrics(metrics) };
+      } finally {
+        disposeWeights(weights);
       }
-      const metrics = await evaluate(model);
-      return { ...point, metrics: storeMetrics(metrics) };
     } finally {
-      disposeWeights(weights);
+      restoreModel(model, original);
     }
-  } finally {
-    restoreModel(model, original);
-  }
-};
+  });
 
-/** Reads an evaluation's record. */
-export const readEvaluation = async (
+/**
+ * Reads an evaluation's record; a missing one (`io`), one that does not decode (`corrupt`) or a
+ * Redis failure (`io`) is a `Left`.
+ */
+export const readEvaluation = (
+  client: Redis,
+  queue: string,
+  evaluationId: string,
+): Promise<E.Either<DistributedError, EvaluationRecord>> =>
+  attempt(() => readEvaluationOrFail(client, queue, evaluationId));
+
+const readEvaluationOrFail = async (
   client: Redis,
   queue: string,
   evaluationId: string,
@@ -211,33 +237,35 @@ export const readEvaluation = async (
       "io",
       `no plan evaluation ${evaluationId.slice(0, 12)}… in queue ${queue}; publish the plan first`,
     );
-  return parseAndDecode(EvaluationRecord, text, `plan evaluation ${evaluationId.slice(0, 12)}…`);
+  return parseOrFail(EvaluationRecord, text, `plan evaluation ${evaluationId.slice(0, 12)}…`);
 };
 
 /**
  * The evaluation's results so far, as `PlanResults` (`complete` once every point is in); equal to
- * a local `evaluatePlan`'s when complete.
+ * a local `evaluatePlan`'s when complete. A missing evaluation (`io`), a record or result that
+ * does not decode (`corrupt`) or a Redis failure (`io`) is a `Left`.
  */
-export const collectPlan = async (
+export const collectPlan = (
   client: Redis,
   queue: string,
   evaluationId: string,
-): Promise<PlanResults> => {
-  const record = await readEvaluation(client, queue, evaluationId);
-  const stored = await readResults(client, queue, record.points);
-  const results: PointResult[] = [];
-  for (const fp of record.points) {
-    const r = stored.get(fp);
-    if (r !== undefined)
-      results.push(decodeOrThrow(PointResultC, r.output, `point result ${fp.slice(0, 12)}…`));
-  }
-  results.sort((a, b) => a.index - b.index);
-  return {
-    format: "wider-geometry-results",
-    version: 1,
-    planId: record.planId,
-    plan: record.plan,
-    results,
-    complete: results.length === record.points.length,
-  };
-};
+): Promise<E.Either<DistributedError, PlanResults>> =>
+  attempt(async () => {
+    const record = await readEvaluationOrFail(client, queue, evaluationId);
+    const stored = await readResultsOrFail(client, queue, record.points);
+    const results: PointResult[] = [];
+    for (const fp of record.points) {
+      const r = stored.get(fp);
+      if (r !== undefined)
+        results.push(decodeOrFail(PointResultC, r.output, `point result ${fp.slice(0, 12)}…`));
+    }
+    results.sort((a, b) => a.index - b.index);
+    return {
+      format: "wider-geometry-results",
+      version: 1,
+      planId: record.planId,
+      plan: record.plan,
+      results,
+      complete: results.length === record.points.length,
+    };
+  });

@@ -4,16 +4,17 @@
  * stored once under that fingerprint, everything read back from Redis goes through an io-ts codec,
  * and a job names no file outside its worker's directories.
  *
- * Errors: a sweep spec from a file is a `Left<DistributedError>` (`decodeSweepSpec`); everything
- * else throws (or rejects with) a `WiderFailure` with `_tag: "DistributedError"` (see the README's
- * "Errors" section).
+ * Errors: recoverable faults (a bad `--redis` URL, a path outside the allowed directories, a sweep
+ * spec, data read back from Redis, a missing or unfinished sweep, a re-submission conflict, files,
+ * a Redis failure) are a `Left<DistributedError>` (the async functions resolve to an `Either`);
+ * programmer's mistakes written in code throw a `WiderFailure` (see the README's "Errors" section).
  *
  * @packageDocumentation
  */
 
 // errors
 export type { DistributedError } from "./errors.js";
-export { distributedError, isDistributedError } from "./errors.js";
+export { distributedError, isDistributedError, isRedisFailure, redisFailure } from "./errors.js";
 export type { Json } from "./fingerprint.js";
 export { canonicalJson, fingerprint } from "./fingerprint.js";
 // loss-surface grids
@@ -31,7 +32,7 @@ export {
 export {
   bullPrefix,
   checkFingerprint,
-  decodeOrThrow,
+  decodeStored,
   defaultQueue,
   Fingerprint,
   JobData,
@@ -47,7 +48,7 @@ export {
 export { confine } from "./paths.js";
 // Redis
 export { bullConnection, connect, isRedisError, redactUrl, redisOptions } from "./redis.js";
-export type { EnqueueSummary, JobState } from "./store.js";
+export type { EnqueueSummary, JobState, JobStatus } from "./store.js";
 export {
   enqueue,
   jobOptions,

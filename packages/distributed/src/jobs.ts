@@ -6,8 +6,9 @@
  */
 
 import { decode, orThrow } from "@wider/errors";
+import type * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
-import { fail } from "./errors.js";
+import { attemptSync, type DistributedError, fail } from "./errors.js";
 import { fingerprint } from "./fingerprint.js";
 
 /** A non-negative safe integer. */
@@ -108,29 +109,37 @@ const CLEAR =
   "it was written by another version or by something else: clear it or use another --queue";
 
 /**
- * Decodes `value` with `codec` or throws a `corrupt` {@link DistributedError} naming `what` and
- * the bad fields (`@wider/errors`' `decode`).
+ * Decodes `value` (read back from Redis) with `codec`; a failure is a `corrupt`
+ * `Left<DistributedError>` naming `what` and the bad fields (`@wider/errors`' `decode`).
  */
-export const decodeOrThrow = <A, O>(
+export const decodeStored = <A, O>(
   codec: t.Type<A, O, unknown>,
   value: unknown,
   what: string,
-): A =>
-  orThrow(
-    decode(codec, value, {
-      tag: "DistributedError",
-      kind: "corrupt",
-      where: `${what} does not have the expected shape (${CLEAR})`,
-      fix: CLEAR,
-    }),
-  );
+): E.Either<DistributedError, A> =>
+  decode(codec, value, {
+    tag: "DistributedError",
+    kind: "corrupt",
+    where: `${what} does not have the expected shape (${CLEAR})`,
+    fix: CLEAR,
+  });
 
-/** Parses JSON text read from Redis and decodes it with `codec` (see {@link decodeOrThrow}). */
+/** {@link decodeStored}, throwing (internal: inside `attempt`, the caller's `Left`). */
+export const decodeOrFail = <A, O>(codec: t.Type<A, O, unknown>, value: unknown, what: string): A =>
+  orThrow(decodeStored(codec, value, what));
+
+/**
+ * Parses JSON text read from Redis and decodes it with `codec`; text that is not JSON or does not
+ * decode is a `corrupt` `Left<DistributedError>` (see {@link decodeStored}).
+ */
 export const parseAndDecode = <A, O>(
   codec: t.Type<A, O, unknown>,
   text: string,
   what: string,
-): A => {
+): E.Either<DistributedError, A> => attemptSync(() => parseOrFail(codec, text, what));
+
+/** {@link parseAndDecode}, throwing (internal: inside `attempt`, the caller's `Left`). */
+export const parseOrFail = <A, O>(codec: t.Type<A, O, unknown>, text: string, what: string): A => {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -140,18 +149,26 @@ export const parseAndDecode = <A, O>(
       fix: "clear it or use another --queue",
     });
   }
-  return decodeOrThrow(codec, json, what);
+  return decodeOrFail(codec, json, what);
 };
 
-/** Checks a job's fingerprint against its inputs; a mismatch means it was altered. */
-export const checkFingerprint = (job: JobData, jobId: string | undefined): void => {
-  const expected = fingerprint(jobInputs(job));
-  if (job.fingerprint !== expected || (jobId !== undefined && jobId !== expected))
-    fail(
-      "corrupt",
-      `job ${jobId ?? "?"}: its fingerprint does not match its inputs (expected ${expected.slice(0, 12)}…); it was altered in Redis, so it is refused`,
-    );
-};
+/**
+ * Checks a job's fingerprint against its inputs (and its BullMQ id); a mismatch means it was
+ * altered in Redis: a `corrupt` `Left<DistributedError>`.
+ */
+export const checkFingerprint = (
+  job: JobData,
+  jobId: string | undefined,
+): E.Either<DistributedError, JobData> =>
+  attemptSync(() => {
+    const expected = fingerprint(jobInputs(job));
+    if (job.fingerprint !== expected || (jobId !== undefined && jobId !== expected))
+      fail(
+        "corrupt",
+        `job ${jobId ?? "?"}: its fingerprint does not match its inputs (expected ${expected.slice(0, 12)}…); it was altered in Redis, so it is refused`,
+      );
+    return job;
+  });
 
 /** The Redis keys of a queue's own records (BullMQ's keys sit beside them under the same prefix). */
 export const keys = (queue: string) => ({

@@ -7,7 +7,8 @@
  */
 import { realpathSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
-import { fail } from "./errors.js";
+import type * as E from "fp-ts/lib/Either.js";
+import { attemptSync, type DistributedError, fail } from "./errors.js";
 
 /** `p` with symbolic links resolved as far as it exists (the rest appended as written). */
 const realpathDeep = (p: string): string => {
@@ -33,14 +34,20 @@ const inside = (root: string, p: string): boolean => {
 
 /**
  * Resolves `p` (relative paths against `roots[0]`) and returns its absolute real path when it lies
- * inside one of `roots`; otherwise throws a {@link DistributedError} (`kind: "config"`, `path` the path) naming the
- * path and the allowed directories.
+ * inside one of `roots`; otherwise a `Left<DistributedError>` (`kind: "config"`, `path` the path)
+ * naming the path and the allowed directories (the path comes from a job or a config).
  *
  * @example
- * confine(["/srv/wider"], "runs/ab12") // "/srv/wider/runs/ab12"
- * confine(["/srv/wider"], "../etc/passwd") // throws: outside the worker's directories
+ * confine(["/srv/wider"], "runs/ab12") // Right("/srv/wider/runs/ab12")
+ * confine(["/srv/wider"], "../etc/passwd") // Left: outside the worker's directories
  */
-export const confine = (roots: readonly string[], p: string, what = "path"): string => {
+export const confine = (
+  roots: readonly string[],
+  p: string,
+  what = "path",
+): E.Either<DistributedError, string> => attemptSync(() => confined(roots, p, what));
+
+const confined = (roots: readonly string[], p: string, what: string): string => {
   const first = roots[0];
   if (first === undefined) fail("config", `${what}: no directory is configured for this worker`);
   if (typeof p !== "string" || p.length === 0 || p.includes("\0"))

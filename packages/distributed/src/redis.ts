@@ -8,20 +8,26 @@
  */
 import { isIP } from "node:net";
 import type { ConnectionOptions } from "bullmq";
+import * as E from "fp-ts/lib/Either.js";
 import type { RedisOptions } from "ioredis";
 import { Redis } from "ioredis";
-import { fail } from "./errors.js";
+import { attemptSync, type DistributedError, fail } from "./errors.js";
 
 /**
  * ioredis options for `url`. `maxRetriesPerRequest: null` is what BullMQ requires of a worker's
  * connection (a command waits for Redis to come back instead of failing after 20 retries).
  * A URL that is not `redis:`/`rediss:`, or whose port or database is not a number, is a
- * {@link DistributedError} (`kind: "config"`, `path` `"--redis"`).
+ * `Left<DistributedError>` (`kind: "config"`, `path` `"--redis"`): the URL comes from a command line.
  *
  * @example
- * redisOptions("redis://:s3cret@10.0.0.5:6379/2") // { host: "10.0.0.5", port: 6379, password: "s3cret", db: 2, … }
+ * redisOptions("redis://:s3cret@10.0.0.5:6379/2") // Right({ host: "10.0.0.5", port: 6379, password: "s3cret", db: 2, … })
+ * redisOptions("http://host") // Left: '--redis: "http:" is not a Redis scheme; use redis:// or rediss:// (TLS)'
  */
-export const redisOptions = (url: string): RedisOptions => {
+export const redisOptions = (url: string): E.Either<DistributedError, RedisOptions> =>
+  attemptSync(() => checkedOptions(url));
+
+/** {@link redisOptions}, throwing (inside `attempt`, the caller's `Left`). */
+const checkedOptions = (url: string): RedisOptions => {
   let u: URL;
   try {
     u = new URL(url);
@@ -66,34 +72,34 @@ export const redisOptions = (url: string): RedisOptions => {
 export const redactUrl = (url: string): string => url.replace(/(\/\/[^:/@]*:)[^@]*@/, "$1***@");
 
 /**
- * A new ioredis client for `url` (see {@link redisOptions}); the caller closes it (`quit()`).
- * With `failFast`, a command fails after a few reconnection tries (about 1 s) instead of waiting
- * for Redis: right for a command-line client, wrong for a worker.
+ * A new ioredis client for `url` (see {@link redisOptions}; a bad URL is a `Left`); the caller
+ * closes it (`quit()`). The client connects in the background: a Redis that cannot be reached
+ * shows in the first command. With `failFast`, a command fails after a few reconnection tries
+ * (about 1 s) instead of waiting for Redis: right for a command-line client, wrong for a worker.
  *
  * @example
- * const redis = connect("redis://127.0.0.1:6379"); await redis.ping(); await redis.quit();
+ * const redis = orThrow(connect("redis://127.0.0.1:6379")); await redis.ping(); await redis.quit();
  */
-export const connect = (url: string, options: { readonly failFast?: boolean } = {}): Redis =>
-  new Redis(
+export const connect = (
+  url: string,
+  options: { readonly failFast?: boolean } = {},
+): E.Either<DistributedError, Redis> =>
+  E.map((o: RedisOptions) =>
     options.failFast === true
-      ? {
-          ...redisOptions(url),
+      ? new Redis({
+          ...o,
           maxRetriesPerRequest: 1,
           retryStrategy: (n: number) => (n > 4 ? null : 200),
-        }
-      : redisOptions(url),
-  );
+        })
+      : new Redis(o),
+  )(redisOptions(url));
 
-/** Whether `e` is an error from Redis or the connection to it (not a bug of ours). */
-export const isRedisError = (e: unknown): e is Error =>
-  e instanceof Error &&
-  (e.name === "ReplyError" ||
-    e.name === "MaxRetriesPerRequestError" ||
-    /NOAUTH|WRONGPASS|ECONNREFUSED|ETIMEDOUT|ENOTFOUND|Connection is closed/.test(e.message));
+export { isRedisError } from "./errors.js";
 
 /**
- * BullMQ's connection options for `url` (the same as {@link redisOptions}; BullMQ declares its own,
- * looser copy of ioredis's option type, which ioredis's `tls` type does not satisfy, hence the cast).
+ * BullMQ's connection options for `url` (the same as {@link redisOptions}, a bad URL a `Left`;
+ * BullMQ declares its own, looser copy of ioredis's option type, which ioredis's `tls` type does
+ * not satisfy, hence the cast).
  */
-export const bullConnection = (url: string): ConnectionOptions =>
-  redisOptions(url) as ConnectionOptions;
+export const bullConnection = (url: string): E.Either<DistributedError, ConnectionOptions> =>
+  E.map((o: RedisOptions) => o as ConnectionOptions)(redisOptions(url));

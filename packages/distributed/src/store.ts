@@ -6,29 +6,34 @@
  *
  * @module
  */
-import { type JobsOptions, Queue } from "bullmq";
+import { orThrow } from "@wider/errors";
+import { type ConnectionOptions, type JobsOptions, Queue } from "bullmq";
+import * as E from "fp-ts/lib/Either.js";
 import type { Redis } from "ioredis";
-import { bullPrefix, type JobData, keys, parseAndDecode, StoredResult } from "./jobs.js";
+import { attempt, type DistributedError } from "./errors.js";
+import { bullPrefix, type JobData, keys, parseOrFail, StoredResult } from "./jobs.js";
 import { bullConnection } from "./redis.js";
 
 /**
  * Stores `result` under its fingerprint unless one is there already; returns whether it was
  * written. A refused second write increments `wider:<queue>:duplicates` (for audits and tests).
+ * A Redis failure is a `Left` (`io`).
  */
-export const writeResult = async (
+export const writeResult = (
   redis: Redis,
   queue: string,
   result: StoredResult,
-): Promise<boolean> => {
-  const k = keys(queue);
-  const written = await redis.hsetnx(k.results, result.fingerprint, JSON.stringify(result));
-  if (written === 1) return true;
-  await redis.hincrby(k.duplicates, result.fingerprint, 1);
-  return false;
-};
+): Promise<E.Either<DistributedError, boolean>> =>
+  attempt(async () => {
+    const k = keys(queue);
+    const written = await redis.hsetnx(k.results, result.fingerprint, JSON.stringify(result));
+    if (written === 1) return true;
+    await redis.hincrby(k.duplicates, result.fingerprint, 1);
+    return false;
+  });
 
-/** The stored results of `fingerprints` (decoded; missing ones are absent from the map). */
-export const readResults = async (
+/** {@link readResults}, throwing (internal: inside `attempt`, the caller's `Left`). */
+export const readResultsOrFail = async (
   redis: Redis,
   queue: string,
   fingerprints: readonly string[],
@@ -39,16 +44,31 @@ export const readResults = async (
   fingerprints.forEach((fp, i) => {
     const text = texts[i];
     if (text !== null && text !== undefined)
-      out.set(fp, parseAndDecode(StoredResult, text, `the result of job ${fp.slice(0, 12)}…`));
+      out.set(fp, parseOrFail(StoredResult, text, `the result of job ${fp.slice(0, 12)}…`));
   });
   return out;
 };
 
-/** How many refused second writes each job had (jobs with none are absent). */
-export const readDuplicates = async (redis: Redis, queue: string): Promise<Map<string, number>> => {
-  const raw = await redis.hgetall(keys(queue).duplicates);
-  return new Map(Object.entries(raw).map(([k, v]) => [k, Number(v)]));
-};
+/**
+ * The stored results of `fingerprints` (decoded; missing ones are absent from the map). A result
+ * that does not decode is a `corrupt` `Left`, a Redis failure an `io` one.
+ */
+export const readResults = (
+  redis: Redis,
+  queue: string,
+  fingerprints: readonly string[],
+): Promise<E.Either<DistributedError, Map<string, StoredResult>>> =>
+  attempt(() => readResultsOrFail(redis, queue, fingerprints));
+
+/** How many refused second writes each job had (jobs with none are absent; Redis failure: `Left`). */
+export const readDuplicates = (
+  redis: Redis,
+  queue: string,
+): Promise<E.Either<DistributedError, Map<string, number>>> =>
+  attempt(async () => {
+    const raw = await redis.hgetall(keys(queue).duplicates);
+    return new Map(Object.entries(raw).map(([k, v]) => [k, Number(v)]));
+  });
 
 /** Job options of every Wider job: fingerprint id, 3 attempts, history kept for `status`. */
 export const jobOptions = (fp: string): JobsOptions => ({
@@ -71,24 +91,36 @@ export interface EnqueueSummary {
   readonly retried: number;
 }
 
-/** A BullMQ queue object for `url` (close it with `close()`). */
-export const openQueue = (url: string, queue: string): Queue =>
-  new Queue(queue, { connection: bullConnection(url), prefix: bullPrefix });
+/** A BullMQ queue object for `url` (close it with `close()`; a bad URL is a `Left`, `config`). */
+export const openQueue = (url: string, queue: string): E.Either<DistributedError, Queue> =>
+  E.map((connection: ConnectionOptions) => new Queue(queue, { connection, prefix: bullPrefix }))(
+    bullConnection(url),
+  );
 
 /**
  * Adds `jobs` to the queue under their fingerprints, skipping those with a stored result or
  * already known to BullMQ, and retrying those that failed for good; safe to call again with the
- * same jobs (a re-submitted sweep adds nothing twice).
+ * same jobs (a re-submitted sweep adds nothing twice). A bad URL, a stored result that does not
+ * decode or a Redis failure is a `Left`.
  */
-export const enqueue = async (
+export const enqueue = (
+  url: string,
+  queue: string,
+  redis: Redis,
+  jobs: readonly JobData[],
+): Promise<E.Either<DistributedError, EnqueueSummary>> =>
+  attempt(() => enqueueOrFail(url, queue, redis, jobs));
+
+/** {@link enqueue}, throwing (internal: inside `attempt`, the caller's `Left`). */
+export const enqueueOrFail = async (
   url: string,
   queue: string,
   redis: Redis,
   jobs: readonly JobData[],
 ): Promise<EnqueueSummary> => {
-  const q = openQueue(url, queue);
+  const q = orThrow(openQueue(url, queue));
   try {
-    const results = await readResults(
+    const results = await readResultsOrFail(
       redis,
       queue,
       jobs.map((j) => j.fingerprint),
@@ -141,40 +173,51 @@ export type JobState =
   | "missing"
   | "other";
 
-/** Per-job state: `done` when its result is stored, else BullMQ's state. */
-export const jobStates = async (
+/** One job's state, attempts and last error (see {@link jobStates}). */
+export interface JobStatus {
+  readonly state: JobState;
+  readonly attempts: number;
+  readonly error: string | null;
+}
+
+/**
+ * Per-job state: `done` when its result is stored, else BullMQ's state (a bad URL, a stored
+ * result that does not decode or a Redis failure is a `Left`).
+ */
+export const jobStates = (
   url: string,
   queue: string,
   redis: Redis,
   fingerprints: readonly string[],
-): Promise<Map<string, { state: JobState; attempts: number; error: string | null }>> => {
-  const q = openQueue(url, queue);
-  try {
-    const results = await readResults(redis, queue, fingerprints);
-    const out = new Map<string, { state: JobState; attempts: number; error: string | null }>();
-    for (const fp of fingerprints) {
-      const job = await q.getJob(fp);
-      const attempts = job?.attemptsStarted ?? 0;
-      const error = job?.failedReason ?? null;
-      if (results.has(fp)) {
-        out.set(fp, { state: "done", attempts, error: null });
-        continue;
+): Promise<E.Either<DistributedError, Map<string, JobStatus>>> =>
+  attempt(async () => {
+    const q = orThrow(openQueue(url, queue));
+    try {
+      const results = await readResultsOrFail(redis, queue, fingerprints);
+      const out = new Map<string, JobStatus>();
+      for (const fp of fingerprints) {
+        const job = await q.getJob(fp);
+        const attempts = job?.attemptsStarted ?? 0;
+        const error = job?.failedReason ?? null;
+        if (results.has(fp)) {
+          out.set(fp, { state: "done", attempts, error: null });
+          continue;
+        }
+        if (job === undefined) {
+          out.set(fp, { state: "missing", attempts: 0, error: null });
+          continue;
+        }
+        const s = await job.getState();
+        const state: JobState =
+          s === "completed" || s === "active" || s === "delayed" || s === "failed"
+            ? s
+            : s === "waiting" || s === "prioritized" || s === "waiting-children"
+              ? "waiting"
+              : "other";
+        out.set(fp, { state, attempts, error: error === "" ? null : error });
       }
-      if (job === undefined) {
-        out.set(fp, { state: "missing", attempts: 0, error: null });
-        continue;
-      }
-      const s = await job.getState();
-      const state: JobState =
-        s === "completed" || s === "active" || s === "delayed" || s === "failed"
-          ? s
-          : s === "waiting" || s === "prioritized" || s === "waiting-children"
-            ? "waiting"
-            : "other";
-      out.set(fp, { state, attempts, error: error === "" ? null : error });
+      return out;
+    } finally {
+      await q.close();
     }
-    return out;
-  } finally {
-    await q.close();
-  }
-};
+  });

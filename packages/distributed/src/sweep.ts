@@ -10,10 +10,10 @@ import { decode, excess } from "@wider/errors";
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import type { Redis } from "ioredis";
-import { type DistributedError, distributedError, fail } from "./errors.js";
+import { attempt, attemptSync, type DistributedError, distributedError, fail } from "./errors.js";
 import { fingerprint } from "./fingerprint.js";
-import { Fingerprint, keys, NonNegativeInt, parseAndDecode, type RunJob } from "./jobs.js";
-import { type EnqueueSummary, enqueue } from "./store.js";
+import { Fingerprint, keys, NonNegativeInt, parseOrFail, type RunJob } from "./jobs.js";
+import { type EnqueueSummary, enqueueOrFail } from "./store.js";
 
 /** A sweep's name: letters, digits, `.`, `_`, `-` (it names directories and Redis fields). */
 export const SweepName = t.refinement(
@@ -97,39 +97,41 @@ export const gridPoints = (
  * The sweep's jobs: for each grid point, `resolve({ ...base, ...point })` (the runner's full,
  * validated configuration; identity by default), then one job per seed. A job's fingerprint is
  * the SHA-256 of its canonical inputs (`{ kind, config, seed }`), so the same run in two sweeps, or
- * a sweep submitted twice, is one job with one result.
+ * a sweep submitted twice, is one job with one result. Two grid points that resolve to the same
+ * configuration are a `Left` (`config`); what `resolve` throws passes through.
  *
  * @example
- * expandSweep({ name: "lr", base: { epochs: 2 }, grid: { lr: [0.05, 0.1] }, seeds: [0, 1] }).length // 4
+ * expandSweep({ name: "lr", base: { epochs: 2 }, grid: { lr: [0.05, 0.1] }, seeds: [0, 1] }) // Right: 4 jobs
  */
 export const expandSweep = (
   spec: SweepSpec,
   resolve: (config: Record<string, unknown>) => Record<string, unknown> = (c) => c,
-): RunJob[] => {
-  const jobs: RunJob[] = [];
-  const seen = new Set<string>();
-  for (const point of gridPoints(spec.grid ?? {})) {
-    const config = resolve({ ...spec.base, ...point });
-    const configKey = fingerprint(config);
-    if (seen.has(configKey))
-      fail(
-        "config",
-        `sweep ${spec.name}: two grid points give the same configuration (${JSON.stringify(point)}); remove the repeat`,
-      );
-    seen.add(configKey);
-    for (const seed of spec.seeds)
-      jobs.push({
-        kind: "run",
-        fingerprint: fingerprint({ kind: "run", config, seed }),
-        sweep: spec.name,
-        configKey,
-        label: point,
-        seed,
-        config,
-      });
-  }
-  return jobs;
-};
+): E.Either<DistributedError, RunJob[]> =>
+  attemptSync(() => {
+    const jobs: RunJob[] = [];
+    const seen = new Set<string>();
+    for (const point of gridPoints(spec.grid ?? {})) {
+      const config = resolve({ ...spec.base, ...point });
+      const configKey = fingerprint(config);
+      if (seen.has(configKey))
+        fail(
+          "config",
+          `sweep ${spec.name}: two grid points give the same configuration (${JSON.stringify(point)}); remove the repeat`,
+        );
+      seen.add(configKey);
+      for (const seed of spec.seeds)
+        jobs.push({
+          kind: "run",
+          fingerprint: fingerprint({ kind: "run", config, seed }),
+          sweep: spec.name,
+          configKey,
+          label: point,
+          seed,
+          config,
+        });
+    }
+    return jobs;
+  });
 
 /** A sweep as recorded in Redis. */
 export const SweepRecord = t.type({
@@ -148,12 +150,18 @@ export const SweepRecord = t.type({
 /** A recorded sweep. */
 export type SweepRecord = t.TypeOf<typeof SweepRecord>;
 
-/** Reads a sweep's record; a missing sweep is an `io` {@link DistributedError}. */
-export const readSweep = async (
+/**
+ * Reads a sweep's record; a missing sweep is an `io` `Left<DistributedError>`, a record that does
+ * not decode a `corrupt` one, a Redis failure an `io` one.
+ */
+export const readSweep = (
   redis: Redis,
   queue: string,
   name: string,
-): Promise<SweepRecord> => {
+): Promise<E.Either<DistributedError, SweepRecord>> =>
+  attempt(() => readSweepOrFail(redis, queue, name));
+
+const readSweepOrFail = async (redis: Redis, queue: string, name: string): Promise<SweepRecord> => {
   const text = await redis.hget(keys(queue).sweeps, name);
   if (text === null) {
     const known = await redis.hkeys(keys(queue).sweeps);
@@ -162,44 +170,49 @@ export const readSweep = async (
       `no sweep named ${JSON.stringify(name)} in queue ${queue}${known.length > 0 ? ` (known: ${known.join(", ")})` : " (none submitted yet)"}; submit it first`,
     );
   }
-  return parseAndDecode(SweepRecord, text, `sweep ${name}'s record`);
+  return parseOrFail(SweepRecord, text, `sweep ${name}'s record`);
 };
 
-/** The names of the sweeps recorded in `queue`. */
-export const listSweeps = async (redis: Redis, queue: string): Promise<string[]> =>
-  (await redis.hkeys(keys(queue).sweeps)).sort();
+/** The names of the sweeps recorded in `queue` (a Redis failure is a `Left`). */
+export const listSweeps = (
+  redis: Redis,
+  queue: string,
+): Promise<E.Either<DistributedError, string[]>> =>
+  attempt(async () => (await redis.hkeys(keys(queue).sweeps)).sort());
 
 /**
  * Records the sweep and enqueues its jobs (see {@link enqueue}). A sweep of the same name with a
- * different spec is refused (`kind: "conflict"`); the same spec again adds only what is missing.
+ * different spec is a `Left` (`kind: "conflict"`); the same spec again adds only what is missing.
+ * A Redis failure is a `Left` (`io`).
  */
-export const submitSweep = async (
+export const submitSweep = (
   url: string,
   queue: string,
   redis: Redis,
   spec: SweepSpec,
   jobs: readonly RunJob[],
-): Promise<{ record: SweepRecord; summary: EnqueueSummary }> => {
-  const specFingerprint = fingerprint(jobs.map((j) => j.fingerprint));
-  const record: SweepRecord = {
-    name: spec.name,
-    specFingerprint,
-    createdAt: new Date().toISOString(),
-    jobs: jobs.map(({ fingerprint: fp, configKey, label, seed }) => ({
-      fingerprint: fp,
-      configKey,
-      label,
-      seed,
-    })),
-  };
-  const k = keys(queue).sweeps;
-  const created = await redis.hsetnx(k, spec.name, JSON.stringify(record));
-  const kept = created === 1 ? record : await readSweep(redis, queue, spec.name);
-  if (kept.specFingerprint !== specFingerprint)
-    fail(
-      "conflict",
-      `sweep ${spec.name} was submitted before with other jobs; give this sweep another name (results of equal runs are shared anyway)`,
-    );
-  const summary = await enqueue(url, queue, redis, jobs);
-  return { record: kept, summary };
-};
+): Promise<E.Either<DistributedError, { record: SweepRecord; summary: EnqueueSummary }>> =>
+  attempt(async () => {
+    const specFingerprint = fingerprint(jobs.map((j) => j.fingerprint));
+    const record: SweepRecord = {
+      name: spec.name,
+      specFingerprint,
+      createdAt: new Date().toISOString(),
+      jobs: jobs.map(({ fingerprint: fp, configKey, label, seed }) => ({
+        fingerprint: fp,
+        configKey,
+        label,
+        seed,
+      })),
+    };
+    const k = keys(queue).sweeps;
+    const created = await redis.hsetnx(k, spec.name, JSON.stringify(record));
+    const kept = created === 1 ? record : await readSweepOrFail(redis, queue, spec.name);
+    if (kept.specFingerprint !== specFingerprint)
+      fail(
+        "conflict",
+        `sweep ${spec.name} was submitted before with other jobs; give this sweep another name (results of equal runs are shared anyway)`,
+      );
+    const summary = await enqueueOrFail(url, queue, redis, jobs);
+    return { record: kept, summary };
+  });

@@ -19,17 +19,19 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import type { UpdateBatchNormOptions } from "@wider/averaging";
+import { orThrow } from "@wider/errors";
 import type { BatchNormBatches, Metrics } from "@wider/geometry";
 import type { AssignOptions } from "@wider/weights";
-import { type Job, UnrecoverableError, Worker } from "bullmq";
+import { type ConnectionOptions, type Job, UnrecoverableError, Worker } from "bullmq";
+import * as E from "fp-ts/lib/Either.js";
 import { Redis } from "ioredis";
-import { isDistributedError } from "./errors.js";
+import { attempt, type DistributedError, isDistributedError } from "./errors.js";
 import { canonicalJson } from "./fingerprint.js";
 import { evaluatePoint, type PlanCache, planCache } from "./geometry.js";
 import {
   bullPrefix,
   checkFingerprint,
-  decodeOrThrow,
+  decodeOrFail,
   defaultQueue,
   JobData,
   keys,
@@ -37,7 +39,7 @@ import {
   type SwapJob,
 } from "./jobs.js";
 import { confine } from "./paths.js";
-import { bullConnection, redisOptions } from "./redis.js";
+import { redisOptions } from "./redis.js";
 import { writeResult } from "./store.js";
 
 /** What a handler gets besides its job. */
@@ -50,8 +52,8 @@ export interface JobContext {
   readonly attempt: number;
   /** This worker's id (`host/pid`). */
   readonly worker: string;
-  /** Confines a path the job names to the worker's directories (throws otherwise). */
-  readonly confine: (path: string, what: string) => string;
+  /** Confines a path the job names to the worker's directories (see `confine`: else a `Left`). */
+  readonly confine: (path: string, what: string) => E.Either<DistributedError, string>;
 }
 
 /** How a worker evaluates a plan's points: what `evaluatePlan` takes, for one evaluator. */
@@ -114,7 +116,7 @@ export const workerDefaults = {
   maxStalledCount: 3,
 };
 
-const outDirOf = (work: string, job: JobData): string => {
+const outDirOf = (work: string, job: JobData): E.Either<DistributedError, string> => {
   switch (job.kind) {
     case "run":
       return confine([work], join("runs", job.fingerprint), "run directory");
@@ -130,22 +132,40 @@ const outDirOf = (work: string, job: JobData): string => {
 };
 
 /**
- * Starts a worker on `options.redis`; it takes jobs until `close()`.
+ * Starts a worker on `options.redis`; it takes jobs until `close()`. A bad Redis URL (`config`)
+ * or a Redis that refuses it while it starts (a wrong password: `io`, `path: "redis"`) is a
+ * `Left`; a Redis that is down is waited for (the worker starts when it comes back). Once started, a job whose handler
+ * throws (or rejects) is failed in BullMQ: at once, without retries, for a `DistributedError` of
+ * kind `config`, `corrupt` or `shape` (a handler turns a `Left` it cannot recover from into one
+ * with `orThrow`), otherwise retried up to its attempts.
  *
  * @example
  * const w = await startWorker({ redis: "redis://127.0.0.1:6379", dirs: { work: "/shared/wider" }, handlers: { run: myRun } });
+ * if (E.isRight(w)) await w.right.close();
  */
-export const startWorker = async (options: WorkerOptions): Promise<WorkerHandle> => {
+export const startWorker = async (
+  options: WorkerOptions,
+): Promise<E.Either<DistributedError, WorkerHandle>> => {
+  const checked = redisOptions(options.redis);
+  if (E.isLeft(checked)) return checked;
+  const connection = checked.right;
   const queue = options.queue ?? defaultQueue;
   const work = options.dirs.work;
   const roots = [work, ...(options.dirs.read ?? [])];
   const id = `${hostname()}/${process.pid}`;
-  const redis = new Redis(redisOptions(options.redis));
+  const redis = new Redis(connection);
+  redis.on("error", () => {}); // reconnects; a worker waits for Redis to come back
+  // A refused password fails at once (a Left); a Redis that is down is waited for.
+  const reachable = await attempt(() => redis.ping());
+  if (E.isLeft(reachable)) {
+    redis.disconnect();
+    return reachable;
+  }
   const setups = new Map<string, Promise<PointSetup>>();
   const plans: PlanCache = planCache();
 
   const handle = async (job: JobData, attempt: number): Promise<unknown> => {
-    const outDir = outDirOf(work, job);
+    const outDir = orThrow(outDirOf(work, job));
     const ctx: JobContext = {
       outDir,
       resumable: existsSync(outDir),
@@ -173,8 +193,10 @@ export const startWorker = async (options: WorkerOptions): Promise<WorkerHandle>
           setup = make(job.evaluator);
           setups.set(key, setup);
         }
-        const plan = await plans.get(confine([work], job.plan, "plan directory"), job.planId);
-        return evaluatePoint(plan, job.index, await setup);
+        const plan = orThrow(
+          await plans.get(orThrow(confine([work], job.plan, "plan directory")), job.planId),
+        );
+        return orThrow(await evaluatePoint(plan, job.index, await setup));
       }
     }
   };
@@ -183,8 +205,8 @@ export const startWorker = async (options: WorkerOptions): Promise<WorkerHandle>
     const started = Date.now();
     let data: JobData;
     try {
-      data = decodeOrThrow(JobData, job.data, `job ${job.id}`);
-      checkFingerprint(data, job.id);
+      data = decodeOrFail(JobData, job.data, `job ${job.id}`);
+      orThrow(checkFingerprint(data, job.id));
     } catch (e) {
       throw new UnrecoverableError((e as Error).message);
     }
@@ -219,15 +241,17 @@ export const startWorker = async (options: WorkerOptions): Promise<WorkerHandle>
       throw e;
     }
     const seconds = (Date.now() - started) / 1000;
-    const stored = await writeResult(redis, queue, {
-      fingerprint: data.fingerprint,
-      kind: data.kind,
-      worker: id,
-      finishedAt: new Date().toISOString(),
-      seconds,
-      attempt,
-      output: output ?? null,
-    });
+    const stored = orThrow(
+      await writeResult(redis, queue, {
+        fingerprint: data.fingerprint,
+        kind: data.kind,
+        worker: id,
+        finishedAt: new Date().toISOString(),
+        seconds,
+        attempt,
+        output: output ?? null,
+      }),
+    );
     options.onEvent?.({
       type: stored ? "stored" : "already-stored",
       jobId: data.fingerprint,
@@ -238,7 +262,8 @@ export const startWorker = async (options: WorkerOptions): Promise<WorkerHandle>
   };
 
   const worker = new Worker(queue, processor, {
-    connection: bullConnection(options.redis),
+    // BullMQ's looser copy of ioredis's option type (see `bullConnection`).
+    connection: connection as ConnectionOptions,
     prefix: bullPrefix,
     concurrency: options.concurrency ?? 1,
     lockDuration: options.lockDurationMs ?? workerDefaults.lockDurationMs,
@@ -248,14 +273,15 @@ export const startWorker = async (options: WorkerOptions): Promise<WorkerHandle>
   worker.on("error", () => {
     // Connection errors while Redis restarts: ioredis reconnects and the worker resumes.
   });
-  await worker.waitUntilReady();
-  return {
-    worker,
-    id,
-    close: async () => {
-      await worker.close();
-      plans.clear();
-      redis.disconnect();
-    },
+  const close = async () => {
+    await worker.close();
+    plans.clear();
+    redis.disconnect();
   };
+  const ready = await attempt(() => worker.waitUntilReady());
+  if (E.isLeft(ready)) {
+    await close();
+    return ready;
+  }
+  return E.right({ worker, id, close });
 };

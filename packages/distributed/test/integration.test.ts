@@ -25,12 +25,13 @@ import {
   loadPlan,
   publishPlan,
   readDuplicates,
+  readEvaluation,
   readResults,
   readSweep,
   startWorker,
   submitSweep,
 } from "../src/index.js";
-import { haveRedis, startRedis, type TestRedis } from "../src/testing.js";
+import { freePort, haveRedis, startRedis, type TestRedis } from "../src/testing.js";
 import { bnModel, evaluator, pointSetup } from "./planeSetup.js";
 import { spawnWorker, type WorkerProcess, waitFor } from "./workers.js";
 
@@ -49,7 +50,7 @@ describe.skipIf(!haveRedis)("with a password (requirepass)", () => {
 
   it("connects with the password in the URL and is refused without it", async () => {
     expect(redis.url).toContain(":p%40ss%3Aword@");
-    const c = connect(redis.url);
+    const c = orThrow(connect(redis.url));
     expect(await c.ping()).toBe("PONG");
     c.disconnect();
     const anon = new Redis({
@@ -64,31 +65,93 @@ describe.skipIf(!haveRedis)("with a password (requirepass)", () => {
     anon.disconnect();
   });
 
+  it("returns recoverable faults as a Left: a missing sweep or evaluation, a record altered in Redis, a wrong password, no Redis at all", async () => {
+    const queue = "faults";
+    const client = orThrow(connect(redis.url));
+    const missing = await readSweep(client, queue, "nope");
+    expect(E.isLeft(missing) && missing.left).toMatchObject({
+      _tag: "DistributedError",
+      kind: "io",
+      message: expect.stringMatching(
+        /no sweep named "nope" in queue faults \(none submitted yet\)/,
+      ),
+    });
+    const noPlan = await readEvaluation(client, queue, "a".repeat(64));
+    expect(E.isLeft(noPlan) && noPlan.left.kind).toBe("io");
+    await client.hset(`wider:${queue}:sweeps`, "bad", '{"name":"bad"}');
+    await client.hset(`wider:${queue}:sweeps`, "text", "not json");
+    const bad = await readSweep(client, queue, "bad");
+    expect(E.isLeft(bad) && bad.left).toMatchObject({
+      kind: "corrupt",
+      message: expect.stringMatching(/^sweep bad's record does not have the expected shape/),
+    });
+    const text = await readSweep(client, queue, "text");
+    expect(E.isLeft(text) && text.left.kind).toBe("corrupt");
+    await client.hset(`wider:${queue}:results`, "f".repeat(64), "{}");
+    const result = await readResults(client, queue, ["f".repeat(64)]);
+    expect(E.isLeft(result) && result.left.kind).toBe("corrupt");
+    client.disconnect();
+
+    // A wrong password and a closed port: the Redis failure is a Left (io, path "redis").
+    const wrong = orThrow(connect(redis.url.replace("p%40ss%3Aword", "wrong"), { failFast: true }));
+    wrong.on("error", () => {});
+    const refused = await readSweep(wrong, queue, "x");
+    expect(E.isLeft(refused) && refused.left).toMatchObject({
+      kind: "io",
+      path: "redis",
+      message: expect.stringMatching(
+        /^Redis: .*(WRONGPASS|NOAUTH).*; check that redis-server runs/,
+      ),
+    });
+    wrong.disconnect();
+    const port = await freePort();
+    const nobody = orThrow(connect(`redis://127.0.0.1:${port}`, { failFast: true }));
+    nobody.on("error", () => {});
+    const down = await readSweep(nobody, queue, "x");
+    expect(E.isLeft(down) && down.left).toMatchObject({ kind: "io", path: "redis" });
+    nobody.disconnect();
+    const noWorker = await startWorker({
+      redis: "http://h",
+      dirs: { work: tempDir("wider-work-") },
+      handlers: {},
+    });
+    expect(E.isLeft(noWorker) && noWorker.left.kind).toBe("config");
+    const wrongWorker = await startWorker({
+      redis: redis.url.replace("p%40ss%3Aword", "wrong"),
+      dirs: { work: tempDir("wider-work-") },
+      handlers: {},
+    });
+    expect(E.isLeft(wrongWorker) && wrongWorker.left).toMatchObject({ kind: "io", path: "redis" });
+  });
+
   it("runs a sweep through an in-process worker; a re-submission adds nothing; a job naming a path outside the worker's directories fails without running", async () => {
     const queue = "pw";
     const dir = tempDir("wider-work-");
-    const client = connect(redis.url);
+    const client = orThrow(connect(redis.url));
     const ran: string[] = [];
-    const w = await startWorker({
-      redis: redis.url,
-      queue,
-      dirs: { work: dir },
-      handlers: {
-        run: async (job, ctx) => {
-          if (typeof job.config.dataDir === "string") ctx.confine(job.config.dataDir, "dataDir");
-          ran.push(job.fingerprint);
-          return { square: Number(job.config.x) ** 2 + job.seed };
+    const w = orThrow(
+      await startWorker({
+        redis: redis.url,
+        queue,
+        dirs: { work: dir },
+        handlers: {
+          run: async (job, ctx) => {
+            if (typeof job.config.dataDir === "string")
+              orThrow(ctx.confine(job.config.dataDir, "dataDir"));
+            ran.push(job.fingerprint);
+            return { square: Number(job.config.x) ** 2 + job.seed };
+          },
         },
-      },
-    });
+      }),
+    );
     const spec = sweepSpec({ name: "squares", base: {}, grid: { x: [2, 3] }, seeds: [0, 1] });
-    const jobs = expandSweep(spec);
-    const first = await submitSweep(redis.url, queue, client, spec, jobs);
+    const jobs = orThrow(expandSweep(spec));
+    const first = orThrow(await submitSweep(redis.url, queue, client, spec, jobs));
     expect(first.summary).toEqual({ added: 4, done: 0, present: 0, retried: 0 });
     const fps = jobs.map((j) => j.fingerprint);
     const results = await waitFor(
       async () => {
-        const r = await readResults(client, queue, fps);
+        const r = orThrow(await readResults(client, queue, fps));
         return r.size === 4 ? r : undefined;
       },
       20_000,
@@ -102,23 +165,26 @@ describe.skipIf(!haveRedis)("with a password (requirepass)", () => {
     ]);
     expect(ran.sort()).toEqual([...fps].sort());
     // Re-submitting: nothing is added, nothing runs again.
-    const again = await submitSweep(redis.url, queue, client, spec, jobs);
+    const again = orThrow(await submitSweep(redis.url, queue, client, spec, jobs));
     expect(again.summary).toEqual({ added: 0, done: 4, present: 0, retried: 0 });
-    expect((await readSweep(client, queue, "squares")).jobs).toHaveLength(4);
+    expect(orThrow(await readSweep(client, queue, "squares")).jobs).toHaveLength(4);
     // Same name, other jobs: refused.
     const other = sweepSpec({ name: "squares", base: {}, grid: { x: [4] }, seeds: [0] });
-    await expect(submitSweep(redis.url, queue, client, other, expandSweep(other))).rejects.toThrow(
-      /another name/,
-    );
+    const refused = await submitSweep(redis.url, queue, client, other, orThrow(expandSweep(other)));
+    expect(E.isLeft(refused) && refused.left).toMatchObject({
+      _tag: "DistributedError",
+      kind: "conflict",
+      message: expect.stringMatching(/another name/),
+    });
 
     // Path confinement: /etc is outside the worker's directory.
     const evil = sweepSpec({ name: "evil", base: { x: 1, dataDir: "/etc" }, seeds: [0] });
-    const evilJobs = expandSweep(evil);
-    await submitSweep(redis.url, queue, client, evil, evilJobs);
+    const evilJobs = orThrow(expandSweep(evil));
+    orThrow(await submitSweep(redis.url, queue, client, evil, evilJobs));
     const fp = evilJobs[0]?.fingerprint ?? "";
     const state = await waitFor(
       async () => {
-        const s = (await jobStates(redis.url, queue, client, [fp])).get(fp);
+        const s = orThrow(await jobStates(redis.url, queue, client, [fp])).get(fp);
         return s?.state === "failed" ? s : undefined;
       },
       20_000,
@@ -127,8 +193,8 @@ describe.skipIf(!haveRedis)("with a password (requirepass)", () => {
     expect(state.error).toMatch(/dataDir: "\/etc" lies outside the worker's directories/);
     expect(state.attempts).toBe(1); // refused for good, not retried
     expect(ran).not.toContain(fp);
-    expect((await readResults(client, queue, [fp])).size).toBe(0);
-    expect((await readDuplicates(client, queue)).size).toBe(0);
+    expect(orThrow(await readResults(client, queue, [fp])).size).toBe(0);
+    expect(orThrow(await readDuplicates(client, queue)).size).toBe(0);
     await w.close();
     client.disconnect();
   });
@@ -148,13 +214,13 @@ describe.skipIf(!haveRedis)("worker processes", () => {
   it("a worker SIGKILLed mid-job: its job is taken up by another after the lock expires, one result", async () => {
     const queue = "kill";
     const dir = tempDir("wider-work-");
-    const client = connect(redis.url);
+    const client = orThrow(connect(redis.url));
     const a = spawnWorker(redis.url, queue, dir);
     await a.ready;
     const spec = sweepSpec({ name: "slow", base: { ms: 2500 }, seeds: [7] });
-    const jobs = expandSweep(spec);
+    const jobs = orThrow(expandSweep(spec));
     const fp = jobs[0]?.fingerprint ?? "";
-    await submitSweep(redis.url, queue, client, spec, jobs);
+    orThrow(await submitSweep(redis.url, queue, client, spec, jobs));
     const runDir = join(dir, "runs", fp);
     await waitFor(
       async () =>
@@ -167,7 +233,7 @@ describe.skipIf(!haveRedis)("worker processes", () => {
     workers.push(b);
     await b.ready;
     const result = await waitFor(
-      async () => (await readResults(client, queue, [fp])).get(fp),
+      async () => orThrow(await readResults(client, queue, [fp])).get(fp),
       30_000,
       "the retried job",
     );
@@ -175,8 +241,8 @@ describe.skipIf(!haveRedis)("worker processes", () => {
     expect(result.attempt).toBe(2);
     const attempts = readdirSync(runDir).sort();
     expect(attempts).toEqual([`attempt-1-${a.child.pid}`, `attempt-2-${b.child.pid}`]);
-    expect((await jobStates(redis.url, queue, client, [fp])).get(fp)?.state).toBe("done");
-    expect((await readDuplicates(client, queue)).size).toBe(0);
+    expect(orThrow(await jobStates(redis.url, queue, client, [fp])).get(fp)?.state).toBe("done");
+    expect(orThrow(await readDuplicates(client, queue)).size).toBe(0);
     client.disconnect();
   });
 
@@ -186,19 +252,19 @@ describe.skipIf(!haveRedis)("worker processes", () => {
     const ws = [spawnWorker(redis.url, queue, dir), spawnWorker(redis.url, queue, dir)];
     workers.push(...ws);
     await Promise.all(ws.map((w) => w.ready));
-    let client = connect(redis.url);
+    let client = orThrow(connect(redis.url));
     const spec = sweepSpec({
       name: "eight",
       base: { ms: 300 },
       grid: { x: [1, 2, 3, 4] },
       seeds: [0, 1],
     });
-    const jobs = expandSweep(spec);
+    const jobs = orThrow(expandSweep(spec));
     const fps = jobs.map((j) => j.fingerprint);
-    await submitSweep(redis.url, queue, client, spec, jobs);
+    orThrow(await submitSweep(redis.url, queue, client, spec, jobs));
     const before = await waitFor(
       async () => {
-        const r = await readResults(client, queue, fps);
+        const r = orThrow(await readResults(client, queue, fps));
         return r.size >= 3 ? r : undefined;
       },
       20_000,
@@ -208,10 +274,10 @@ describe.skipIf(!haveRedis)("worker processes", () => {
     await redis.stop();
     await new Promise((r) => setTimeout(r, 500));
     await redis.restart();
-    client = connect(redis.url);
+    client = orThrow(connect(redis.url));
     const after = await waitFor(
       async () => {
-        const r = await readResults(client, queue, fps);
+        const r = orThrow(await readResults(client, queue, fps));
         return r.size === 8 ? r : undefined;
       },
       40_000,
@@ -221,7 +287,7 @@ describe.skipIf(!haveRedis)("worker processes", () => {
     expect(fps.map((fp) => after.get(fp)?.output)).toEqual(
       jobs.map((j) => expect.objectContaining({ value: Number(j.config.x) * 10 + j.seed })),
     );
-    const states = await jobStates(redis.url, queue, client, fps);
+    const states = orThrow(await jobStates(redis.url, queue, client, fps));
     expect([...states.values()].every((s) => s.state === "done")).toBe(true);
     client.disconnect();
   });
@@ -233,7 +299,7 @@ describe.skipIf(!haveRedis)("worker processes", () => {
       const dir = tempDir("wider-shared-");
       const ws = [0, 1, 2].map(() => spawnWorker(redis.url, queue, dir, backend));
       workers.push(...ws);
-      const client = connect(redis.url);
+      const client = orThrow(connect(redis.url));
       const anchors = [1, 2, 3].map((s) => {
         const m = bnModel(s);
         const w = fromModel(m);
@@ -246,18 +312,20 @@ describe.skipIf(!haveRedis)("worker processes", () => {
       const local = await evaluatePlan(plan.right, { ...setup });
       if (E.isLeft(local)) throw new Error(local.left.message);
       await Promise.all(ws.map((w) => w.ready));
-      const published = await publishPlan({
-        redis: redis.url,
-        queue,
-        client,
-        sharedDir: dir,
-        plan: plan.right,
-        evaluator,
-      });
+      const published = orThrow(
+        await publishPlan({
+          redis: redis.url,
+          queue,
+          client,
+          sharedDir: dir,
+          plan: plan.right,
+          evaluator,
+        }),
+      );
       expect(published.summary.added).toBe(25);
       const distributed = await waitFor(
         async () => {
-          const r = await collectPlan(client, queue, published.evaluationId);
+          const r = orThrow(await collectPlan(client, queue, published.evaluationId));
           return r.complete ? r : undefined;
         },
         60_000,
@@ -266,16 +334,18 @@ describe.skipIf(!haveRedis)("worker processes", () => {
       expect(distributed).toEqual(local.right);
       const workersUsed = new Set(
         [
-          ...(
-            await readResults(client, queue, await client.hkeys(`wider:${queue}:results`))
+          ...orThrow(
+            await readResults(client, queue, await client.hkeys(`wider:${queue}:results`)),
           ).values(),
         ].map((r) => r.worker),
       );
       expect(workersUsed.size).toBeGreaterThan(1);
       // The saved plan reloads to the same id, and evaluatePoint frees what it makes.
-      const reloaded = await loadPlan(join(dir, "plans", published.planId), published.planId);
+      const reloaded = orThrow(
+        await loadPlan(join(dir, "plans", published.planId), published.planId),
+      );
       const n = tf.memory().numTensors;
-      const p12 = await evaluatePoint(reloaded, 12, setup);
+      const p12 = orThrow(await evaluatePoint(reloaded, 12, setup));
       expect(tf.memory().numTensors).toBe(n);
       expect(p12).toEqual(local.right.results[12]);
       disposePlan(reloaded);

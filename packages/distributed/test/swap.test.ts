@@ -4,10 +4,12 @@
  * `averageSwap`; the average is checked against an independent float64 mean of the members'
  * saved weights, and no tensor leaks.
  */
+
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import { orThrow } from "@wider/errors";
 import { disposeWeights, fromModel, loadWeights } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -37,46 +39,83 @@ describe.skipIf(!haveRedis)("SWAP", () => {
   it("phase 2 members from the phase-1 weights, phase 3 average equal to the members' mean", async () => {
     const queue = "swap";
     const dir = mkdtempSync(join(tmpdir(), "wider-swap-"));
-    const client = connect(redis.url);
-    const worker = await startWorker({
-      redis: redis.url,
-      queue,
-      dirs: { work: dir },
-      handlers: { swap: swapHandler },
-    });
+    const client = orThrow(connect(redis.url));
+    const worker = orThrow(
+      await startWorker({
+        redis: redis.url,
+        queue,
+        dirs: { work: dir },
+        handlers: { swap: swapHandler },
+      }),
+    );
     const model = bnModel(1);
     const data = task(256, 3);
     await train(model, data, { epochs: 2, batch: 64, lr: 0.1, seed: 0 });
     const start = fromModel(model, { include: "all" });
     const before = tf.memory().numTensors;
-    const { jobs } = await submitSwap({
-      redis: redis.url,
-      queue,
-      client,
-      sharedDir: dir,
-      swapId: "demo",
-      start,
-      members: 3,
-      task: (m) => ({ epochs: 1, batch: 16, lr: 0.05, dataSeed: 100 + m, n: 256, taskSeed: 3 }),
-    });
-    await expect(averageSwap(client, queue, dir, "demo")).rejects.toThrow(
-      /have not finished|members/,
+    const { jobs } = orThrow(
+      await submitSwap({
+        redis: redis.url,
+        queue,
+        client,
+        sharedDir: dir,
+        swapId: "demo",
+        start,
+        members: 3,
+        task: (m) => ({ epochs: 1, batch: 16, lr: 0.05, dataSeed: 100 + m, n: 256, taskSeed: 3 }),
+      }),
     );
+    const early = await averageSwap(client, queue, dir, "demo");
+    expect(E.isLeft(early) && early.left).toMatchObject({
+      _tag: "DistributedError",
+      kind: "io",
+      message: expect.stringMatching(/SWAP demo: \d of 3 members have not finished; wait for them/),
+    });
     await waitFor(
       async () =>
-        (
+        orThrow(
           await readResults(
             client,
             queue,
             jobs.map((j) => j.fingerprint),
-          )
+          ),
         ).size === 3
           ? true
           : undefined,
       60_000,
       "3 members",
     );
-    const { mean } = await averageSwap(client, queue, dir, "demo");
+    const { mean } = orThrow(await averageSwap(client, queue, dir, "demo"));
+    // A run never submitted is a Left; bad options written in code throw.
+    const unknown = await averageSwap(client, queue, dir, "never");
+    expect(E.isLeft(unknown) && unknown.left).toMatchObject({
+      kind: "io",
+      message: expect.stringMatching(/no SWAP run never in queue swap; submit it first/),
+    });
+    expect(() =>
+      submitSwap({
+        redis: redis.url,
+        queue,
+        client,
+        sharedDir: dir,
+        swapId: "../x",
+        start,
+        members: 2,
+        task: () => ({}),
+      }),
+    ).toThrow(/swapId "\.\.\/x"/);
+    expect(() =>
+      submitSwap({
+        redis: redis.url,
+        queue,
+        client,
+        sharedDir: dir,
+        swapId: "ok",
+        start,
+        members: 0,
+        task: () => ({}),
+      }),
+    ).toThrow(/members: 0 is not a positive integer/);
     // Oracle: float64 mean of the three saved member weight sets.
     const members = [];
     for (let m = 0; m < 3; m++) {

@@ -3,8 +3,10 @@
  * seeded Gaussian-mixture task, epochs in a seeded order, plain SGD. The worker's `swap` handler
  * here loads the phase-1 weights, trains its member and saves the final weights.
  */
+
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import { orThrow } from "@wider/errors";
 import { assignToModel, disposeWeights, fromModel, loadWeights, saveWeights } from "@wider/weights";
 import * as E from "fp-ts/lib/Either.js";
 import type { Handlers } from "../src/index.js";
@@ -83,7 +85,7 @@ export const swapHandler: NonNullable<Handlers["swap"]> = async (job, ctx) => {
     n: number;
     taskSeed: number;
   };
-  const loaded = await loadWeights(ctx.confine(job.from, "from"));
+  const loaded = await loadWeights(orThrow(ctx.confine(job.from, "from")));
   if (E.isLeft(loaded)) throw new Error(loaded.left.message);
   const model = bnModel(1);
   const assigned = assignToModel(model, loaded.right.weights);

@@ -2,33 +2,26 @@ import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isWiderError, orThrow, WiderFailure } from "@wider/errors";
+import { isWiderError, orThrow } from "@wider/errors";
 import * as E from "fp-ts/lib/Either.js";
 import { describe, expect, it } from "vitest";
 import {
+  bullConnection,
   canonicalJson,
   checkFingerprint,
   confine,
-  decodeOrThrow,
+  connect,
+  decodeStored,
   decodeSweepSpec,
   expandSweep,
   fingerprint,
   gridPoints,
   isDistributedError,
   JobData,
+  parseAndDecode,
   redactUrl,
   redisOptions,
 } from "../src/index.js";
-
-const kindOf = (f: () => unknown): string | null => {
-  try {
-    f();
-    return null;
-  } catch (e) {
-    expect(e).toBeInstanceOf(WiderFailure);
-    return isDistributedError(e) ? e.kind : `not a DistributedError: ${String(e)}`;
-  }
-};
 
 /** The kind of a returned error, checking it has the one Wider shape. */
 const leftKind = (r: E.Either<unknown, unknown>): string | null => {
@@ -61,7 +54,7 @@ describe("sweep specs", () => {
   };
 
   it("expands the grid x seeds into jobs with distinct fingerprints, first grid field slowest", () => {
-    const jobs = expandSweep(sweepSpec(spec));
+    const jobs = orThrow(expandSweep(sweepSpec(spec)));
     expect(jobs).toHaveLength(12);
     expect(new Set(jobs.map((j) => j.fingerprint)).size).toBe(12);
     expect(new Set(jobs.map((j) => j.configKey)).size).toBe(6);
@@ -75,16 +68,33 @@ describe("sweep specs", () => {
       expect(j.config).toEqual({ epochs: 2, ...j.label });
     }
     // The same spec with keys in another order gives the same jobs.
-    const again = expandSweep(
-      sweepSpec({ seeds: [0, 1], grid: spec.grid, base: { epochs: 2 }, name: "lr-sweep" }),
+    const again = orThrow(
+      expandSweep(
+        sweepSpec({ seeds: [0, 1], grid: spec.grid, base: { epochs: 2 }, name: "lr-sweep" }),
+      ),
     );
     expect(again.map((j) => j.fingerprint)).toEqual(jobs.map((j) => j.fingerprint));
     expect(gridPoints({})).toEqual([{}]);
   });
 
   it("passes each configuration through the runner's resolver before fingerprinting", () => {
-    const jobs = expandSweep(sweepSpec(spec), (c) => ({ ...c, out: "fixed" }));
+    const jobs = orThrow(expandSweep(sweepSpec(spec), (c) => ({ ...c, out: "fixed" })));
     expect(jobs[0]?.config.out).toBe("fixed");
+  });
+
+  it("returns a Left (config) when two grid points resolve to one configuration", () => {
+    // The resolver drops lr: both grid points become { epochs: 2 }.
+    const same = expandSweep(sweepSpec(spec), ({ lr: _lr, ...rest }) => rest);
+    expect(leftKind(same)).toBe("config");
+    expect(E.isLeft(same) && same.left.message).toMatch(
+      /two grid points give the same configuration .*; remove the repeat/,
+    );
+    // What the resolver throws (the caller's own error) passes through.
+    expect(() =>
+      expandSweep(sweepSpec(spec), () => {
+        throw new RangeError("resolver");
+      }),
+    ).toThrow(RangeError);
   });
 
   it("refuses bad specs with a message naming the problem", () => {
@@ -115,21 +125,26 @@ describe("sweep specs", () => {
 
 describe("job codecs", () => {
   it("decodes a job and refuses one whose fingerprint does not match its inputs", () => {
-    const [job] = expandSweep(sweepSpec({ name: "s", base: { a: 1 }, seeds: [3] }));
+    const [job] = orThrow(expandSweep(sweepSpec({ name: "s", base: { a: 1 }, seeds: [3] })));
     if (job === undefined) throw new Error("no job");
-    const decoded = decodeOrThrow(JobData, JSON.parse(JSON.stringify(job)), "job");
-    expect(() => checkFingerprint(decoded, job.fingerprint)).not.toThrow();
+    const decoded = orThrow(decodeStored(JobData, JSON.parse(JSON.stringify(job)), "job"));
+    expect(checkFingerprint(decoded, job.fingerprint)).toEqual(E.right(decoded));
     const tampered = { ...decoded, config: { a: 2 } };
-    expect(() => checkFingerprint(tampered, job.fingerprint)).toThrow(/altered/);
-    expect(() => checkFingerprint(decoded, "0".repeat(64))).toThrow(/altered/);
-    expect(kindOf(() => decodeOrThrow(JobData, { ...job, kind: "shell" }, "job"))).toBe("corrupt");
-    expect(kindOf(() => decodeOrThrow(JobData, { ...job, fingerprint: "abc" }, "job"))).toBe(
-      "corrupt",
-    );
-    expect(kindOf(() => checkFingerprint(tampered, job.fingerprint))).toBe("corrupt");
-    expect(() => decodeOrThrow(JobData, { ...job, fingerprint: "abc" }, "job")).toThrow(
+    const altered = checkFingerprint(tampered, job.fingerprint);
+    expect(E.isLeft(altered) && altered.left.message).toMatch(/altered/);
+    const otherId = checkFingerprint(decoded, "0".repeat(64));
+    expect(E.isLeft(otherId) && otherId.left.message).toMatch(/altered/);
+    expect(leftKind(decodeStored(JobData, { ...job, kind: "shell" }, "job"))).toBe("corrupt");
+    expect(leftKind(decodeStored(JobData, { ...job, fingerprint: "abc" }, "job"))).toBe("corrupt");
+    expect(leftKind(altered)).toBe("corrupt");
+    const badShape = decodeStored(JobData, { ...job, fingerprint: "abc" }, "job");
+    expect(E.isLeft(badShape) && badShape.left.message).toMatch(
       /^job does not have the expected shape \(it was written by another version.*\): \$/,
     );
+    const notJson = parseAndDecode(JobData, "{oops", "job");
+    expect(leftKind(notJson)).toBe("corrupt");
+    expect(E.isLeft(notJson) && notJson.left.message).toMatch(/^job is not JSON; clear it/);
+    expect(parseAndDecode(JobData, JSON.stringify(job), "job")).toEqual(E.right(job));
   });
 });
 
@@ -140,9 +155,9 @@ describe("path confinement", () => {
   symlinkSync("/etc", join(root, "runs", "escape"));
 
   it("keeps paths inside the roots and refuses the rest", () => {
-    expect(confine([root], "runs/abc")).toBe(join(root, "runs", "abc"));
-    expect(confine([root, data], join(data, "mnist"))).toBe(join(data, "mnist"));
-    expect(confine([root], root)).toBe(root);
+    expect(confine([root], "runs/abc")).toEqual(E.right(join(root, "runs", "abc")));
+    expect(confine([root, data], join(data, "mnist"))).toEqual(E.right(join(data, "mnist")));
+    expect(confine([root], root)).toEqual(E.right(root));
     for (const bad of [
       "../x",
       "/etc/passwd",
@@ -152,25 +167,26 @@ describe("path confinement", () => {
       "a\0b",
       `${root}-sibling/x`,
     ])
-      expect(
-        kindOf(() => confine([root, data], bad)),
-        bad,
-      ).toBe("config");
-    expect(() => confine([root], "/etc/passwd", "dataDir")).toThrow(
-      /dataDir: "\/etc\/passwd" lies outside/,
-    );
-    expect(kindOf(() => confine([], "x"))).toBe("config");
+      expect(leftKind(confine([root, data], bad)), bad).toBe("config");
+    const outside = confine([root], "/etc/passwd", "dataDir");
+    expect(E.isLeft(outside) && outside.left).toMatchObject({
+      path: "dataDir",
+      value: "/etc/passwd",
+      message: expect.stringMatching(/dataDir: "\/etc\/passwd" lies outside/),
+    });
+    expect(leftKind(confine([], "x"))).toBe("config");
   });
 });
 
 describe("Redis URLs", () => {
   it("reads host, port, db, user and a percent-encoded password; rediss:// turns TLS on", () => {
-    expect(redisOptions("redis://127.0.0.1:6390")).toMatchObject({
+    const options = (url: string) => orThrow(redisOptions(url));
+    expect(options("redis://127.0.0.1:6390")).toMatchObject({
       host: "127.0.0.1",
       port: 6390,
       db: 0,
     });
-    const o = redisOptions("redis://alice:p%40ss%3Aw@redis.example:7000/3");
+    const o = options("redis://alice:p%40ss%3Aw@redis.example:7000/3");
     expect(o).toMatchObject({
       host: "redis.example",
       port: 7000,
@@ -179,19 +195,23 @@ describe("Redis URLs", () => {
       password: "p@ss:w",
     });
     expect(o.tls).toBeUndefined();
-    expect(redisOptions("rediss://:pw@cache.example").tls).toEqual({ servername: "cache.example" });
+    expect(options("rediss://:pw@cache.example").tls).toEqual({ servername: "cache.example" });
     // No SNI for an IP (RFC 6066; Node warns on it): the certificate's IP SAN is checked instead.
-    expect(redisOptions("rediss://10.0.0.5:6380").tls).toEqual({});
-    expect(redisOptions("rediss://[::1]:6380").tls).toEqual({});
-    expect(redisOptions("redis://h").port).toBe(6379);
-    expect(redisOptions("redis://h").maxRetriesPerRequest).toBeNull();
-    expect(redisOptions("redis://[::1]:7000").host).toBe("::1");
+    expect(options("rediss://10.0.0.5:6380").tls).toEqual({});
+    expect(options("rediss://[::1]:6380").tls).toEqual({});
+    expect(options("redis://h").port).toBe(6379);
+    expect(options("redis://h").maxRetriesPerRequest).toBeNull();
+    expect(options("redis://[::1]:7000").host).toBe("::1");
     for (const bad of ["http://h", "not a url", "redis://h/x", "redis://h/-1"])
-      expect(
-        kindOf(() => redisOptions(bad)),
-        bad,
-      ).toBe("config");
-    expect(kindOf(() => redisOptions("redis://:pw@h/x"))).toBe("config");
+      expect(leftKind(redisOptions(bad)), bad).toBe("config");
+    const bad = redisOptions("redis://:pw@h/x");
+    expect(leftKind(bad)).toBe("config");
+    // The password is not in the error.
+    expect(E.isLeft(bad) && bad.left).toMatchObject({ path: "--redis", value: "redis://:***@h/x" });
+    expect(E.isLeft(bad) && bad.left.message).not.toContain("pw");
+    // connect and bullConnection check the URL the same way.
+    expect(leftKind(connect("http://h"))).toBe("config");
+    expect(leftKind(bullConnection("redis://h/x"))).toBe("config");
     expect(redactUrl("redis://:secret@h:1/0")).toBe("redis://:***@h:1/0");
     expect(redactUrl("redis://h:1")).toBe("redis://h:1");
   });

@@ -4,8 +4,17 @@
  *
  * @module
  */
-import { connect, isDistributedError, isRedisError, redisOptions } from "@wider/distributed";
+import {
+  connect,
+  type DistributedError,
+  isDistributedError,
+  isRedisError,
+  isRedisFailure,
+  redisFailure,
+  redisOptions,
+} from "@wider/distributed";
 import type { Command } from "commander";
+import * as E from "fp-ts/lib/Either.js";
 import type { Redis } from "ioredis";
 import { AppError } from "../AppError.js";
 import { addFlags, commandOf, type FlagValues, parseFlags } from "../flags.js";
@@ -38,7 +47,8 @@ export const redisFlag = (command: string, value: unknown, usage: string): strin
     throw new AppError(
       `${command}: --redis URL is required (redis://[:password@]host:6379[/db], rediss:// for TLS); usage: ${usage}`,
     );
-  redisOptions(value);
+  const checked = redisOptions(value);
+  if (E.isLeft(checked)) throw appErrorOf(checked.left);
   return value;
 };
 
@@ -58,7 +68,7 @@ export const positiveInt = (flag: string, value: unknown, fallback: number): num
  * refused TLS certificate or a closed port is named instead of only "max retries reached".
  */
 export const cliConnect = (url: string): { client: Redis; lastError: () => Error | null } => {
-  const client = connect(url, { failFast: true });
+  const client = orAppError(connect(url, { failFast: true }));
   let last: Error | null = null;
   client.on("error", (e: Error) => {
     last = e;
@@ -67,8 +77,32 @@ export const cliConnect = (url: string): { client: Redis; lastError: () => Error
 };
 
 /**
- * Runs `f`, turning a `DistributedError` into an {@link AppError} (exit 2, or 1 at run time: `io`);
- * a Redis failure names the last connection error `lastError` saw.
+ * The {@link AppError} of a `DistributedError`: exit 1 at run time (`io`: Redis, files, a missing
+ * sweep), else 2; a Redis failure names the last connection error `lastError` saw.
+ */
+export const appErrorOf = (
+  e: DistributedError,
+  lastError: () => Error | null = () => null,
+): AppError => {
+  if (!isRedisFailure(e)) return new AppError(e.message, e.kind === "io" ? 1 : 2);
+  const line = String(e.value);
+  const cause = lastError()?.message.split("\n")[0];
+  const why = cause === undefined || cause === line ? "" : ` (connection: ${cause})`;
+  return new AppError(`Redis: ${line}${why}; ${e.fix ?? ""}`, 1);
+};
+
+/** The value of a `Right`, or the `Left` thrown as an {@link AppError} (see {@link appErrorOf}). */
+export const orAppError = <A>(
+  r: E.Either<DistributedError, A>,
+  lastError: () => Error | null = () => null,
+): A => {
+  if (E.isLeft(r)) throw appErrorOf(r.left, lastError);
+  return r.right;
+};
+
+/**
+ * Runs `f`, turning a thrown `DistributedError` or Redis error (from the app's own Redis
+ * commands) into an {@link AppError} (see {@link appErrorOf}).
  */
 export const asAppErrors = async <A>(
   f: () => Promise<A>,
@@ -77,16 +111,8 @@ export const asAppErrors = async <A>(
   try {
     return await f();
   } catch (e) {
-    if (isDistributedError(e)) throw new AppError(e.message, e.kind === "io" ? 1 : 2);
-    if (isRedisError(e)) {
-      const cause = lastError();
-      const why =
-        cause === null || cause === e ? "" : ` (connection: ${cause.message.split("\n")[0]})`;
-      throw new AppError(
-        `Redis: ${e.message.split("\n")[0]}${why}; check that redis-server runs at the --redis URL, that its password (redis://:PASSWORD@host:port) is right, and for rediss:// that its certificate is trusted (NODE_EXTRA_CA_CERTS=ca.pem)`,
-        1,
-      );
-    }
+    if (isDistributedError(e)) throw appErrorOf(e, lastError);
+    if (isRedisError(e)) throw appErrorOf(redisFailure(e), lastError);
     throw e;
   }
 };

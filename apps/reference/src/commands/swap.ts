@@ -37,7 +37,7 @@ import { runExperiment } from "../run.js";
 import { checkpointDir, hasCheckpoint } from "../runChecks.js";
 import { type SwapSettings, swapTask } from "../swap.js";
 import { evaluateSwap, type SwapEvaluation } from "../swapEvaluate.js";
-import { asAppErrors, cliConnect, positiveInt, redisFlag } from "./common.js";
+import { asAppErrors, cliConnect, orAppError, positiveInt, redisFlag } from "./common.js";
 import { parseSwapArgs, positiveNumber, swapHelp, swapUsage as usage } from "./swapArgs.js";
 import { RunReportC, type SwapReport, swapHtml, swapMarkdown, swapRows } from "./swapReport.js";
 import { progressBar, sweepOutPlaceholder } from "./sweep.js";
@@ -163,7 +163,7 @@ export const swapCommand = async (argv: readonly string[]): Promise<number> => {
           if (E.isLeft(saved))
             throw new AppError(`swap: cannot save the start state: ${saved.left.message}`, 1);
         }
-        const { summary, jobs } = await submitSwap({
+        const submitted = await submitSwap({
           redis: url,
           queue,
           client,
@@ -175,6 +175,7 @@ export const swapCommand = async (argv: readonly string[]): Promise<number> => {
           task: (m) =>
             swapTask(config, settings, statePath, m) as unknown as Readonly<Record<string, Json>>,
         });
+        const { summary, jobs } = orAppError(submitted, lastError);
         fps = jobs.map((j) => j.fingerprint);
         progress.log(
           `phase 2: ${members} member jobs: ${summary.added} added, ${summary.done} done already, ${summary.present} queued or running, ${summary.retried} failed ones retried; start wider worker --redis URL --dir ${dir}`,
@@ -183,12 +184,15 @@ export const swapCommand = async (argv: readonly string[]): Promise<number> => {
         for (const s of Object.values(ck.states)) disposeTrainingState(s);
         for (const g of Object.values(ck.groups)) disposeWeights(g);
       }
-      await waitMembers(url, queue, client, fps, progress, signal);
+      await waitMembers(url, queue, client, fps, progress, signal, lastError);
       const seconds2 = (Date.now() - t2) / 1000;
       // Phase 3: average, BatchNorm, evaluate, report.
       const t3 = Date.now();
       progress.log("phase 3: averaging the members, re-estimating BatchNorm, evaluating");
-      const { mean, outputs } = await averageSwap(client, queue, dir, swapId);
+      const { mean, outputs } = orAppError(
+        await averageSwap(client, queue, dir, swapId),
+        lastError,
+      );
       let ev: SwapEvaluation;
       try {
         ev = await evaluateSwap(
@@ -248,15 +252,16 @@ const waitMembers = async (
   fps: readonly string[],
   progress: ReturnType<typeof makeProgress>,
   signal: { readonly aborted: boolean },
+  lastError: () => Error | null,
 ): Promise<void> => {
   let last = "";
   for (;;) {
-    const done = (await readResults(client, queue, fps)).size;
+    const done = orAppError(await readResults(client, queue, fps), lastError).size;
     if (done === fps.length) {
       progress.log(`phase 2: ${progressBar(done, fps.length)} members done`);
       return;
     }
-    const states = await jobStates(url, queue, client, fps);
+    const states = orAppError(await jobStates(url, queue, client, fps), lastError);
     const failed = [...states.entries()].filter(([, s]) => s.state === "failed");
     if (failed.length > 0)
       throw new AppError(

@@ -34,6 +34,7 @@ import { decodePartial, resolveConfig } from "../configDecode.js";
 import {
   asAppErrors,
   cliConnect,
+  orAppError,
   parseSubcommand,
   redisFlag,
   str,
@@ -75,10 +76,11 @@ export const sweepCommand = async (argv: readonly string[]): Promise<number> => 
   const { client, lastError } = cliConnect(url);
   try {
     return await asAppErrors(async () => {
-      if (sub === null) return await submit(url, queue, client, str(v.spec));
-      const name = await sweepName(client, queue, str(v.name));
-      const record = await readSweep(client, queue, name);
-      if (sub === "status") return await status(url, queue, client, record, v.wait === true);
+      if (sub === null) return await submit(url, queue, client, str(v.spec), lastError);
+      const name = await sweepName(client, queue, str(v.name), lastError);
+      const record = orAppError(await readSweep(client, queue, name), lastError);
+      if (sub === "status")
+        return await status(url, queue, client, record, v.wait === true, lastError);
       const out = str(v.out);
       if (out === undefined || out === "")
         throw new AppError(
@@ -90,6 +92,7 @@ export const sweepCommand = async (argv: readonly string[]): Promise<number> => 
         record,
         out,
         `wider sweep ${argv.join(" ").replace(url, redactUrl(url))}`,
+        lastError,
       );
     }, lastError);
   } finally {
@@ -101,9 +104,10 @@ const sweepName = async (
   client: Redis,
   queue: string,
   name: string | undefined,
+  lastError: () => Error | null,
 ): Promise<string> => {
   if (name !== undefined) return name;
-  const names = await listSweeps(client, queue);
+  const names = orAppError(await listSweeps(client, queue), lastError);
   if (names.length === 1 && names[0] !== undefined) return names[0];
   throw new AppError(
     names.length === 0
@@ -117,6 +121,7 @@ const submit = async (
   queue: string,
   client: Redis,
   specFile: string | undefined,
+  lastError: () => Error | null,
 ): Promise<number> => {
   if (specFile === undefined)
     throw new AppError(`sweep: --spec sweep.json is required to submit a sweep; usage: ${usage}`);
@@ -129,8 +134,8 @@ const submit = async (
   const decoded = decodeSweepSpec(json, specFile);
   if (E.isLeft(decoded)) throw new AppError(decoded.left.message);
   const spec = decoded.right;
-  const jobs = expandSweep(spec, resolveSweepConfig(specFile));
-  const { summary } = await submitSweep(url, queue, client, spec, jobs);
+  const jobs = orAppError(expandSweep(spec, resolveSweepConfig(specFile)));
+  const { summary } = orAppError(await submitSweep(url, queue, client, spec, jobs), lastError);
   process.stdout.write(
     `sweep ${spec.name}: ${jobs.length} jobs (${jobs.length / spec.seeds.length} configurations x ${spec.seeds.length} seeds) on ${redactUrl(url)} queue ${queue}: ${summary.added} added, ${summary.done} done already, ${summary.present} queued or running already, ${summary.retried} failed ones retried\n`,
   );
@@ -149,16 +154,17 @@ const status = async (
   client: Redis,
   record: SweepRecord,
   wait: boolean,
+  lastError: () => Error | null,
 ): Promise<number> => {
   const fps = record.jobs.map((j) => j.fingerprint);
   for (;;) {
-    const states = await jobStates(url, queue, client, fps);
+    const states = orAppError(await jobStates(url, queue, client, fps), lastError);
     const count = (s: string) => [...states.values()].filter((x) => x.state === s).length;
     const done = count("done");
     const failed = count("failed");
     const finished = done + failed === fps.length;
     if (!wait || finished) {
-      const results = await readResults(client, queue, fps);
+      const results = orAppError(await readResults(client, queue, fps), lastError);
       const lines = [
         `sweep ${record.name}: ${progressBar(done, fps.length)} done, ${count("active")} running, ${count("waiting") + count("delayed")} waiting, ${failed} failed`,
         ...record.jobs.map((j) => {
@@ -200,11 +206,15 @@ const results = async (
   record: SweepRecord,
   out: string,
   command: string,
+  lastError: () => Error | null,
 ): Promise<number> => {
-  const stored = await readResults(
-    client,
-    queue,
-    record.jobs.map((j) => j.fingerprint),
+  const stored = orAppError(
+    await readResults(
+      client,
+      queue,
+      record.jobs.map((j) => j.fingerprint),
+    ),
+    lastError,
   );
   const groups = new Map<string, SweepRecord["jobs"]>();
   for (const j of record.jobs) groups.set(j.configKey, [...(groups.get(j.configKey) ?? []), j]);

@@ -14,7 +14,7 @@ import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { distributedError, redactUrl, startWorker, workerDefaults } from "@wider/distributed";
-import { raise } from "@wider/errors";
+import { orThrow, raise } from "@wider/errors";
 import * as E from "fp-ts/lib/Either.js";
 import { AppError } from "../AppError.js";
 import { Config } from "../config.js";
@@ -27,6 +27,7 @@ import { seedConfig } from "../seeds.js";
 import { trainSwapMember } from "../swap.js";
 import {
   asAppErrors,
+  orAppError,
   parseSubcommand,
   positiveInt,
   redisFlag,
@@ -66,7 +67,7 @@ export const workerCommand = async (argv: readonly string[]): Promise<number> =>
   const signal = { aborted: false };
   const progress = makeProgress(process.stdout, true);
   const read = (Array.isArray(v.read) ? v.read : []).map((r) => resolve(String(r)));
-  const handle = await asAppErrors(() =>
+  const started = await asAppErrors(() =>
     startWorker({
       redis,
       queue,
@@ -84,7 +85,9 @@ export const workerCommand = async (argv: readonly string[]): Promise<number> =>
               ),
             );
           const seeded = seedConfig(decoded.right, job.seed);
-          const dataDir = seeded.dataDir === null ? null : ctx.confine(seeded.dataDir, "dataDir");
+          // A path outside the worker's directories fails the job for good (a `config` error).
+          const dataDir =
+            seeded.dataDir === null ? null : orThrow(ctx.confine(seeded.dataDir, "dataDir"));
           const config: Config = { ...seeded, dataDir, out: ctx.outDir };
           const resume = existsSync(join(checkpointDir(ctx.outDir), "manifest.json"));
           progress.log(
@@ -101,7 +104,7 @@ export const workerCommand = async (argv: readonly string[]): Promise<number> =>
           return trainSwapMember(job.task, {
             member: job.member,
             outDir: ctx.outDir,
-            confine: ctx.confine,
+            confine: (p, what) => orThrow(ctx.confine(p, what)),
             progress,
             signal,
           });
@@ -113,6 +116,7 @@ export const workerCommand = async (argv: readonly string[]): Promise<number> =>
         ),
     }),
   );
+  const handle = orAppError(started);
   progress.log(
     `worker ${handle.id}: taking jobs from ${redactUrl(redis)} queue ${queue}; runs in ${dir}`,
   );
