@@ -106,6 +106,6 @@ export const claimLines = (wider: Side, twin: Side): string[] =>
     const agree =
       c.wider.holds === c.twin.holds
         ? "Wider and the twin agree"
-        : "Wider and the twin DISAGREE: see the discrepancies above";
+        : "Wider and the twin DISAGREE on this claim: to be explained before the experiment is called done";
     return `- ${c.text}: Wider ${show(c.wider, metric)}; twin ${show(c.twin, metric)}. ${agree}.`;
   });
