@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `node apps/reference/dist/ablationMain.js --cell DIR [--cell DIR ...] [--docs FILE]`: the MLP
+ * `node apps/reference/dist/ablationMain.js --cell DIR [--cell DIR ...] [--seeds 0,1,2] [--docs FILE]`: the MLP
  * ablation table of issue 14 ({@link ablation}), printed and, with `--docs`, written into FILE's
  * `<!-- ablation:begin -->` … `<!-- ablation:end -->` section. User mistakes are one line on stderr.
  *
@@ -11,9 +11,10 @@ import { ablation, parseAblationArgs } from "./ablation.js";
 
 const run = async (argv: readonly string[]): Promise<number> => {
   try {
-    const { cells, docs } = parseAblationArgs(argv);
+    const { cells, docs, seeds } = parseAblationArgs(argv);
     const md = await ablation(cells, {
       docs,
+      seeds,
       command: `pnpm ablation -- ${argv.filter((a) => a !== "--").join(" ")}`,
     });
     process.stdout.write(md);

@@ -3,8 +3,9 @@ import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ablation, parseAblationArgs } from "../src/ablation.js";
+import { ablation, parseAblationArgs, sgdConsistency } from "../src/ablation.js";
 import { aggregate, type SeedReport } from "../src/aggregate.js";
+import type { PairedDifference } from "../src/stats.js";
 
 type M = { accuracy: number; nll: number; ece: number; brier: number };
 const metric = (accuracy: number, nll: number): M => ({ accuracy, nll, ece: 0.02, brier: 0.1 });
@@ -69,8 +70,68 @@ describe("ablation", () => {
     expect(parseAblationArgs(["--", "--cell", "a", "--cell", "b", "--docs", "d.md"])).toEqual({
       cells: ["a", "b"],
       docs: "d.md",
+      seeds: null,
     });
+    expect(parseAblationArgs(["--cell", "a", "--seeds", "0, 2,1"]).seeds).toEqual([0, 2, 1]);
     expect(() => parseAblationArgs(["--cells", "a"])).toThrow(/unknown argument "--cells"/);
     expect(() => parseAblationArgs(["--cell"])).toThrow(/--cell needs a value/);
+    expect(() => parseAblationArgs(["--seeds", "0,x"])).toThrow(/not a list of distinct seeds/);
+    expect(() => parseAblationArgs(["--seeds", "0,0"])).toThrow(/not a list of distinct seeds/);
+  });
+
+  it("--seeds restricts every cell to those seeds (a 5-seed run can stand as a 3-seed cell)", async () => {
+    const root = await mkdtemp(join(tmpdir(), "wider-ablation-"));
+    // seeds 3 and 4 would pull the mean to 0: restricted to 0..2 it is +0.20 ± 0.10 as above.
+    const a = await cell(root, 0.01, "none", [0.001, 0.002, 0.003, -0.003, -0.003]);
+    const b = await cell(root, 0.05, "none", [0.001, 0.001, 0.001]);
+    const md = await ablation([a, b], { docs: null, command: "c", seeds: [0, 1, 2] });
+    expect(md).toContain("| 0.01 | none | 0, 1, 2 | 90.00 | 90.20 | +0.20 ± 0.10 | 0.074 |");
+    expect(md).toContain(
+      "SGD check (augment none): the 2 cells' SGD runs agree exactly on all 3 shared seed pairs",
+    );
+    await expect(ablation([a, b], { docs: null, command: "c", seeds: [0, 3] })).rejects.toThrow(
+      /cell-0.05-none has no seed 3 \(it has 0, 1, 2\)/,
+    );
+  });
+
+  it("says when cells with the same augmentation report different SGD runs", () => {
+    const d = { mean: 0, std: 0, p: null, n: 2 } as unknown as PairedDifference; // not read here
+    const base = {
+      dir: "x",
+      augment: "none",
+      accuracy: d,
+      nll: d,
+      sgdAccuracy: 0.9,
+      swaAccuracy: 0.9,
+    };
+    const lines = sgdConsistency([
+      { ...base, swaLr: 0.01, seeds: [0, 1], sgd: { accuracy: [0.9, 0.91], nll: [0.3, 0.31] } },
+      { ...base, swaLr: 0.05, seeds: [1, 0], sgd: { accuracy: [0.91, 0.9025], nll: [0.31, 0.3] } },
+    ]);
+    expect(lines).toEqual([
+      "SGD check (augment none): the cells' SGD runs differ (largest |Δ accuracy| 0.25 points, |Δ NLL| 0.0 over 2 seed pairs) although SGD does not depend on swaLr: the cells were not run with the same code or backend.",
+    ]);
+  });
+
+  it("refuses cells whose configs differ beyond swaLr, augment, geometry, SWAG and swaExtend", async () => {
+    const root = await mkdtemp(join(tmpdir(), "wider-ablation-"));
+    const a = await cell(root, 0.01, "none", [0.001, 0.002, 0.003]);
+    const b = await cell(root, 0.05, "none", [0.001, 0.001, 0.001]);
+    await writeFile(
+      join(a, "seeds.json"),
+      JSON.stringify({ swaLr: 0.01, augment: "none", epochs: 40, rays: 10, swaExtend: 10 }),
+    );
+    await writeFile(
+      join(b, "seeds.json"),
+      JSON.stringify({ swaLr: 0.05, augment: "none", epochs: 40, rays: 0, workers: 1 }),
+    );
+    await expect(ablation([a, b], { docs: null, command: "c" })).resolves.toContain("| 0.05 |");
+    await writeFile(
+      join(b, "seeds.json"),
+      JSON.stringify({ swaLr: 0.05, augment: "none", epochs: 20 }),
+    );
+    await expect(ablation([a, b], { docs: null, command: "c" })).rejects.toThrow(
+      /differs from .*cell-0.01-none in epochs \(40 vs 20\); the cells may differ only in swaLr and augment/,
+    );
   });
 });
