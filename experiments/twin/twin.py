@@ -242,6 +242,44 @@ def build_model(name, classes=10):
     return model
 
 
+def read_wider_group(directory, group):
+    """One group of a wider-weights checkpoint (or a wider-init.mjs dump) as {name: float32 array}."""
+    with open(os.path.join(directory, "manifest.json")) as f:
+        manifest = json.load(f)
+    with open(os.path.join(directory, manifest["blob"]), "rb") as f:
+        blob = f.read()
+    out = {}
+    for t in manifest["tensors"]:
+        if t["group"] == group:
+            if t["dtype"] != "float32":
+                fail(f"{directory}: {group}/{t['name']} is {t['dtype']}; only float32 weights are read")
+            a = np.frombuffer(blob, dtype="<f4", count=t["bytes"] // 4, offset=t["offset"])
+            out[t["name"]] = a.reshape(t["shape"])
+    if not out:
+        fail(f"{directory}: no tensor in group {group!r}; groups: "
+             f"{sorted({t['group'] for t in manifest['tensors']})}")
+    return out
+
+
+def from_wider(model_name, named):
+    """The app's weights (tfjs layouts, NHWC) as the twin's parameter list (torch layouts, NCHW)."""
+    layers = ["fc1", "fc2", "logits"] if model_name == "mlp" else ["conv1", "conv2", "fc1", "logits"]
+    names = sorted({k.split("/")[0] for k in named})
+    if names != sorted(layers):
+        fail(f"the weights have layers {names}; a {model_name} has {sorted(layers)}")
+    params = []
+    for layer in layers:
+        k = named[f"{layer}/kernel"]
+        if k.ndim == 4:  # conv [kh, kw, in, out] -> [out, in, kh, kw]
+            w = k.transpose(3, 2, 0, 1)
+        elif model_name == "cnn" and layer == "fc1":  # rows flattened (h, w, c) -> columns (c, h, w)
+            w = k.reshape(5, 5, 64, -1).transpose(2, 0, 1, 3).reshape(1600, -1).T
+        else:
+            w = k.T
+        params += [torch.from_numpy(np.ascontiguousarray(w)), torch.from_numpy(named[f"{layer}/bias"].copy())]
+    return params
+
+
 # ------------------------------------------------------------------------------------------------
 # schedules (@wider/schedules swaReference and triangular; apps/reference/src/schedules.ts)
 # ------------------------------------------------------------------------------------------------
@@ -315,10 +353,17 @@ def flat(model):
     return [p.detach().clone() for p in model.parameters()]
 
 
-def train_seed(c, data, seed):
-    """The three tracks of one seed; returns the weight sets to evaluate and timings."""
+def train_seed(c, data, seed, init_from=None):
+    """The three tracks of one seed; returns the weight sets to evaluate and timings. With
+    `init_from` (a wider-init.mjs dump) it starts from the app's initial weights for the seed."""
     torch.manual_seed(seed)
     model = build_model(c["model"])
+    if init_from is not None:
+        with torch.no_grad():
+            for p, w in zip(model.parameters(), from_wider(c["model"], read_wider_group(init_from, "init"))):
+                if p.shape != w.shape:
+                    fail(f"--init-from {init_from}: a weight has shape {list(w.shape)}, the model {list(p.shape)}")
+                p.copy_(w)
     init = copy.deepcopy(model.state_dict())
     spe = len(data["y_train"]) // c["batchSize"]
     if spe == 0:
@@ -483,11 +528,19 @@ def main(argv=None):
                         ("--swa-extend", "swaExtend"), ("--fge-cycle", "fgeCycle")):
         ap.add_argument(flag, dest=field, type=int, default=None, help=f"override {field}")
     ap.add_argument("--data-dir", dest="dataDir", default=None, help="override dataDir")
+    ap.add_argument("--init-from", dest="initFrom", default=None,
+                    help="start from the app's initial weights (experiments/twin/wider-init.mjs output; one seed)")
     a = ap.parse_args(argv)
     overrides = {k: getattr(a, k) for k in ("trainSubset", "testSubset", "epochs", "swaStart",
                                             "swaExtend", "fgeCycle", "dataDir")}
     base = load_config(a.config, overrides)
     seeds = parse_seeds(a.seeds)
+    if a.initFrom is not None:
+        with open(os.path.join(a.initFrom, "manifest.json")) as f:
+            dump = json.load(f)
+        if len(seeds) != 1 or dump.get("seed") != seeds[0] or dump.get("model") != base["model"]:
+            fail(f"--init-from {a.initFrom} holds {dump.get('model')} seed {dump.get('seed')}; "
+                 f"pass exactly that one seed with a {base['model']} config")
     torch.set_num_threads(a.threads)
     os.makedirs(a.out, exist_ok=True)
     for s in seeds:
@@ -500,14 +553,14 @@ def main(argv=None):
         data = load_data(c)
         print(f"seed {s}: {c['model']} on {len(data['y_train'])} of {data['train_total']} "
               f"{c['dataset']} images, {c['epochs']} epochs", flush=True)
-        model, out, history, seconds, info = train_seed(c, data, s)
+        model, out, history, seconds, info = train_seed(c, data, s, a.initFrom)
         t0 = time.time()
         results = evaluate(model, out, data)
         seconds["evaluation"] = time.time() - t0
         seconds["total"] = time.time() - t_all
         write_json_atomic(path, {
             "tool": "wider-twin", "version": 1, "seed": s, "config": {**c, "seed": s},
-            "overrides": {k: v for k, v in overrides.items() if v is not None},
+            "overrides": {k: v for k, v in {**overrides, "initFrom": a.initFrom}.items() if v is not None},
             "configFile": a.config,
             "torch": torch.__version__, "python": platform.python_version(),
             "threads": torch.get_num_threads(),

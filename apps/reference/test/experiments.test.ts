@@ -22,6 +22,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type Config, configFields, defaultConfig } from "../src/config.js";
 import { decodePartial, resolveConfig } from "../src/configDecode.js";
+import { buildAppModel } from "../src/models.js";
 import { makeSchedules } from "../src/schedules.js";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
@@ -212,6 +213,49 @@ print(json.dumps({"x": x.reshape(-1).tolist(), "y": y.tolist()}))`,
     expect(got.count).toBe(n);
   });
 });
+
+describe.skipIf(!hasTorch)(
+  "experiments/twin: reading the app's weights (crosscheck.py, --init-from)",
+  () => {
+    beforeAll(async () => {
+      await tf.setBackend("cpu");
+    });
+
+    it.each(["mlp", "cnn"] as const)(
+      "%s: twin.from_wider turns the app's seeded weights into torch layouts with the same outputs (1e-4)",
+      async (m) => {
+        const model = buildAppModel(m, { imageShape: [28, 28, 1], classes: 10 }, 3);
+        const weights: Record<string, { shape: number[]; data: number[] }> = {};
+        for (const w of model.trainableWeights)
+          weights[w.originalName] = {
+            shape: w.shape as number[],
+            data: Array.from(w.read().dataSync()),
+          };
+        const x = tf.randomNormal([3, 28, 28, 1], 0, 1, "float32", 5);
+        const y = model.predict(x) as tf.Tensor;
+        const want = Array.from(y.dataSync());
+        const got = py(
+          `import numpy as np, torch
+named = {k: np.asarray(v["data"], dtype=np.float32).reshape(v["shape"]) for k, v in req["weights"].items()}
+model = twin.build_model(req["model"])
+with torch.no_grad():
+    for p, w in zip(model.parameters(), twin.from_wider(req["model"], named)):
+        assert tuple(p.shape) == tuple(w.shape), (p.shape, w.shape)
+        p.copy_(w)
+    x = torch.tensor(req["x"], dtype=torch.float32).reshape(3, 28, 28, 1).permute(0, 3, 1, 2)
+    print(json.dumps(model(x).reshape(-1).tolist()))`,
+          { model: m, weights, x: Array.from(x.dataSync()) },
+        ) as number[];
+        tf.dispose([x, y]);
+        model.dispose();
+        expect(got.length).toBe(want.length);
+        // The app's model and the twin's compute the same function of the same weights.
+        const worst = Math.max(...got.map((v, i) => Math.abs(v - (want[i] as number))));
+        expect(worst).toBeLessThan(1e-4);
+      },
+    );
+  },
+);
 
 describe("experiments/ablation: the MLP ablation's four cells", () => {
   const cells = ["0.01-none", "0.01-crop-flip", "0.05-none", "0.05-crop-flip"];
