@@ -32,6 +32,7 @@ import type { Config } from "./config.js";
 import type { AppDataset } from "./dataset.js";
 import type { Progress } from "./progress.js";
 import type { ScheduleSet } from "./schedules.js";
+import type { Stepper } from "./workers.js";
 
 /** The two rates of section 3.1. */
 export type Rate = "cyclical" | "constant";
@@ -82,6 +83,8 @@ export interface SweepContext {
   readonly pretrained: TrainingState;
   readonly progress: Progress;
   readonly signal: { readonly aborted: boolean };
+  /** The training loop (`--workers`: on worker threads); `@wider/training`'s `runSteps` if absent. */
+  readonly runSteps?: Stepper["runSteps"];
 }
 
 /**
@@ -110,7 +113,7 @@ export const sweepRate = async (
   ctx.progress.phase(`trajectory ${rate}`, to - from, 0);
   const ac = new AbortController();
   try {
-    const r = await runSteps({
+    const r = await (ctx.runSteps ?? runSteps)({
       model,
       optimizer: sgd({ momentum: config.momentum, weightDecay: config.weightDecay }),
       loss: softmaxCrossEntropy(),

@@ -22,6 +22,7 @@ import type { Progress } from "./progress.js";
 import type { ScheduleSet } from "./schedules.js";
 import { analyseRate, type RateRun } from "./trajectory.js";
 import { type TrajectoryFindings, trajectoryFindings } from "./trajectoryFindings.js";
+import { startStepper, workersNote } from "./workers.js";
 
 /** A point projected onto the trajectory plane. */
 export interface PlanePoint {
@@ -133,7 +134,11 @@ export const fitMargin = (
 /** Runs the whole trajectory analysis; frees everything it made. */
 export const runTrajectory = async (ctx: TrajectoryContext): Promise<TrajectoryResult> => {
   const t0 = Date.now();
-  const sweep = { ...ctx };
+  // --workers N: the two SGD runs train on N worker threads, as the training tracks do.
+  const stepper = await startStepper(ctx.config, ctx.data);
+  const note = workersNote(stepper.workers);
+  if (note !== null) ctx.progress.log(`trajectory analysis: ${note}`);
+  const sweep = { ...ctx, runSteps: stepper.runSteps };
   const held: Weights[] = [];
   try {
     const cyc = await analyseRate(sweep, "cyclical", ctx.testIdx, ctx.bn);
@@ -157,6 +162,7 @@ export const runTrajectory = async (ctx: TrajectoryContext): Promise<TrajectoryR
     };
   } finally {
     for (const w of held) disposeWeights(w);
+    await stepper.close();
   }
 };
 

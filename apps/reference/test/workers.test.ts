@@ -131,12 +131,19 @@ describe("wider --workers 2: the same training as one thread", () => {
   let parallel: Report;
 
   beforeAll(async () => {
-    const [a, b] = [await runCli(small(one)), await runCli(small(two, "--workers", "2"))];
+    // With the trajectory analysis (a 3 x 3 plane) so that its two SGD runs go through the workers too.
+    const traj = ["--trajectory-grid", "3"];
+    const [a, b] = [
+      await runCli(small(one, ...traj)),
+      await runCli(small(two, "--workers", "2", ...traj)),
+    ];
     expect(a.stderr).toBe("");
     expect(a.code).toBe(0);
     expect(b.stderr).toBe("");
     expect(b.code).toBe(0);
     expect(b.stdout).toContain("workers: 2 threads train the model data-parallel");
+    expect(b.stdout).toContain("trajectory analysis: workers: 2 threads");
+    expect(a.stdout).not.toContain("trajectory analysis: workers");
     reference = readReport(one);
     parallel = readReport(two);
   }, 240_000);
@@ -170,6 +177,20 @@ describe("wider --workers 2: the same training as one thread", () => {
     // The hooks saw the same steps: the same averages and snapshots.
     expect(parallel.swaAveraged).toBe(reference.swaAveraged);
     expect(parallel.fgeSnapshots).toBe(reference.fgeSnapshots);
+  });
+
+  it("runs the trajectory analysis' SGD runs on the workers with the same proposals", () => {
+    const [t1, t2] = [reference.trajectory, parallel.trajectory];
+    if (t1 == null || t2 == null) throw new Error("a run has no trajectory analysis");
+    for (const rate of ["cyclical", "constant"] as const) {
+      const [a, b] = [t1.runs[rate], t2.runs[rate]];
+      expect(b.steps).toEqual(a.steps);
+      expect(b.proposalErrors.length).toBeGreaterThan(0);
+      // test errors on 500 images: within one image; the spread of the proposals to 1e-4 relative.
+      for (const [i, e] of b.proposalErrors.entries())
+        expect(Math.abs(e - (a.proposalErrors[i] as number))).toBeLessThanOrEqual(1 / 500);
+      expect(rel(a.spread, b.spread), `${rate} spread`).toBeLessThan(1e-4);
+    }
   });
 
   it("names the worker count in the report's header", () => {
