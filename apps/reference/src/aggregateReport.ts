@@ -193,6 +193,18 @@ export const replaceSection = async (file: string, name: string, body: string): 
   );
 };
 
+/**
+ * The docs section a multi-seed run of `model` writes: `experiment-<model>` (one per model, so both
+ * runs of an experiment go into one file), or the single `experiment` section of a file that has
+ * that one and not the model's own.
+ */
+export const docsSection = (text: string, model: string): string => {
+  const own = `experiment-${model}`;
+  return !text.includes(`<!-- ${own}:begin -->`) && text.includes("<!-- experiment:begin -->")
+    ? "experiment"
+    : own;
+};
+
 /** Writes `aggregate.{json,md,html}` into `dir` (and the docs section when asked). */
 export const writeAggregate = async (
   dir: string,
@@ -227,6 +239,10 @@ ${mdToHtml(md)}
       await writeAtomic(join(dir, file), p.svg);
       images.push(`![${p.alt}](${file})`);
     }
-    await replaceSection(options.docs, "experiment", `${md}\n${images.join("\n\n")}\n`);
+    const text = existsSync(resolve(options.docs))
+      ? await readFile(resolve(options.docs), "utf8")
+      : "";
+    const section = docsSection(text, a.model.name);
+    await replaceSection(options.docs, section, `${md}\n${images.join("\n\n")}\n`);
   }
 };
