@@ -53,7 +53,7 @@ interface Accumulator {
   readonly layer: Layer;
   readonly axis: number;
   readonly channels: number;
-  /** Per batch: the batch's `[mean, biased variance]` (float32, on the device) ... */
+  /** Per batch: the batch's mean and biased variance (float32, on the device), in turn ... */
   readonly moments: tf.Tensor[];
   /** ... and, per batch, its weight and the unbiasing factor `count / (count - 1)`. */
   readonly weights: number[];
@@ -88,8 +88,8 @@ const reduction = (acc: Accumulator, x: tf.Tensor) => {
 };
 
 /**
- * Records one batch's per-channel mean and biased variance (kept on the device, concatenated
- * into one `[2 * channels]` tensor) with its weight and unbiasing factor; nothing is read back.
+ * Records one batch's per-channel mean and biased variance (kept on the device as two
+ * `[channels]` tensors) with its weight and unbiasing factor; nothing is read back.
  */
 const record = (
   acc: Accumulator,
@@ -99,8 +99,7 @@ const record = (
   count: number,
   bySamples: boolean,
 ): void => {
-  const both = tf.keep(tf.concat([tf.reshape(mean, [-1]), tf.reshape(variance, [-1])]));
-  acc.moments.push(both);
+  acc.moments.push(tf.keep(tf.reshape(mean, [-1])), tf.keep(tf.reshape(variance, [-1])));
   acc.weights.push(bySamples ? x.shape[0]! : 1);
   acc.unbias.push(count / (count - 1));
 };
@@ -136,11 +135,30 @@ const recordingCall =
   };
 
 /**
- * Per-channel mean and biased variance of `x` over `axes` (two passes, as `tf.moments`), as sums
- * scaled by `1 / count`: `Sum` over leading axes is one pass over the data on every backend (and a
- * float64-accumulating loop on wasm with @wider/backend), where wasm's `Mean` transposes first.
+ * Name of the optional moments kernel: input `{ x }` (float32, channels last), no attrs, outputs
+ * `[mean, variance]` of shape `[channels]`: the per-channel mean and biased variance over every
+ * other axis, as `tf.moments` (within float32 rounding). Where a kernel of this name is
+ * registered on the active backend, `updateBatchNorm` computes the batch statistics of
+ * channels-last layers with it; otherwise with `Sum`, `SquaredDifference`, `Sum`.
+ * @wider/backend registers it on wasm (two float64 SIMD passes over the activations).
+ */
+export const momentsKernelName = "WiderMoments";
+
+/**
+ * Per-channel mean and biased variance of `x` over `axes` (every axis but the last): the
+ * {@link momentsKernelName} kernel where the backend has one; otherwise two passes, as
+ * `tf.moments`, with sums scaled by `1 / count` (`Sum` over leading axes is one pass over the
+ * data on every backend and a float64-accumulating loop on wasm with @wider/backend, where wasm's
+ * `Mean` transposes first).
  */
 const moments = (x: tf.Tensor, axes: number[], count: number) => {
+  if (tf.getKernel(momentsKernelName, tf.getBackend()) !== undefined) {
+    const [mean, variance] = tf.engine().runKernel(momentsKernelName, { x }) as unknown as [
+      tf.Tensor1D,
+      tf.Tensor1D,
+    ];
+    return { mean, variance };
+  }
   const inv = tf.scalar(1 / count);
   const mean = tf.mul(tf.sum(x, axes), inv);
   const variance = tf.mul(tf.sum(tf.squaredDifference(x, mean), axes), inv);
@@ -157,8 +175,7 @@ const finish = (accs: readonly Accumulator[]): { mean: Float32Array; variance: F
     const mean = new Float64Array(c);
     const variance = new Float64Array(c);
     let total = 0;
-    acc.moments.forEach((_, b) => {
-      const w = acc.weights[b]!;
+    acc.weights.forEach((w, b) => {
       const u = acc.unbias[b]!;
       for (let i = 0; i < c; i++) {
         mean[i]! += w * flat[offset + i]!;

@@ -37,7 +37,12 @@ export {
   isDatasetLike,
   iterateBatches,
 } from "./batches.js";
-export { batchNormLayers, type UpdateBatchNormOptions, updateBatchNorm } from "./batchNorm.js";
+export {
+  batchNormLayers,
+  momentsKernelName,
+  type UpdateBatchNormOptions,
+  updateBatchNorm,
+} from "./batchNorm.js";
 // model.fit callbacks and learning rates
 export {
   AveragingCallback,

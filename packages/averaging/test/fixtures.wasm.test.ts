@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { beforeAll, expect } from "vitest";
-import { emaUpdateKernelName, swaUpdateKernelName } from "../src/index.js";
+import { emaUpdateKernelName, momentsKernelName, swaUpdateKernelName } from "../src/index.js";
 import { fixtureSuite } from "./fixtureSuite.js";
 
 // The same PyTorch fixtures on the wasm backend (no training kernels needed: no gradients here).
@@ -12,6 +12,7 @@ beforeAll(async () => {
   await tf.ready();
   expect(tf.getKernel(swaUpdateKernelName, "wasm")).toBeUndefined();
   expect(tf.getKernel(emaUpdateKernelName, "wasm")).toBeUndefined();
+  expect(tf.getKernel(momentsKernelName, "wasm")).toBeUndefined();
 });
 
 fixtureSuite("wasm", 0.1);

@@ -3,7 +3,9 @@
  * kernels (`WiderSwaUpdate`, `WiderEmaUpdate`) instead of three elementwise kernels, and give
  * bit for bit the numbers of the other paths: the cpu backend's JS loop, and the tensor rule on
  * wasm (the same rule through `custom`). The PyTorch fixtures also run on this path
- * (`fixtureSuite` below). No tensor or heap leaks over 1,000 updates.
+ * (`fixtureSuite` below). No tensor or heap leaks over 1,000 updates. `updateBatchNorm` computes
+ * channels-last batch statistics with `WiderMoments` (no `Sum`/`SquaredDifference`), matching a
+ * float64 JS oracle and the tensor path (the kernel unregistered) within float32 rounding.
  */
 import * as tf from "@tensorflow/tfjs";
 import * as backend from "@wider/backend";
@@ -16,8 +18,10 @@ import {
   ema,
   emaDecay,
   emaUpdateKernelName,
+  momentsKernelName,
   swa,
   swaUpdateKernelName,
+  updateBatchNorm,
 } from "../src/index.js";
 import { fixtureSuite } from "./fixtureSuite.js";
 
@@ -165,6 +169,107 @@ describe("one-pass kernels on wasm", () => {
       disposeState(s);
       disposeWeights(w);
     }
+  });
+});
+
+describe("updateBatchNorm with WiderMoments on wasm", () => {
+  /** BN over [N, 4, 4, 5] (5 channels: a tail past the 4-lane loop), then over [N, 8]. */
+  const build = () =>
+    tf.sequential({
+      layers: [
+        tf.layers.batchNormalization({ inputShape: [4, 4, 5], name: "bn_conv" }),
+        tf.layers.flatten(),
+        tf.layers.dense({
+          units: 8,
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+        }),
+        tf.layers.batchNormalization({ name: "bn_dense" }),
+      ],
+    });
+  const sizes = [6, 6, 3];
+  const batches = () =>
+    sizes.map((n, i) => tf.randomNormal([n, 4, 4, 5], 2, 1.5, "float32", 40 + i));
+  /** Float64 oracle of the first layer: per-batch mean and unbiased variance, averaged. */
+  const oracle = (xs: readonly Float32Array[], weighting: "batch" | "samples") => {
+    const mean = new Float64Array(5);
+    const variance = new Float64Array(5);
+    let total = 0;
+    xs.forEach((x, b) => {
+      const w = weighting === "batch" ? 1 : sizes[b]!;
+      const rows = x.length / 5;
+      for (let c = 0; c < 5; c++) {
+        let s = 0;
+        for (let r = 0; r < rows; r++) s += x[r * 5 + c]!;
+        const m = s / rows;
+        let q = 0;
+        for (let r = 0; r < rows; r++) q += (x[r * 5 + c]! - m) ** 2;
+        mean[c]! += w * m;
+        variance[c]! += (w * q) / (rows - 1);
+      }
+      total += w;
+    });
+    return { mean: [...mean].map((v) => v / total), variance: [...variance].map((v) => v / total) };
+  };
+  const statsOf = (m: tf.LayersModel, layer: string) =>
+    m
+      .getLayer(layer)
+      .getWeights()
+      .slice(2)
+      .map((t) => Array.from(t.dataSync()));
+
+  it("runs one WiderMoments per layer and batch, no Sum or SquaredDifference; matches the float64 oracle", async () => {
+    expect(backend.momentsKernelName).toBe(momentsKernelName);
+    expect(tf.getKernel(momentsKernelName, "wasm")).toBeDefined();
+    const xs = batches();
+    const data = xs.map((x) => x.dataSync() as Float32Array);
+    for (const weighting of ["batch", "samples"] as const) {
+      const m = build();
+      const before = tf.memory().numTensors;
+      const profile = await tf.profile(() => updateBatchNorm(m, xs, { weighting }));
+      const names = profile.kernels.map((k) => k.name);
+      expect(names.filter((k) => k === momentsKernelName)).toHaveLength(2 * sizes.length);
+      expect(names.filter((k) => ["Sum", "SquaredDifference", "Mean"].includes(k))).toEqual([]);
+      expect(tf.memory().numTensors, "no tensor left behind").toBe(before);
+      const [mean, variance] = statsOf(m, "bn_conv");
+      const want = oracle(data, weighting);
+      for (let c = 0; c < 5; c++) {
+        expect(Math.abs(mean![c]! - want.mean[c]!), `mean ${c}`).toBeLessThanOrEqual(
+          1e-6 * Math.abs(want.mean[c]!),
+        );
+        expect(Math.abs(variance![c]! - want.variance[c]!), `variance ${c}`).toBeLessThanOrEqual(
+          1e-6 * want.variance[c]!,
+        );
+      }
+      m.dispose();
+    }
+    tf.dispose(xs);
+  });
+
+  it("gives the tensor path's statistics (kernel unregistered) within float32 rounding", async () => {
+    const xs = batches();
+    const withKernel = build();
+    await updateBatchNorm(withKernel, xs);
+    const config = tf.getKernel(momentsKernelName, "wasm")!;
+    tf.unregisterKernel(momentsKernelName, "wasm");
+    const withoutKernel = build();
+    try {
+      const profile = await tf.profile(() => updateBatchNorm(withoutKernel, xs));
+      expect(profile.kernels.some((k) => k.name === "SquaredDifference")).toBe(true);
+    } finally {
+      tf.registerKernel(config);
+    }
+    for (const layer of ["bn_conv", "bn_dense"]) {
+      const got = statsOf(withKernel, layer);
+      const want = statsOf(withoutKernel, layer);
+      for (let k = 0; k < 2; k++)
+        for (let c = 0; c < want[k]!.length; c++)
+          expect(Math.abs(got[k]![c]! - want[k]![c]!), `${layer} ${k} ${c}`).toBeLessThanOrEqual(
+            1e-5 * Math.max(1, Math.abs(want[k]![c]!)),
+          );
+    }
+    withKernel.dispose();
+    withoutKernel.dispose();
+    tf.dispose(xs);
   });
 });
 

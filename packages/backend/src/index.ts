@@ -9,6 +9,7 @@
 // errors
 export type { BackendError } from "./errors.js";
 export { backendError } from "./errors.js";
+export { momentsKernelName } from "./moments.js";
 // wasm training kernels
 export type { TrainingKernel } from "./registerWasmTrainingKernels.js";
 export {

@@ -19,6 +19,7 @@ import {
 import { fail } from "./errors.js";
 import { sumConfig } from "./leadingSum.js";
 import { maxPoolGradConfig } from "./maxPoolGrad.js";
+import { momentsConfig, momentsKernelName } from "./moments.js";
 import {
   emaUpdateConfig,
   emaUpdateKernelName,
@@ -109,6 +110,11 @@ export const wasmTrainingKernels: ReadonlyArray<TrainingKernel> = [
     change: "added",
     why: "@wider/averaging's EMA update decay * mean + (1 - decay) * w is three elementwise passes; one pass of the same module",
   },
+  {
+    kernelName: momentsKernelName,
+    change: "added",
+    why: "@wider/averaging's BatchNorm re-estimation composes Sum, SquaredDifference, Sum (three passes, one writing a tensor as large as the activations); two read-only float64 SIMD passes of a small module on the backend's memory (a JS loop where it cannot run)",
+  },
 ];
 
 // -------------------------------------------------------------------------------------
@@ -124,6 +130,7 @@ const ownConfigs: ReadonlyArray<KernelConfig> = [
   maxPoolGradConfig,
   swaUpdateConfig,
   emaUpdateConfig,
+  momentsConfig,
 ];
 
 /** Replaces `config`'s kernel on wasm (registering it when absent). */
