@@ -31,6 +31,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--config", required=True, help="the config the run was made with")
     ap.add_argument("--run", required=True, help="one seed's output directory (report.json, checkpoint/)")
+    ap.add_argument("--control", default=None,
+                    help="another run of the same config (e.g. --workers 2: rounding only); print its distance too")
     ap.add_argument("--train-from", dest="trainFrom", default=None,
                     help="also train the twin from these initial weights (wider-init.mjs output) and compare")
     a = ap.parse_args(argv)
@@ -39,7 +41,7 @@ def main(argv=None):
     seed = report["config"]["seed"]
     c = twin.load_config(a.config, {})
     c = {**c, "dataSeed": c["dataSeed"] + seed}
-    if a.trainFrom is not None:  # the run's own config, overrides (e.g. --train-subset) included
+    if a.trainFrom is not None or a.control is not None:  # the run's own config, overrides included
         c = {k: report["config"][k] for k in twin.FIELDS}
     for k in twin.FIELDS:
         if k != "dataSeed" and report["config"].get(k) != c[k]:
@@ -65,6 +67,17 @@ def main(argv=None):
         r = report["results"][method]
         print(f"  {method:12s} accuracy {100 * r['accuracy']:.2f} / {100 * m['accuracy']:.2f}   "
               f"NLL {r['nll']:.5f} / {m['nll']:.5f}   ECE {r['ece']:.5f} / {m['ece']:.5f}")
+    def distance(xs, ws):
+        num = sum(float(((x - w) ** 2).sum()) for x, w in zip(xs, ws))
+        den = sum(float((w ** 2).sum()) for w in ws)
+        return (num / den) ** 0.5
+
+    if a.control is not None:
+        print(f"seed {seed}: {a.control} against {a.run} (the same config, only float rounding differs):")
+        for method, group in (("sgd", "extra/sgdFinal"), ("swa", "extra/swaFinal")):
+            ws = twin.from_wider(c["model"], twin.read_wider_group(ck, group))
+            xs = twin.from_wider(c["model"], twin.read_wider_group(os.path.join(a.control, "checkpoint"), group))
+            print(f"  {method:4s} overall {distance(xs, ws):.2e}")
     if a.trainFrom is not None:
         _, out, _, _, info = twin.train_seed(c, data, seed, a.trainFrom)
         steps = info["stepsPerEpoch"] * c["epochs"]
@@ -72,10 +85,8 @@ def main(argv=None):
               "relative L2 distance of its weights from the app's:")
         for method, group in (("sgd", "extra/sgdFinal"), ("swa", "extra/swaFinal")):
             ws = twin.from_wider(c["model"], twin.read_wider_group(ck, group))
-            num = sum(float(((x - w) ** 2).sum()) for x, w in zip(out[method], ws))
-            den = sum(float((w ** 2).sum()) for w in ws)
             per = " ".join(f"{float((x - w).norm() / w.norm()):.1e}" for x, w in zip(out[method], ws))
-            print(f"  {method:4s} overall {(num / den) ** 0.5:.2e}   per tensor {per}")
+            print(f"  {method:4s} overall {distance(out[method], ws):.2e}   per tensor {per}")
     return rows
 
 
