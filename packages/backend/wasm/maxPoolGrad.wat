@@ -4,7 +4,7 @@
 ;;
 ;; The module imports the backend's own linear memory (env.memory). Pointers are byte offsets of
 ;; float32 arrays: `x` the pooled input [batch, inH, inW, c], `y` the pooled output and `g` its
-;; gradient [batch, outH, outW, c], `dx` the result, shaped as `x` (zeroed here first). Window
+;; gradient [batch, outH, outW, c], `dx` the result, shaped as `x` (zeroed here, one image at a time). Window
 ;; (b, yr, yc) covers input rows yr * sH - padT + [0, fH) and columns yc * sW - padL + [0, fW),
 ;; clipped to the input.
 ;;
@@ -56,8 +56,6 @@
     (local.set $rowStride (i32.mul (local.get $inW) (local.get $colStride)))
     (local.set $imageStride (i32.mul (local.get $inH) (local.get $rowStride)))
     (local.set $c4 (i32.shr_u (local.get $c) (i32.const 2)))
-    (call $zero (local.get $dx)
-      (i32.shr_u (i32.mul (local.get $batch) (local.get $imageStride)) (i32.const 2)))
     ;; $o: byte offset of window (b, yr, yc) in y and g; $img: of image b in x and dx
     (local.set $o (i32.const 0))
     (local.set $img (i32.const 0))
@@ -65,6 +63,9 @@
     (block $batch_done
       (loop $batch_loop
         (br_if $batch_done (i32.ge_s (local.get $b) (local.get $batch)))
+        ;; zero image b of dx just before its windows add to it (it stays in cache)
+        (call $zero (i32.add (local.get $dx) (local.get $img))
+          (i32.shr_u (local.get $imageStride) (i32.const 2)))
         (local.set $yr (i32.const 0))
         (block $yr_done
           (loop $yr_loop
@@ -120,7 +121,6 @@
                             (local.set $p (local.get $q))
                             (local.set $k (local.get $cols))
                             (loop $window_cols
-                              (br_if $window_done (i32.eqz (v128.any_true (local.get $rem))))
                               (local.set $eq
                                 (v128.and (local.get $rem)
                                   (f32x4.eq
@@ -201,14 +201,15 @@
     (local.set $rowStride (i32.mul (local.get $inW) (local.get $colStride)))
     (local.set $imageStride (i32.mul (local.get $inH) (local.get $rowStride)))
     (local.set $c4 (i32.shr_u (local.get $c) (i32.const 2)))
-    (call $zero (local.get $dx)
-      (i32.shr_u (i32.mul (local.get $batch) (local.get $imageStride)) (i32.const 2)))
     (local.set $o (i32.const 0))
     (local.set $img (i32.const 0))
     (local.set $b (i32.const 0))
     (block $batch_done
       (loop $batch_loop
         (br_if $batch_done (i32.ge_s (local.get $b) (local.get $batch)))
+        ;; zero image b of dx just before its windows add to it (it stays in cache)
+        (call $zero (i32.add (local.get $dx) (local.get $img))
+          (i32.shr_u (local.get $imageStride) (i32.const 2)))
         (local.set $yr (i32.const 0))
         (block $yr_done
           (loop $yr_loop
