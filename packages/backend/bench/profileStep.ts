@@ -2,7 +2,8 @@
  * One CNN training step (conv32-pool-conv64-pool-dense128-dense10, 28x28x1, batch 128, SGD,
  * softmax cross-entropy on logits) on `wasm` with the training kernels, profiled kernel by kernel
  * with `tf.profile`: total milliseconds per kernel name over `PROFILE_STEPS` steps (default 5,
- * after 3 warm-up steps), sorted, as a Markdown table. Not part of the tests.
+ * after 3 warm-up steps), sorted, as a Markdown table; then the median wall time of
+ * `TIME_STEPS` (default 20) unprofiled steps, the figure for a whole step. Not part of the tests.
  *
  * Usage: pnpm --filter @wider/backend bench profileStep
  */
@@ -11,6 +12,7 @@ import * as tf from "@tensorflow/tfjs";
 import { initWasmTraining } from "../src/index.js";
 
 const STEPS = Number(process.env.PROFILE_STEPS ?? "5");
+const TIME_STEPS = Number(process.env.TIME_STEPS ?? "20");
 
 const main = async () => {
   await initWasmTraining();
@@ -66,6 +68,19 @@ const main = async () => {
     console.log(
       `| ${name} | ${(e.ms / STEPS).toFixed(2)} | ${((100 * e.ms) / total).toFixed(1)} % | ${e.calls / STEPS} |`,
     );
+  const times: number[] = [];
+  for (let i = 0; i < TIME_STEPS; i++) {
+    const t0 = performance.now();
+    step();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  const median = times[Math.floor(times.length / 2)] ?? Number.NaN;
+  console.log(
+    `\nunprofiled: median ${median.toFixed(1)} ms per step over ${TIME_STEPS} steps (min ${(times[0] ?? Number.NaN).toFixed(1)}), ${((128 * 1000) / median).toFixed(0)} samples/s; load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
+  );
   tf.dispose([x, y]);
   model.dispose();
 };

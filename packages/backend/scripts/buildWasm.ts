@@ -1,5 +1,5 @@
 /**
- * Writes src/<name>Wasm.ts from every wasm/<name>.wat (runningMean, moments): `pnpm --filter
+ * Writes src/<name>Wasm.ts from every wasm/<name>.wat (runningMean, moments, maxPoolGrad): `pnpm --filter
  * @wider/backend build:wasm`. Run it after editing a .wat; the tests fail until you do.
  */
 import { writeFileSync } from "node:fs";
@@ -11,7 +11,14 @@ const what = {
     test: "test/runningMean.test.ts",
     doc: "The running-mean module (SIMD) as base64.",
   },
-  moments: { test: "test/moments.test.ts", doc: "The moments module (SIMD) as base64." },
+  moments: {
+    test: "test/moments.test.ts",
+    doc: "The moments and column-sums module (SIMD) as base64.",
+  },
+  maxPoolGrad: {
+    test: "test/maxPoolGrad.test.ts",
+    doc: "The MaxPoolGrad module (SIMD) as base64.",
+  },
 } as const;
 
 for (const name of wasmModules) {

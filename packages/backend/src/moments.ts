@@ -25,7 +25,7 @@ import { free, need } from "./wasmKernelCall.js";
  */
 export const momentsKernelName = "WiderMoments";
 
-/** The function of the moments module; pointers are byte offsets. */
+/** The functions of the moments module; pointers are byte offsets. */
 export interface MomentsExports {
   /** `x`: `rows * c` float32; `acc`: room for `2 * c` float64; `mean`, `variance`: `c` float32. */
   readonly moments: (
@@ -36,6 +36,11 @@ export interface MomentsExports {
     mean: number,
     variance: number,
   ) => void;
+  /**
+   * Pass 1 alone (leading-axis `Sum`): `out[j]` = the float64 sum over rows of `x[r * c + j]`,
+   * rounded to float32. `x`: `rows * c` float32; `acc`: room for `c` float64; `out`: `c` float32.
+   */
+  readonly columnSums: (x: number, rows: number, c: number, acc: number, out: number) => void;
 }
 
 /** Finds the moments module for a backend (a parameter so tests can take the fallback). */
@@ -63,10 +68,10 @@ export function instantiateMoments(memory: WebAssembly.Memory): MomentsExports |
   } catch {
     return undefined; // LinkError: e.g. a shared memory (threaded build) against our unshared import.
   }
-  const { moments } = exports;
-  if (typeof moments !== "function") return undefined;
-  // Typed by the .wat source: moments(i32, i32, i32, i32, i32, i32).
-  return { moments } as MomentsExports;
+  const { moments, columnSums } = exports;
+  if (typeof moments !== "function" || typeof columnSums !== "function") return undefined;
+  // Typed by the .wat source: moments(i32 x 6), columnSums(i32 x 5).
+  return { moments, columnSums } as MomentsExports;
 }
 
 /** One instance per backend memory (a cache: instantiating again would give the same function). */

@@ -73,7 +73,7 @@ export const wasmTrainingKernels: ReadonlyArray<TrainingKernel> = [
   {
     kernelName: "MaxPoolGrad",
     change: "replaced",
-    why: "slow, ties to the last maximum, wrong for even pools with same padding on odd inputs; loop over the heap, first maximum",
+    why: "slow, ties to the last maximum, wrong for even pools with same padding on odd inputs; a small SIMD module on the backend's memory, first maximum (a JS loop where it cannot run)",
   },
   {
     kernelName: "BatchMatMul",
@@ -88,7 +88,7 @@ export const wasmTrainingKernels: ReadonlyArray<TrainingKernel> = [
   {
     kernelName: "Sum",
     change: "replaced",
-    why: "sums over leading axes (bias gradients) transposed the whole tensor first; loop over the heap, float64 accumulators",
+    why: "sums over leading axes (bias gradients) transposed the whole tensor first; float64 column sums by the moments SIMD module on the backend's memory (a JS loop where it cannot run)",
   },
   {
     kernelName: "Identity",

@@ -104,3 +104,18 @@ export function expectClose(
   }
   expect(worst, `${label}: worst |diff| ${worst} at ${at} (tol ${tol})`).toBeLessThanOrEqual(tol);
 }
+
+/** Bitwise equality of float values (`Object.is`, so 0 and -0 differ) that treats every NaN as equal. */
+export function expectSameFloats(
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+  label: string,
+): void {
+  expect(got.length, label).toBe(want.length);
+  for (let i = 0; i < want.length; i++) {
+    const g = got[i] as number;
+    const v = want[i] as number;
+    if (Number.isNaN(v) && Number.isNaN(g)) continue;
+    if (!Object.is(g, v)) expect.fail(`${label}: element ${i} is ${g}, expected ${v}`);
+  }
+}

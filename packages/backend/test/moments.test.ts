@@ -15,7 +15,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { assembleWasm } from "../scripts/assembleWasm.js";
 import { initWasmTraining, momentsKernelName, wasmHeapBytes } from "../src/index.js";
 import { instantiateMoments, momentsFor, momentsWasmBytes, momentsWith } from "../src/moments.js";
-import { normals, rng } from "./helpers.js";
+import { expectSameFloats, normals, rng } from "./helpers.js";
 
 beforeAll(async () => {
   await initWasmTraining();
@@ -45,17 +45,6 @@ function values(seed: number, n: number, offset = 0, special = false): Float32Ar
     for (let i = 0; i < n; i += 37) out[i] = s[(i / 37 + seed) % s.length] as number;
   }
   return out;
-}
-
-/** Bitwise equality that treats every NaN as equal. */
-function expectSameFloats(got: ArrayLike<number>, want: ArrayLike<number>, label: string): void {
-  expect(got.length, label).toBe(want.length);
-  for (let i = 0; i < want.length; i++) {
-    const g = got[i] as number;
-    const v = want[i] as number;
-    if (Number.isNaN(v) && Number.isNaN(g)) continue;
-    if (!Object.is(g, v)) expect.fail(`${label}: element ${i} is ${g}, expected ${v}`);
-  }
 }
 
 /** `[rows, channels]` cases: channel counts around the 4-lane loop, the CNN's 32 and 64. */
