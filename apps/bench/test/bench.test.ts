@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -47,7 +47,9 @@ describe("pnpm bench --smoke without PyTorch (the CI path)", () => {
     dir = await mkdtemp(join(tmpdir(), "wider-bench-test-"));
     process.env.WIDER_BENCH_NO_TORCH = "1";
     const cli = parseBenchCli(["--smoke", "--out", dir, "--docs", join(dir, "results-doc.md")]);
-    results = await runBench(cli, () => {});
+    const r = await runBench(cli, () => {});
+    if (r === null) throw new Error("a full bench run returned no results");
+    results = r;
   }, 120_000);
 
   afterAll(async () => {
@@ -119,7 +121,46 @@ describe("pnpm bench --smoke without PyTorch (the CI path)", () => {
     expect(doc).toContain("## Benchmark: Wider vs PyTorch 1.13");
     expect(doc).toMatch(/^\| training throughput \(SGD step\) +\| MLP/m);
     expect(doc).toContain("<!-- experiment:begin -->");
+    expect(doc).toMatch(
+      /<!-- bench-workers:begin -->\n### Data-parallel training[\s\S]*<!-- bench-workers:end -->\n[\s\S]*<!-- bench:end -->/,
+    );
   });
+});
+
+describe("pnpm bench --only workers (smoke, without PyTorch)", () => {
+  it("writes results-workers.{json,md} and rewrites only the docs' bench-workers subsection", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "wider-bench-only-"));
+    const previous = process.env.WIDER_BENCH_NO_TORCH;
+    process.env.WIDER_BENCH_NO_TORCH = "1";
+    try {
+      const doc = join(dir, "results.md");
+      const before =
+        "top\n<!-- bench:begin -->\nthe other rows\n\n<!-- bench-workers:begin -->\nold\n<!-- bench-workers:end -->\n<!-- bench:end -->\nend\n";
+      await writeFile(doc, before);
+      const cli = parseBenchCli(["--smoke", "--only", "workers", "--out", dir, "--docs", doc]);
+      expect(await runBench(cli, () => {})).toBeNull();
+      const w = JSON.parse(await readFile(join(dir, "results-workers.json"), "utf8")) as {
+        rows: { wider: number }[];
+      };
+      expect(w.rows.length).toBeGreaterThan(0);
+      for (const r of w.rows) expect(Number.isFinite(r.wider) && r.wider > 0).toBe(true);
+      const after = await readFile(doc, "utf8");
+      expect(
+        after.startsWith(
+          "top\n<!-- bench:begin -->\nthe other rows\n\n<!-- bench-workers:begin -->\n### Data-parallel",
+        ),
+      ).toBe(true);
+      expect(after.endsWith("<!-- bench-workers:end -->\n<!-- bench:end -->\nend\n")).toBe(true);
+      expect(after).not.toContain("\nold\n");
+      expect(await readFile(join(dir, "results-workers.md"), "utf8")).toContain(
+        "### Data-parallel",
+      );
+    } finally {
+      if (previous === undefined) delete process.env.WIDER_BENCH_NO_TORCH;
+      else process.env.WIDER_BENCH_NO_TORCH = previous;
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 describe.runIf(hasTorch)("the PyTorch peer (python3-torch present)", () => {
@@ -163,6 +204,14 @@ describe("parseBenchCli", () => {
   it("rejects a bad thread count with the flag and the allowed values", () => {
     expect(() => parseBenchCli(["--threads", "0"])).toThrow(
       /--threads: 0 is not allowed; expected an integer >= 1/,
+    );
+  });
+
+  it("accepts --only workers and refuses another section", () => {
+    expect(parseBenchCli(["--only", "workers"]).only).toBe("workers");
+    expect(parseBenchCli([]).only).toBeNull();
+    expect(() => parseBenchCli(["--only", "fge"])).toThrow(
+      /--only: fge is not allowed; expected workers/,
     );
   });
 

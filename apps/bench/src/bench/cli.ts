@@ -9,10 +9,12 @@
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { initWasmTraining } from "@wider/backend";
 import { formatWithBiome, replaceSection, repoRoot, writeFileAtomic } from "../docs.js";
 import { type BenchConfig, fullConfig, smokeConfig } from "./config.js";
-import { markdownTable } from "./report.js";
+import { markdownTable, workersTable } from "./report.js";
 import { type BenchResults, runSuite } from "./suite.js";
+import { workersSection } from "./workers.js";
 
 /** Parsed flags of the bench command. */
 export interface BenchCli {
@@ -20,6 +22,8 @@ export interface BenchCli {
   readonly out: string;
   readonly docs: string | null;
   readonly noTorch: boolean;
+  /** `"workers"`: only the data-parallel section (its own files and docs subsection). */
+  readonly only: "workers" | null;
 }
 
 /** Parses the bench command's argv (without node and the script); throws on a bad flag. */
@@ -33,6 +37,7 @@ export const parseBenchCli = (argv: readonly string[]): BenchCli => {
       "no-docs": { type: "boolean" },
       threads: { type: "string" },
       "no-torch": { type: "boolean" },
+      only: { type: "string" },
     },
     strict: true,
   });
@@ -50,20 +55,41 @@ export const parseBenchCli = (argv: readonly string[]): BenchCli => {
     values["no-docs"] === true
       ? null
       : (values.docs ?? (smoke ? null : join(root, "docs", "results.md")));
+  if (values.only !== undefined && values.only !== "workers")
+    throw new Error(`--only: ${values.only} is not allowed; expected workers`);
   return {
     config,
     out: values.out ?? join(root, "bench", smoke ? "results-local-smoke" : ""),
     docs,
     noTorch: values["no-torch"] === true,
+    only: values.only === "workers" ? "workers" : null,
   };
 };
 
-/** Runs the bench as the CLI does and writes its files; returns the results. */
+/**
+ * Runs the bench as the CLI does and writes its files; returns the results (null with
+ * `--only workers`, which writes `results-workers.{json,md}` and the docs file's `bench-workers`
+ * subsection instead).
+ */
 export const runBench = async (
   cli: BenchCli,
   log: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
-): Promise<BenchResults> => {
+): Promise<BenchResults | null> => {
   log(`wider bench (${cli.config.mode}): writing ${cli.out}`);
+  if (cli.only === "workers") {
+    await initWasmTraining();
+    const w = await workersSection(cli.config, {
+      torch: cli.noTorch ? { disabled: true } : {},
+      log,
+    });
+    const md = workersTable(w);
+    await writeFileAtomic(join(cli.out, "results-workers.json"), `${JSON.stringify(w, null, 2)}\n`);
+    await writeFileAtomic(join(cli.out, "results-workers.md"), md);
+    if (cli.docs !== null) await replaceSection(cli.docs, "bench-workers", md);
+    log("");
+    log(md);
+    return null;
+  }
   const results = await runSuite(cli.config, {
     torch: cli.noTorch ? { disabled: true } : {},
     log,

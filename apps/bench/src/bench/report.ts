@@ -41,7 +41,9 @@ export const markdownTable = (r: BenchResults): string => {
         `| ${f.operation} | ${f.model} | ${f.backend} | ${num(f.wider)} | ${num(f.pytorch)} | ${f.unit} | ${ratioText(f)} | ${f.runs} / ${f.pytorchRuns ?? "n/a"} | ${f.note} |`,
     ),
   ];
-  return `${lines.join("\n")}\n\n${workersTable(r.workers)}`;
+  // The data-parallel table has markers of its own, so that `pnpm bench -- --only workers` can
+  // rewrite it alone.
+  return `${lines.join("\n")}\n\n<!-- bench-workers:begin -->\n${workersTable(r.workers).trimEnd()}\n<!-- bench-workers:end -->\n`;
 };
 
 /** The data-parallel table: each side's threads, the load average per row, the targets, the leak check. */
