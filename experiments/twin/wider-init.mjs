@@ -17,7 +17,9 @@ const arg = (name) => {
   const i = process.argv.indexOf(name);
   const v = i < 0 ? undefined : process.argv[i + 1];
   if (v === undefined) {
-    process.stderr.write(`wider-init: ${name} is missing; usage: --model mlp|cnn --seed N --out DIR\n`);
+    process.stderr.write(
+      `wider-init: ${name} is missing; usage: --model mlp|cnn --seed N --out DIR\n`,
+    );
     process.exit(2);
   }
   return v;
@@ -52,9 +54,17 @@ const parts = [];
 let offset = 0;
 for (const w of m.trainableWeights) {
   const values = Float32Array.from(await w.read().data());
-  if (perturb > 0) for (let i = 0; i < values.length; i++) values[i] *= 1 + perturb * (2 * uniform() - 1);
+  if (perturb > 0)
+    for (let i = 0; i < values.length; i++) values[i] *= 1 + perturb * (2 * uniform() - 1);
   const data = Buffer.from(values.buffer);
-  tensors.push({ group: "init", name: w.originalName, shape: w.shape, dtype: "float32", offset, bytes: data.length });
+  tensors.push({
+    group: "init",
+    name: w.originalName,
+    shape: w.shape,
+    dtype: "float32",
+    offset,
+    bytes: data.length,
+  });
   parts.push(data);
   offset += data.length;
 }
@@ -64,4 +74,6 @@ renameSync(join(out, "init.bin.tmp"), join(out, "init.bin"));
 const manifest = { format: "wider-init", model, seed, perturb, blob: "init.bin", tensors };
 writeFileSync(join(out, "manifest.json.tmp"), `${JSON.stringify(manifest, null, 1)}\n`);
 renameSync(join(out, "manifest.json.tmp"), join(out, "manifest.json"));
-process.stdout.write(`${model} seed ${seed}: ${tensors.length} tensors, ${offset} bytes -> ${out}\n`);
+process.stdout.write(
+  `${model} seed ${seed}: ${tensors.length} tensors, ${offset} bytes -> ${out}\n`,
+);
