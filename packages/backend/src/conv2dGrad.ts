@@ -1,8 +1,8 @@
 /**
  * Gradients of `Conv2D` on the wasm backend, composed from its XNNPACK forward `Conv2D`.
  *
- * - `Conv2DBackpropFilter`: for small KH * KW * Cin, the direct SIMD module of
- *   convFilterGrad.ts; otherwise a forward convolution of the transposed input (channels as
+ * - `Conv2DBackpropFilter`: the direct SIMD module of convFilterGrad.ts; where it cannot run,
+ *   a forward convolution of the transposed input (channels as
  *   batch, batch as channels) with the transposed output gradient as filter, with
  *   dilation equal to the forward stride; then slice and transpose.
  * - `Conv2DBackpropInput`: zero-insertion of the output gradient (for strides > 1), a
@@ -22,7 +22,6 @@ import {
   type ConvFilterGradModuleOf,
   convFilterGradFor,
   directFilterGrad,
-  directFilterGradApplies,
 } from "./convFilterGrad.js";
 import { fail } from "./errors.js";
 import { callWasm, free, need, reshapeInfo, sliceInfo, transposeInfo } from "./wasmKernelCall.js";
@@ -147,8 +146,8 @@ export function cropNegativePadding(
 // -------------------------------------------------------------------------------------
 
 /**
- * `Conv2DBackpropFilter` for wasm, finding the direct SIMD module with `moduleOf`: the module
- * where `directFilterGradApplies` (small KH * KW * Cin) and it can run, the XNNPACK composition
+ * `Conv2DBackpropFilter` for wasm, finding the direct SIMD module with `moduleOf`: the module for
+ * float32 wherever it can run (faster on every geometry measured), the XNNPACK composition
  * `convFilterGrad` otherwise.
  */
 export const conv2DBackpropFilterWith =
@@ -169,7 +168,7 @@ export const conv2DBackpropFilterWith =
       dimRoundingMode,
       false,
     );
-    if (x.dtype === "float32" && dy.dtype === "float32" && directFilterGradApplies(info)) {
+    if (x.dtype === "float32" && dy.dtype === "float32") {
       const m = moduleOf(wasm);
       if (m !== undefined) return directFilterGrad(wasm, x, dy, info, m);
     }

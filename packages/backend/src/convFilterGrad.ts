@@ -2,10 +2,11 @@
  * A direct `Conv2DBackpropFilter` on the wasm backend: the filter gradient as a GEMM of the
  * implicit patch matrix of `x` with `dy`, in a small SIMD module (wasm/convFilterGrad.wat) on the
  * backend's own memory, that reads both operands where they lie (no transposes, no XNNPACK
- * operator whose filter, here `dy`, is packed every call). Used where it beats the XNNPACK
- * composition (`directFilterGradApplies`); the composition stays the path for the rest and
- * wherever the module cannot run (no WebAssembly SIMD, or the threaded build, whose memory is
- * shared and not exported).
+ * operator whose filter, here `dy`, is packed every call). Used for every float32 call where the
+ * module can run: it was faster than the XNNPACK composition on every geometry measured
+ * (bench/convFilterGrad.ts: 1.2-9.8x, KH * KW * Cin from 9 to 2,304, batch 1 to 128, images up to
+ * 58 x 58). The composition stays the path where the module cannot run (no WebAssembly SIMD, or
+ * the threaded build, whose memory is shared and not exported) and for other dtypes.
  */
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type { backend_util, TensorInfo } from "@tensorflow/tfjs-core";
@@ -37,6 +38,7 @@ export interface ConvFilterGradExports {
     xCol: number,
     k: number,
     cout: number,
+    bandRows: number,
   ) => void;
 }
 
@@ -80,7 +82,7 @@ export function instantiateConvFilterGrad(
   }
   const { filterGrad } = exports;
   if (typeof filterGrad !== "function") return undefined;
-  // Typed by the .wat source: filterGrad(i32 x 13).
+  // Typed by the .wat source: filterGrad(i32 x 14).
   return { filterGrad } as ConvFilterGradExports;
 }
 
@@ -104,19 +106,6 @@ export function convFilterGradFor(backend: BackendWasm): ConvFilterGradExports |
 // -------------------------------------------------------------------------------------
 
 /**
- * Where the direct kernel is used: when the filter gradient has at most `maxDirectRows` rows
- * (KH * KW * Cin), i.e. where XNNPACK's cost is dominated by packing `dy` (B * OH * OW * Cout
- * values, each used by only that few multiply-adds); past it XNNPACK's GEMM, which is
- * compute-bound at ~9 GMAC/s, is faster than this module's multiply-then-add. Measured on the
- * bench CNN (bench/convFilterGrad.ts; README "Where a CNN training step goes").
- */
-export const maxDirectRows = 32;
-
-/** Whether `Conv2DBackpropFilter` with this geometry goes to the direct module. */
-export const directFilterGradApplies = (info: backend_util.Conv2DInfo): boolean =>
-  info.filterHeight * info.filterWidth * info.inChannels <= maxDirectRows;
-
-/**
  * The extent of the input the taps read, padding included: rows 0 .. (OH - 1) * sH +
  * (KH - 1) * dH of the padded input (and the same for columns); the input is read in place when
  * there is no padding before and that extent lies inside it.
@@ -134,6 +123,20 @@ export function paddedLayout(info: backend_util.Conv2DInfo): PaddedLayout {
   return inPlace
     ? { copy: false, height: info.inHeight, width: info.inWidth }
     : { copy: true, height, width };
+}
+
+/**
+ * The cache budget of one band of output rows (their dy and the input rows they read), in floats:
+ * the module passes over a band once per block of 4 x 8 outputs, so it should stay in L2 (64 KB;
+ * 8K-64K floats measured alike on the bench CNN's calls; without bands, a 56 x 56 x 64 image took
+ * 1.6x longer).
+ */
+export const bandFloats = 16384;
+
+/** The number of output rows per band (at least 1) for `bandFloats`. */
+export function bandRows(info: backend_util.Conv2DInfo, width: number): number {
+  const perRow = info.outWidth * info.outChannels + info.strideHeight * width * info.inChannels;
+  return Math.max(1, Math.floor(bandFloats / Math.max(1, perRow)));
 }
 
 /** The byte offset of each tap k = (kh * KW + kw) * Cin + ci from its patch corner. */
@@ -225,6 +228,7 @@ export function directFilterGrad(
       info.strideWidth * pixel,
       k,
       cout,
+      bandRows(info, layout.width),
     );
   } finally {
     free(backend, offs, spare, ...(xp === undefined ? [] : [xp]));

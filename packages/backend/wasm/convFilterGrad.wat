@@ -13,13 +13,14 @@
 ;; one v128.load32_splat), 8 multiplies and 8 adds (no FMA in WebAssembly SIMD). Columns: blocks of
 ;; 8, then one of 4, then single columns (Cout % 4) in scalar float32. Rows: blocks of 4; the 1-3
 ;; missing rows of the last block read x at offset 0 and write to `spare` (Cout floats of scratch).
-;; Loop order: image, row block, column block, pixels: one image's dy and x stay in cache while all
-;; the blocks pass over them; the accumulators are loaded from and stored to dw around each pass
-;; (dw is zeroed first). Every sum is a float32 sum in pixel order (n, oh, ow).
+;; Loop order: image, band of `bandRows` output rows, row block, column block, pixels: one band's dy
+;; and x stay in cache while all the blocks pass over them (the caller sizes the band); the
+;; accumulators are loaded from and stored to dw around each pass (dw is zeroed first). Every sum
+;; is a float32 sum in pixel order (n, oh, ow).
 ;;
 ;; Pointers and strides are byte offsets: xImage = Hp * Wp * Cin * 4, xRow = sH * Wp * Cin * 4,
-;; xCol = sW * Cin * 4; k = KH * KW * Cin and cout the sizes of dw. Nothing but dw and spare is
-;; written.
+;; xCol = sW * Cin * 4; k = KH * KW * Cin and cout the sizes of dw; bandRows >= 1. Nothing but dw
+;; and spare is written.
 ;;
 ;; Assemble with `pnpm --filter @wider/backend build:wasm` (wabt); the bytes are committed in
 ;; src/convFilterGradWasm.ts and a test checks that they match this source.
@@ -43,8 +44,9 @@
         (local.set $n (i32.sub (local.get $n) (i32.const 1)))
         (br $tail))))
 
-  ;; 4 rows x 8 columns: rows at $w0..$w3 (this block's 8 columns of each), taps $o0..$o3; $x: the
-  ;; image's patch corner of pixel (0, 0); $q: dy of pixel (0, 0) at this block's columns
+  ;; 4 rows x 8 columns: rows at $w0..$w3 (this block's 8 columns of each), taps $o0..$o3, over
+  ;; $oh output rows of $ow pixels; $x: the patch corner of the first pixel; $q: dy of the first
+  ;; pixel at this block's columns
   (func $block8
     (param $x i32) (param $q i32) (param $o0 i32) (param $o1 i32) (param $o2 i32) (param $o3 i32)
     (param $w0 i32) (param $w1 i32) (param $w2 i32) (param $w3 i32)
@@ -174,7 +176,9 @@
     (param $x i32) (param $dy i32) (param $dw i32) (param $offs i32) (param $spare i32)
     (param $batch i32) (param $oh i32) (param $ow i32)
     (param $xImage i32) (param $xRow i32) (param $xCol i32) (param $k i32) (param $cout i32)
+    (param $bandRows i32)
     (local $dyPix i32) (local $dyImage i32) (local $n i32) (local $kb i32) (local $cb i32)
+    (local $oh0 i32) (local $rows i32) (local $xb i32) (local $dyb i32)
     (local $o0 i32) (local $o1 i32) (local $o2 i32) (local $o3 i32)
     (local $w0 i32) (local $w1 i32) (local $w2 i32) (local $w3 i32)
     (call $zero (local.get $dw) (i32.mul (local.get $k) (local.get $cout)))
@@ -188,6 +192,15 @@
     (block $images_done
       (loop $images
         (br_if $images_done (i32.eqz (local.get $n)))
+        (local.set $oh0 (i32.const 0))
+        (loop $bands
+        ;; output rows oh0 .. oh0 + rows - 1 of image n
+        (local.set $rows (i32.sub (local.get $oh) (local.get $oh0)))
+        (if (i32.gt_u (local.get $rows) (local.get $bandRows))
+          (then (local.set $rows (local.get $bandRows))))
+        (local.set $xb (i32.add (local.get $x) (i32.mul (local.get $oh0) (local.get $xRow))))
+        (local.set $dyb (i32.add (local.get $dy)
+          (i32.mul (i32.mul (local.get $oh0) (local.get $ow)) (local.get $dyPix))))
         (local.set $kb (i32.const 0))
         (loop $row_blocks
           ;; rows kb .. kb + 3; missing ones (past k) read offset 0 and write to $spare
@@ -223,33 +236,35 @@
           (block $b8_done
             (loop $b8
               (br_if $b8_done (i32.gt_u (i32.add (local.get $cb) (i32.const 32)) (local.get $dyPix)))
-              (call $block8 (local.get $x) (i32.add (local.get $dy) (local.get $cb))
+              (call $block8 (local.get $xb) (i32.add (local.get $dyb) (local.get $cb))
                 (local.get $o0) (local.get $o1) (local.get $o2) (local.get $o3)
                 (i32.add (local.get $w0) (local.get $cb)) (i32.add (local.get $w1) (local.get $cb))
                 (i32.add (local.get $w2) (local.get $cb)) (i32.add (local.get $w3) (local.get $cb))
-                (local.get $oh) (local.get $ow) (local.get $xRow) (local.get $xCol) (local.get $dyPix))
+                (local.get $rows) (local.get $ow) (local.get $xRow) (local.get $xCol) (local.get $dyPix))
               (local.set $cb (i32.add (local.get $cb) (i32.const 32)))
               (br $b8)))
           (if (i32.le_u (i32.add (local.get $cb) (i32.const 16)) (local.get $dyPix))
             (then
-              (call $block4 (local.get $x) (i32.add (local.get $dy) (local.get $cb))
+              (call $block4 (local.get $xb) (i32.add (local.get $dyb) (local.get $cb))
                 (local.get $o0) (local.get $o1) (local.get $o2) (local.get $o3)
                 (i32.add (local.get $w0) (local.get $cb)) (i32.add (local.get $w1) (local.get $cb))
                 (i32.add (local.get $w2) (local.get $cb)) (i32.add (local.get $w3) (local.get $cb))
-                (local.get $oh) (local.get $ow) (local.get $xRow) (local.get $xCol) (local.get $dyPix))
+                (local.get $rows) (local.get $ow) (local.get $xRow) (local.get $xCol) (local.get $dyPix))
               (local.set $cb (i32.add (local.get $cb) (i32.const 16)))))
           (block $b1_done
             (loop $b1
               (br_if $b1_done (i32.ge_u (local.get $cb) (local.get $dyPix)))
-              (call $block1 (local.get $x) (i32.add (local.get $dy) (local.get $cb))
+              (call $block1 (local.get $xb) (i32.add (local.get $dyb) (local.get $cb))
                 (local.get $o0) (local.get $o1) (local.get $o2) (local.get $o3)
                 (i32.add (local.get $w0) (local.get $cb)) (i32.add (local.get $w1) (local.get $cb))
                 (i32.add (local.get $w2) (local.get $cb)) (i32.add (local.get $w3) (local.get $cb))
-                (local.get $oh) (local.get $ow) (local.get $xRow) (local.get $xCol) (local.get $dyPix))
+                (local.get $rows) (local.get $ow) (local.get $xRow) (local.get $xCol) (local.get $dyPix))
               (local.set $cb (i32.add (local.get $cb) (i32.const 4)))
               (br $b1)))
           (local.set $kb (i32.add (local.get $kb) (i32.const 4)))
           (br_if $row_blocks (i32.lt_u (local.get $kb) (local.get $k))))
+        (local.set $oh0 (i32.add (local.get $oh0) (local.get $bandRows)))
+        (br_if $bands (i32.lt_u (local.get $oh0) (local.get $oh))))
         (local.set $x (i32.add (local.get $x) (local.get $xImage)))
         (local.set $dy (i32.add (local.get $dy) (local.get $dyImage)))
         (local.set $n (i32.sub (local.get $n) (i32.const 1)))
