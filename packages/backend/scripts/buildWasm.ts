@@ -1,7 +1,7 @@
 /**
  * Writes src/<name>Wasm.ts from every wasm/<name>.wat (runningMean, moments, maxPoolGrad,
- * convFilterGrad): `pnpm --filter
- * @wider/backend build:wasm`. Run it after editing a .wat; the tests fail until you do.
+ * convFilterGrad): `pnpm --filter @wider/backend build:wasm`. Run it after editing a .wat; the
+ * tests fail until you do.
  */
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";

@@ -9,10 +9,12 @@
 ;; neither operand is copied or packed.
 ;;
 ;; Register blocking: 4 rows of k by 8 columns of co (two f32x4) = 8 float32x4 accumulators held in
-;; locals over every pixel of one image; per pixel, the 8 dy values (two loads) and 4 x values (each
+;; locals over every pixel of one band; per pixel, the 8 dy values (two loads) and 4 x values (each
 ;; one v128.load32_splat), 8 multiplies and 8 adds (no FMA in WebAssembly SIMD). Columns: blocks of
-;; 8, then one of 4, then single columns (Cout % 4) in scalar float32. Rows: blocks of 4; the 1-3
-;; missing rows of the last block read x at offset 0 and write to `spare` (Cout floats of scratch).
+;; 8, then one of 4, then single columns (Cout % 4) in scalar float32 (5 or 6 rows of 8 columns were
+;; measured 1.1-1.5x slower: 10-12 accumulators, likely spilled from x64's 16 SIMD registers). Rows:
+;; blocks of 4; the 1-3 missing rows of the last block read x at offset 0 and write to `spare` (Cout
+;; floats of scratch).
 ;; Loop order: image, band of `bandRows` output rows, row block, column block, pixels: one band's dy
 ;; and x stay in cache while all the blocks pass over them (the caller sizes the band); the
 ;; accumulators are loaded from and stored to dw around each pass (dw is zeroed first). Every sum
@@ -194,77 +196,77 @@
         (br_if $images_done (i32.eqz (local.get $n)))
         (local.set $oh0 (i32.const 0))
         (loop $bands
-        ;; output rows oh0 .. oh0 + rows - 1 of image n
-        (local.set $rows (i32.sub (local.get $oh) (local.get $oh0)))
-        (if (i32.gt_u (local.get $rows) (local.get $bandRows))
-          (then (local.set $rows (local.get $bandRows))))
-        (local.set $xb (i32.add (local.get $x) (i32.mul (local.get $oh0) (local.get $xRow))))
-        (local.set $dyb (i32.add (local.get $dy)
-          (i32.mul (i32.mul (local.get $oh0) (local.get $ow)) (local.get $dyPix))))
-        (local.set $kb (i32.const 0))
-        (loop $row_blocks
-          ;; rows kb .. kb + 3; missing ones (past k) read offset 0 and write to $spare
-          (if (i32.lt_u (i32.add (local.get $kb) (i32.const 0)) (local.get $k))
-            (then
-              (local.set $o0
-                (i32.load offset=0 (i32.add (local.get $offs) (i32.shl (local.get $kb) (i32.const 2)))))
-              (local.set $w0 (i32.add (local.get $dw)
-                (i32.mul (i32.add (local.get $kb) (i32.const 0)) (local.get $dyPix)))))
-            (else (local.set $o0 (i32.const 0)) (local.set $w0 (local.get $spare))))
-          (if (i32.lt_u (i32.add (local.get $kb) (i32.const 1)) (local.get $k))
-            (then
-              (local.set $o1
-                (i32.load offset=4 (i32.add (local.get $offs) (i32.shl (local.get $kb) (i32.const 2)))))
-              (local.set $w1 (i32.add (local.get $dw)
-                (i32.mul (i32.add (local.get $kb) (i32.const 1)) (local.get $dyPix)))))
-            (else (local.set $o1 (i32.const 0)) (local.set $w1 (local.get $spare))))
-          (if (i32.lt_u (i32.add (local.get $kb) (i32.const 2)) (local.get $k))
-            (then
-              (local.set $o2
-                (i32.load offset=8 (i32.add (local.get $offs) (i32.shl (local.get $kb) (i32.const 2)))))
-              (local.set $w2 (i32.add (local.get $dw)
-                (i32.mul (i32.add (local.get $kb) (i32.const 2)) (local.get $dyPix)))))
-            (else (local.set $o2 (i32.const 0)) (local.set $w2 (local.get $spare))))
-          (if (i32.lt_u (i32.add (local.get $kb) (i32.const 3)) (local.get $k))
-            (then
-              (local.set $o3
-                (i32.load offset=12 (i32.add (local.get $offs) (i32.shl (local.get $kb) (i32.const 2)))))
-              (local.set $w3 (i32.add (local.get $dw)
-                (i32.mul (i32.add (local.get $kb) (i32.const 3)) (local.get $dyPix)))))
-            (else (local.set $o3 (i32.const 0)) (local.set $w3 (local.get $spare))))
-          (local.set $cb (i32.const 0))
-          (block $b8_done
-            (loop $b8
-              (br_if $b8_done (i32.gt_u (i32.add (local.get $cb) (i32.const 32)) (local.get $dyPix)))
-              (call $block8 (local.get $xb) (i32.add (local.get $dyb) (local.get $cb))
-                (local.get $o0) (local.get $o1) (local.get $o2) (local.get $o3)
-                (i32.add (local.get $w0) (local.get $cb)) (i32.add (local.get $w1) (local.get $cb))
-                (i32.add (local.get $w2) (local.get $cb)) (i32.add (local.get $w3) (local.get $cb))
-                (local.get $rows) (local.get $ow) (local.get $xRow) (local.get $xCol) (local.get $dyPix))
-              (local.set $cb (i32.add (local.get $cb) (i32.const 32)))
-              (br $b8)))
-          (if (i32.le_u (i32.add (local.get $cb) (i32.const 16)) (local.get $dyPix))
-            (then
-              (call $block4 (local.get $xb) (i32.add (local.get $dyb) (local.get $cb))
-                (local.get $o0) (local.get $o1) (local.get $o2) (local.get $o3)
-                (i32.add (local.get $w0) (local.get $cb)) (i32.add (local.get $w1) (local.get $cb))
-                (i32.add (local.get $w2) (local.get $cb)) (i32.add (local.get $w3) (local.get $cb))
-                (local.get $rows) (local.get $ow) (local.get $xRow) (local.get $xCol) (local.get $dyPix))
-              (local.set $cb (i32.add (local.get $cb) (i32.const 16)))))
-          (block $b1_done
-            (loop $b1
-              (br_if $b1_done (i32.ge_u (local.get $cb) (local.get $dyPix)))
-              (call $block1 (local.get $xb) (i32.add (local.get $dyb) (local.get $cb))
-                (local.get $o0) (local.get $o1) (local.get $o2) (local.get $o3)
-                (i32.add (local.get $w0) (local.get $cb)) (i32.add (local.get $w1) (local.get $cb))
-                (i32.add (local.get $w2) (local.get $cb)) (i32.add (local.get $w3) (local.get $cb))
-                (local.get $rows) (local.get $ow) (local.get $xRow) (local.get $xCol) (local.get $dyPix))
-              (local.set $cb (i32.add (local.get $cb) (i32.const 4)))
-              (br $b1)))
-          (local.set $kb (i32.add (local.get $kb) (i32.const 4)))
-          (br_if $row_blocks (i32.lt_u (local.get $kb) (local.get $k))))
-        (local.set $oh0 (i32.add (local.get $oh0) (local.get $bandRows)))
-        (br_if $bands (i32.lt_u (local.get $oh0) (local.get $oh))))
+          ;; output rows oh0 .. oh0 + rows - 1 of image n
+          (local.set $rows (i32.sub (local.get $oh) (local.get $oh0)))
+          (if (i32.gt_u (local.get $rows) (local.get $bandRows))
+            (then (local.set $rows (local.get $bandRows))))
+          (local.set $xb (i32.add (local.get $x) (i32.mul (local.get $oh0) (local.get $xRow))))
+          (local.set $dyb (i32.add (local.get $dy)
+            (i32.mul (i32.mul (local.get $oh0) (local.get $ow)) (local.get $dyPix))))
+          (local.set $kb (i32.const 0))
+          (loop $row_blocks
+            ;; rows kb .. kb + 3; missing ones (past k) read offset 0 and write to $spare
+            (if (i32.lt_u (i32.add (local.get $kb) (i32.const 0)) (local.get $k))
+              (then
+                (local.set $o0
+                  (i32.load offset=0 (i32.add (local.get $offs) (i32.shl (local.get $kb) (i32.const 2)))))
+                (local.set $w0 (i32.add (local.get $dw)
+                  (i32.mul (i32.add (local.get $kb) (i32.const 0)) (local.get $dyPix)))))
+              (else (local.set $o0 (i32.const 0)) (local.set $w0 (local.get $spare))))
+            (if (i32.lt_u (i32.add (local.get $kb) (i32.const 1)) (local.get $k))
+              (then
+                (local.set $o1
+                  (i32.load offset=4 (i32.add (local.get $offs) (i32.shl (local.get $kb) (i32.const 2)))))
+                (local.set $w1 (i32.add (local.get $dw)
+                  (i32.mul (i32.add (local.get $kb) (i32.const 1)) (local.get $dyPix)))))
+              (else (local.set $o1 (i32.const 0)) (local.set $w1 (local.get $spare))))
+            (if (i32.lt_u (i32.add (local.get $kb) (i32.const 2)) (local.get $k))
+              (then
+                (local.set $o2
+                  (i32.load offset=8 (i32.add (local.get $offs) (i32.shl (local.get $kb) (i32.const 2)))))
+                (local.set $w2 (i32.add (local.get $dw)
+                  (i32.mul (i32.add (local.get $kb) (i32.const 2)) (local.get $dyPix)))))
+              (else (local.set $o2 (i32.const 0)) (local.set $w2 (local.get $spare))))
+            (if (i32.lt_u (i32.add (local.get $kb) (i32.const 3)) (local.get $k))
+              (then
+                (local.set $o3
+                  (i32.load offset=12 (i32.add (local.get $offs) (i32.shl (local.get $kb) (i32.const 2)))))
+                (local.set $w3 (i32.add (local.get $dw)
+                  (i32.mul (i32.add (local.get $kb) (i32.const 3)) (local.get $dyPix)))))
+              (else (local.set $o3 (i32.const 0)) (local.set $w3 (local.get $spare))))
+            (local.set $cb (i32.const 0))
+            (block $b8_done
+              (loop $b8
+                (br_if $b8_done (i32.gt_u (i32.add (local.get $cb) (i32.const 32)) (local.get $dyPix)))
+                (call $block8 (local.get $xb) (i32.add (local.get $dyb) (local.get $cb))
+                  (local.get $o0) (local.get $o1) (local.get $o2) (local.get $o3)
+                  (i32.add (local.get $w0) (local.get $cb)) (i32.add (local.get $w1) (local.get $cb))
+                  (i32.add (local.get $w2) (local.get $cb)) (i32.add (local.get $w3) (local.get $cb))
+                  (local.get $rows) (local.get $ow) (local.get $xRow) (local.get $xCol) (local.get $dyPix))
+                (local.set $cb (i32.add (local.get $cb) (i32.const 32)))
+                (br $b8)))
+            (if (i32.le_u (i32.add (local.get $cb) (i32.const 16)) (local.get $dyPix))
+              (then
+                (call $block4 (local.get $xb) (i32.add (local.get $dyb) (local.get $cb))
+                  (local.get $o0) (local.get $o1) (local.get $o2) (local.get $o3)
+                  (i32.add (local.get $w0) (local.get $cb)) (i32.add (local.get $w1) (local.get $cb))
+                  (i32.add (local.get $w2) (local.get $cb)) (i32.add (local.get $w3) (local.get $cb))
+                  (local.get $rows) (local.get $ow) (local.get $xRow) (local.get $xCol) (local.get $dyPix))
+                (local.set $cb (i32.add (local.get $cb) (i32.const 16)))))
+            (block $b1_done
+              (loop $b1
+                (br_if $b1_done (i32.ge_u (local.get $cb) (local.get $dyPix)))
+                (call $block1 (local.get $xb) (i32.add (local.get $dyb) (local.get $cb))
+                  (local.get $o0) (local.get $o1) (local.get $o2) (local.get $o3)
+                  (i32.add (local.get $w0) (local.get $cb)) (i32.add (local.get $w1) (local.get $cb))
+                  (i32.add (local.get $w2) (local.get $cb)) (i32.add (local.get $w3) (local.get $cb))
+                  (local.get $rows) (local.get $ow) (local.get $xRow) (local.get $xCol) (local.get $dyPix))
+                (local.set $cb (i32.add (local.get $cb) (i32.const 4)))
+                (br $b1)))
+            (local.set $kb (i32.add (local.get $kb) (i32.const 4)))
+            (br_if $row_blocks (i32.lt_u (local.get $kb) (local.get $k))))
+          (local.set $oh0 (i32.add (local.get $oh0) (local.get $bandRows)))
+          (br_if $bands (i32.lt_u (local.get $oh0) (local.get $oh))))
         (local.set $x (i32.add (local.get $x) (local.get $xImage)))
         (local.set $dy (i32.add (local.get $dy) (local.get $dyImage)))
         (local.set $n (i32.sub (local.get $n) (i32.const 1)))
