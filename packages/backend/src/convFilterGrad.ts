@@ -4,7 +4,7 @@
  * backend's own memory, that reads both operands where they lie (no transposes, no XNNPACK
  * operator whose filter, here `dy`, is packed every call). Used for every float32 call where the
  * module can run: it was faster than the XNNPACK composition on every geometry measured
- * (bench/convFilterGrad.ts: 1.2-9.8x, KH * KW * Cin from 9 to 2,304, batch 1 to 128, images up to
+ * (bench/convFilterGrad.ts: 1.3-7.9x, KH * KW * Cin from 9 to 2,304, batch 1 to 128, images up to
  * 58 x 58). The composition stays the path where the module cannot run (no WebAssembly SIMD, or
  * the threaded build, whose memory is shared and not exported) and for other dtypes.
  */
@@ -47,7 +47,7 @@ export type ConvFilterGradModuleOf = (backend: BackendWasm) => ConvFilterGradExp
 
 /**
  * The input as the module reads it: `height` x `width` pixels per image (the padded extent, or
- * the input's own size when no padding is needed), and where the padding starts.
+ * the input's own size when it is read in place).
  */
 export interface PaddedLayout {
   /** Whether the input must be copied into a zero-padded buffer (false: read in place). */
