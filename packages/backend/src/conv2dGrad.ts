@@ -168,6 +168,20 @@ export const conv2DBackpropFilterWith =
       dimRoundingMode,
       false,
     );
+    const want = [info.batchSize, info.outHeight, info.outWidth, info.outChannels];
+    if (x.shape.length !== 4 || dy.shape.length !== 4 || dy.shape.some((d, i) => d !== want[i])) {
+      fail(
+        "shape",
+        `@wider/backend: wasm Conv2DBackpropFilter got x [${x.shape}] and dy [${dy.shape}]; for ` +
+          `x [${x.shape}] and filter [${filterShape}] with these strides and padding, dy must be ` +
+          `[${want}].`,
+        {
+          path: "dy",
+          value: dy.shape,
+          fix: `pass dy of shape [${want}] (the convolution's output)`,
+        },
+      );
+    }
     if (x.dtype === "float32" && dy.dtype === "float32") {
       const m = moduleOf(wasm);
       if (m !== undefined) return directFilterGrad(wasm, x, dy, info, m);

@@ -18,6 +18,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { backend_util } from "@tensorflow/tfjs-core";
+import { isWiderError, WiderFailure } from "@wider/errors";
 import { beforeAll, describe, expect, it } from "vitest";
 import { assembleWasm } from "../scripts/assembleWasm.js";
 import { conv2DBackpropFilter, conv2DBackpropFilterWith } from "../src/conv2dGrad.js";
@@ -367,6 +368,27 @@ describe("Conv2DBackpropFilter on wasm", () => {
       tf.unregisterKernel(viaModule, "wasm");
       tf.unregisterKernel(viaXnnpack, "wasm");
     }
+  });
+
+  it("refuses a dy whose shape is not the convolution's output with a clear error", () => {
+    tf.setBackend("wasm");
+    const x = tf.zeros([2, 6, 6, 3]);
+    const dy = tf.zeros([2, 4, 5, 4]); // valid 3x3 gives [2, 4, 4, 4]
+    let caught: unknown;
+    try {
+      tf.engine().runKernel("Conv2DBackpropFilter", { x, dy }, {
+        strides: [1, 1],
+        pad: "valid",
+        dataFormat: "NHWC",
+        filterShape: [3, 3, 3, 4],
+      } as unknown as Parameters<ReturnType<typeof tf.engine>["runKernel"]>[2]);
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(WiderFailure);
+    expect(isWiderError(caught) && caught.kind).toBe("shape");
+    expect((caught as Error).message).toMatch(/dy must be \[2,4,4,4\]/);
+    tf.dispose([x, dy]);
   });
 
   it("leaks neither tensors nor wasm heap over 300 calls (padded and in place)", () => {
