@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import wabtInit from "wabt";
 
 /** The hand-written modules: `wasm/<name>.wat`, committed as `src/<name>Wasm.ts`. */
-export const wasmModules = ["runningMean", "moments", "maxPoolGrad"] as const;
+export const wasmModules = ["runningMean", "moments", "maxPoolGrad", "convFilterGrad"] as const;
 
 /** Name of one of the hand-written modules. */
 export type WasmModuleName = (typeof wasmModules)[number];

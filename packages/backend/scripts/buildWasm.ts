@@ -1,6 +1,7 @@
 /**
- * Writes src/<name>Wasm.ts from every wasm/<name>.wat (runningMean, moments, maxPoolGrad): `pnpm --filter
- * @wider/backend build:wasm`. Run it after editing a .wat; the tests fail until you do.
+ * Writes src/<name>Wasm.ts from every wasm/<name>.wat (runningMean, moments, maxPoolGrad,
+ * convFilterGrad): `pnpm --filter @wider/backend build:wasm`. Run it after editing a .wat; the
+ * tests fail until you do.
  */
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -18,6 +19,10 @@ const what = {
   maxPoolGrad: {
     test: "test/maxPoolGrad.test.ts",
     doc: "The MaxPoolGrad module (SIMD) as base64.",
+  },
+  convFilterGrad: {
+    test: "test/convFilterGrad.test.ts",
+    doc: "The Conv2DBackpropFilter module (SIMD) as base64.",
   },
 } as const;
 

@@ -1,7 +1,8 @@
 /**
  * Gradients of `Conv2D` on the wasm backend, composed from its XNNPACK forward `Conv2D`.
  *
- * - `Conv2DBackpropFilter`: a forward convolution of the transposed input (channels as
+ * - `Conv2DBackpropFilter`: the direct SIMD module of convFilterGrad.ts; where it cannot run,
+ *   a forward convolution of the transposed input (channels as
  *   batch, batch as channels) with the transposed output gradient as filter, with
  *   dilation equal to the forward stride; then slice and transpose.
  * - `Conv2DBackpropInput`: zero-insertion of the output gradient (for strides > 1), a
@@ -17,6 +18,11 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
+import {
+  type ConvFilterGradModuleOf,
+  convFilterGradFor,
+  directFilterGrad,
+} from "./convFilterGrad.js";
 import { fail } from "./errors.js";
 import { callWasm, free, need, reshapeInfo, sliceInfo, transposeInfo } from "./wasmKernelCall.js";
 
@@ -139,25 +145,52 @@ export function cropNegativePadding(
 // kernels
 // -------------------------------------------------------------------------------------
 
+/**
+ * `Conv2DBackpropFilter` for wasm, finding the direct SIMD module with `moduleOf`: the module for
+ * float32 wherever it can run (faster on every geometry measured), the XNNPACK composition
+ * `convFilterGrad` otherwise.
+ */
+export const conv2DBackpropFilterWith =
+  (moduleOf: ConvFilterGradModuleOf): KernelFunc =>
+  ({ inputs, backend, attrs }) => {
+    const wasm = backend as BackendWasm;
+    const x = need(inputs, "x");
+    const dy = need(inputs, "dy");
+    const { strides, pad, dataFormat, dimRoundingMode, filterShape } =
+      attrs as unknown as Conv2DBackpropFilterAttrs;
+    assertChannelsLast("Conv2DBackpropFilter", dataFormat);
+    const info = backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      filterShape,
+      strides,
+      1,
+      pad,
+      dimRoundingMode,
+      false,
+    );
+    const want = [info.batchSize, info.outHeight, info.outWidth, info.outChannels];
+    if (x.shape.length !== 4 || dy.shape.length !== 4 || dy.shape.some((d, i) => d !== want[i])) {
+      fail(
+        "shape",
+        `@wider/backend: wasm Conv2DBackpropFilter got x [${x.shape}] and dy [${dy.shape}]; for ` +
+          `x [${x.shape}] and filter [${filterShape}] with these strides and padding, dy must be ` +
+          `[${want}].`,
+        {
+          path: "dy",
+          value: dy.shape,
+          fix: `pass dy of shape [${want}] (the convolution's output)`,
+        },
+      );
+    }
+    if (x.dtype === "float32" && dy.dtype === "float32") {
+      const m = moduleOf(wasm);
+      if (m !== undefined) return directFilterGrad(wasm, x, dy, info, m);
+    }
+    return convFilterGrad(wasm, x, dy, info);
+  };
+
 /** `Conv2DBackpropFilter` for wasm (missing in tfjs-backend-wasm 4.22.0). */
-export const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
-  const wasm = backend as BackendWasm;
-  const x = need(inputs, "x");
-  const dy = need(inputs, "dy");
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } =
-    attrs as unknown as Conv2DBackpropFilterAttrs;
-  assertChannelsLast("Conv2DBackpropFilter", dataFormat);
-  const info = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-  );
-  return convFilterGrad(wasm, x, dy, info);
-};
+export const conv2DBackpropFilter: KernelFunc = conv2DBackpropFilterWith(convFilterGradFor);
 
 /** The filter gradient of a (non-depthwise) NHWC convolution described by `info`. */
 export function convFilterGrad(

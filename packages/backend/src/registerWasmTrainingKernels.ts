@@ -48,7 +48,7 @@ export const wasmTrainingKernels: ReadonlyArray<TrainingKernel> = [
   {
     kernelName: "Conv2DBackpropFilter",
     change: "added",
-    why: "missing (conv2d weight gradient); forward XNNPACK Conv2D on transposed tensors, dilation = stride",
+    why: "missing (conv2d weight gradient); a small SIMD module on the backend's memory reading x and dy in place (patch-matrix GEMM, no packing); where it cannot run, a forward XNNPACK Conv2D on transposed tensors, dilation = stride",
   },
   {
     kernelName: "Conv2DBackpropInput",
