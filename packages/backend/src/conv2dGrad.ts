@@ -5,9 +5,9 @@
  *   a forward convolution of the transposed input (channels as
  *   batch, batch as channels) with the transposed output gradient as filter, with
  *   dilation equal to the forward stride; then slice and transpose.
- * - `Conv2DBackpropInput`: zero-insertion of the output gradient (for strides > 1), a
- *   spatially reversed and in/out-swapped filter, and a forward convolution with
- *   stride 1 and the forward dilation.
+ * - `Conv2DBackpropInput`: the direct SIMD module of convInputGrad.ts; where it cannot run,
+ *   zero-insertion of the output gradient (for strides > 1), a spatially reversed and
+ *   in/out-swapped filter, and a forward convolution with stride 1 and the forward dilation.
  */
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import {
@@ -244,8 +244,8 @@ export function convFilterGrad(
 
 /**
  * `Conv2DBackpropInput` for wasm, finding the direct SIMD module with `moduleOf`: the module for
- * float32 wherever it can run (see `useDirectInputGrad`), the XNNPACK composition
- * `xnnpackInputGrad` otherwise.
+ * float32 wherever it can run (faster on every geometry measured, bench/convInputGrad.ts), the
+ * XNNPACK composition `xnnpackInputGrad` otherwise.
  */
 export const conv2DBackpropInputWith =
   (moduleOf: ConvInputGradModuleOf): KernelFunc =>
@@ -284,7 +284,7 @@ export const conv2DBackpropInputWith =
         },
       );
     }
-    if (dy.dtype === "float32" && filter.dtype === "float32" && useDirectInputGrad(info)) {
+    if (dy.dtype === "float32" && filter.dtype === "float32") {
       const m = moduleOf(wasm);
       if (m !== undefined) return directInputGrad(wasm, dy, filter, info, m);
     }
@@ -293,12 +293,6 @@ export const conv2DBackpropInputWith =
 
 /** `Conv2DBackpropInput` for wasm (replaces a naive loop ~7x slower). */
 export const conv2DBackpropInput: KernelFunc = conv2DBackpropInputWith(convInputGradFor);
-
-/**
- * Whether the direct module should compute this input gradient (where it can run): see
- * bench/convInputGrad.ts.
- */
-export const useDirectInputGrad = (_info: backend_util.Conv2DInfo): boolean => true;
 
 /**
  * The input gradient by XNNPACK: the filter reversed and transposed to [KH, KW, Cout, Cin], a
