@@ -6,8 +6,9 @@
  * `dy` (for the bench CNN's 3x3 valid layer on 13 x 13 inputs, 1.4x the useful products, the extra
  * ones with zeros) with a reversed, transposed filter that XNNPACK packs again on every call. Here
  * the filter is packed once per call (KH * KW * Cin * Cout floats, in groups of 8 input channels),
- * rows of taps that miss dy are skipped, and products with zeros remain only at the column edges
- * and in a row's short last item of 4 pixels (1.2x on that layer). Used for every float32 call
+ * and the dx pixels go in items of 4 that share their taps (`itemTable`), so products with zeros
+ * remain only in the few items that mix pixels of different tap sets (1.06x the useful products on
+ * that layer). Used for every float32 call
  * where the module can run: it was faster than the composition on every geometry measured
  * (bench/convInputGrad.ts: 1.0-3.8x; 1.6x on the bench CNN's call). The composition stays the path
  * where the module cannot run (no WebAssembly SIMD, or the threaded build, whose memory is shared
@@ -25,27 +26,26 @@ import { free } from "./wasmKernelCall.js";
 /** The functions of the input-gradient module; pointers and strides are in bytes. */
 export interface ConvInputGradExports {
   /**
-   * `dx` [batch, h, w, cin] from `dy` and the packed filter `wp` (see wasm/convInputGrad.wat):
-   * `rowTab` / `colTab` the tables of `tapTables` (`rowStride` / `itemStride` bytes per row or
-   * item, `items` items per row), `zero` Cout zeros, `spare` 8 floats of scratch, `dyImage` the
-   * bytes of one dy image, `gStride` the bytes of one packed group of 8 input channels.
+   * `dx` [batch, pixels, cin] from `dy` and the packed filter `wp` (see wasm/convInputGrad.wat):
+   * `items` the items of `itemTable` (`itemStride` bytes each), `bands` its `nbands` int32 counts
+   * of items per band, `zero` Cout zeros,
+   * `spare` 8 floats of scratch, `dyImage` the bytes of one dy image, `gStride` the bytes of one
+   * packed group of 8 input channels.
    */
   readonly inputGrad: (
     dy: number,
     wp: number,
     dx: number,
-    rowTab: number,
-    colTab: number,
+    items: number,
     zero: number,
     spare: number,
     batch: number,
-    h: number,
-    w: number,
+    pixels: number,
     cin: number,
     cout: number,
     dyImage: number,
-    rowStride: number,
-    items: number,
+    bands: number,
+    nbands: number,
     itemStride: number,
     gStride: number,
   ) => void;
@@ -55,22 +55,18 @@ export interface ConvInputGradExports {
 export type ConvInputGradModuleOf = (backend: BackendWasm) => ConvInputGradExports | undefined;
 
 /**
- * The taps of each dx row and the column items of a row (see wasm/convInputGrad.wat): `rows`
- * holds, for row ih at `ih * rowStride` int32s, the count of filter rows kh that land on a dy row
- * oh, then per such tap the byte offsets of dy row oh in an image and of filter row kh in a packed
- * group; `cols` holds `items` items of `itemStride` int32s: a tap count, the byte offsets in a dx
- * row of up to `pixelsPerItem` pixels (-1: none), then per tap kw the offset of filter column kw
- * in a packed row and each pixel's dy column offset in a dy row (-1: this kw misses dy there).
+ * The items of one image (see wasm/convInputGrad.wat): `count` items of `stride` int32s: a tap
+ * count, the byte offsets in a dx image of up to `pixelsPerItem` pixels (-1: none), then per tap
+ * (kh, kw) its offset in a packed filter group and each pixel's dy pixel offset in a dy image (-1:
+ * this tap misses dy for that pixel).
  */
-export interface TapTables {
-  readonly rows: Int32Array;
-  readonly cols: Int32Array;
-  /** int32s per row entry: 1 + 2 KH. */
-  readonly rowStride: number;
-  /** Column items per dx row. */
-  readonly items: number;
-  /** int32s per column item: 5 + 5 KW. */
-  readonly itemStride: number;
+export interface ItemTable {
+  readonly items: Int32Array;
+  readonly count: number;
+  /** Items per band of `bandRows` dx rows, in order (the items are stored band after band). */
+  readonly bands: Int32Array;
+  /** int32s per item: 1 + 4 + 5 KH KW. */
+  readonly stride: number;
 }
 
 // -------------------------------------------------------------------------------------
@@ -99,7 +95,7 @@ export function instantiateConvInputGrad(
   }
   const { inputGrad } = exports;
   if (typeof inputGrad !== "function") return undefined;
-  // Typed by the .wat source: inputGrad(i32 x 17).
+  // Typed by the .wat source: inputGrad(i32 x 15).
   return { inputGrad } as ConvInputGradExports;
 }
 
@@ -160,80 +156,112 @@ export function packFilter(
 /** dx pixels per column item (the module's register block). */
 export const pixelsPerItem = 4;
 
+/** The taps of one dx pixel: (kh * KW + kw, dy pixel index) pairs, in (kh, kw) order. */
+function pixelTaps(info: backend_util.Conv2DInfo, ih: number, iw: number): Array<[number, number]> {
+  const taps: Array<[number, number]> = [];
+  for (let kh = 0; kh < info.filterHeight; kh++) {
+    const th = ih + info.padInfo.top - kh * info.dilationHeight;
+    if (th < 0 || th % info.strideHeight !== 0 || th / info.strideHeight >= info.outHeight)
+      continue;
+    for (let kw = 0; kw < info.filterWidth; kw++) {
+      const tw = iw + info.padInfo.left - kw * info.dilationWidth;
+      if (tw < 0 || tw % info.strideWidth !== 0 || tw / info.strideWidth >= info.outWidth) continue;
+      taps.push([
+        kh * info.filterWidth + kw,
+        (th / info.strideHeight) * info.outWidth + tw / info.strideWidth,
+      ]);
+    }
+  }
+  return taps;
+}
+
 /**
- * The tap tables of `info` (see `TapTables`): the columns of each phase mod sW, in order, in items
- * of 4 (the last of a phase may have fewer), each with the filter columns that meet a dy column
- * for at least one of its pixels.
+ * The cache budget of one band of dx rows (their dx and the dy rows they read), in floats: every
+ * group of 8 input channels passes over a band, so it should stay in cache (the bench CNN's 13 x 13
+ * x 32 images are one band; without bands, 58 x 58 x 64 images took 1.4x longer).
  */
-export function tapTables(info: backend_util.Conv2DInfo): TapTables {
+export const bandFloats = 16384;
+
+/** The number of dx rows per band (at least 1) for `bandFloats`. */
+export function bandRows(info: backend_util.Conv2DInfo): number {
+  const perRow = info.inWidth * info.inChannels + info.outWidth * info.outChannels;
+  return Math.max(1, Math.floor(bandFloats / Math.max(1, perRow)));
+}
+
+/**
+ * The items of `info` (see `ItemTable`): in each band of `rowsPerBand` dx rows (>= 1), the pixels grouped by
+ * their set of taps (raster order within a set), 4 per item; the 1-3 left over of each set are
+ * then grouped with those of the following sets, an item taking the union of its pixels' taps (a
+ * pixel reads the zeros for the taps it lacks). So only those mixed items compute products with
+ * zeros.
+ */
+export function itemTable(
+  info: backend_util.Conv2DInfo,
+  rowsPerBand: number = bandRows(info),
+): ItemTable {
   const cout = info.outChannels;
-  const kh = info.filterHeight;
-  const kw = info.filterWidth;
-  const rowStride = 1 + 2 * kh;
-  const rows = new Int32Array(Math.max(1, info.inHeight * rowStride));
-  for (let ih = 0; ih < info.inHeight; ih++) {
-    let count = 0;
-    for (let k = 0; k < kh; k++) {
-      const t = ih + info.padInfo.top - k * info.dilationHeight;
-      if (t < 0 || t % info.strideHeight !== 0 || t / info.strideHeight >= info.outHeight) continue;
-      rows[ih * rowStride + 1 + 2 * count] = (t / info.strideHeight) * info.outWidth * cout * 4;
-      rows[ih * rowStride + 2 + 2 * count] = k * kw * cout * 4 * groupChannels;
-      count++;
-    }
-    rows[ih * rowStride] = count;
-  }
-  const sw = info.strideWidth;
-  const chunks: number[][] = [];
-  for (let phase = 0; phase < Math.min(sw, info.inWidth); phase++) {
-    const columns: number[] = [];
-    for (let iw = phase; iw < info.inWidth; iw += sw) columns.push(iw);
-    for (let j = 0; j < columns.length; j += pixelsPerItem)
-      chunks.push(columns.slice(j, j + pixelsPerItem));
-  }
-  const itemStride = 1 + pixelsPerItem + (1 + pixelsPerItem) * kw;
-  const cols = new Int32Array(Math.max(1, chunks.length * itemStride)).fill(-1);
-  chunks.forEach((chunk, i) => {
-    const base = i * itemStride;
-    for (let j = 0; j < pixelsPerItem; j++) {
-      const iw = chunk[j];
-      cols[base + 1 + j] = iw === undefined ? -1 : iw * info.inChannels * 4;
-    }
-    let count = 0;
-    for (let k = 0; k < kw; k++) {
-      const at = base + 1 + pixelsPerItem + count * (1 + pixelsPerItem);
-      let any = false;
-      for (let j = 0; j < pixelsPerItem; j++) {
-        const iw = chunk[j];
-        const t = iw === undefined ? -1 : iw + info.padInfo.left - k * info.dilationWidth;
-        const hit = t >= 0 && t % sw === 0 && t / sw < info.outWidth;
-        cols[at + 1 + j] = hit ? (t / sw) * cout * 4 : -1;
-        any ||= hit;
+  type Pixel = { readonly pixel: number; readonly taps: Map<number, number> };
+  const chunks: Pixel[][] = [];
+  const bands: number[] = [];
+  for (let ih0 = 0; ih0 < info.inHeight; ih0 += rowsPerBand) {
+    const byKey = new Map<string, Pixel[]>();
+    for (let ih = ih0; ih < Math.min(info.inHeight, ih0 + rowsPerBand); ih++)
+      for (let iw = 0; iw < info.inWidth; iw++) {
+        const taps = pixelTaps(info, ih, iw);
+        const key = taps.map((t) => t[0]).join(",");
+        const list = byKey.get(key) ?? [];
+        list.push({ pixel: ih * info.inWidth + iw, taps: new Map(taps) });
+        byKey.set(key, list);
       }
-      if (!any) continue;
-      cols[at] = k * cout * 4 * groupChannels;
+    const before = chunks.length;
+    const rest: Pixel[] = [];
+    for (const list of byKey.values()) {
+      const whole = list.length - (list.length % pixelsPerItem);
+      for (let j = 0; j < whole; j += pixelsPerItem) chunks.push(list.slice(j, j + pixelsPerItem));
+      rest.push(...list.slice(whole));
+    }
+    for (let j = 0; j < rest.length; j += pixelsPerItem)
+      chunks.push(rest.slice(j, j + pixelsPerItem));
+    bands.push(chunks.length - before);
+  }
+  const ntaps = info.filterHeight * info.filterWidth;
+  const stride = 1 + pixelsPerItem + (1 + pixelsPerItem) * ntaps;
+  const items = new Int32Array(Math.max(1, chunks.length * stride)).fill(-1);
+  chunks.forEach((chunk, i) => {
+    const base = i * stride;
+    for (let j = 0; j < pixelsPerItem; j++) {
+      const p = chunk[j];
+      items[base + 1 + j] = p === undefined ? -1 : p.pixel * info.inChannels * 4;
+    }
+    let count = 0;
+    for (let t = 0; t < ntaps; t++) {
+      if (!chunk.some((p) => p.taps.has(t))) continue;
+      const at = base + 1 + pixelsPerItem + count * (1 + pixelsPerItem);
+      items[at] = t * cout * 4 * groupChannels;
+      for (let j = 0; j < pixelsPerItem; j++) {
+        const o = chunk[j]?.taps.get(t);
+        items[at + 1 + j] = o === undefined ? -1 : o * cout * 4;
+      }
       count++;
     }
-    cols[base] = count;
+    items[base] = count;
   });
-  return { rows, cols, rowStride, items: chunks.length, itemStride };
+  return { items, count: chunks.length, bands: Int32Array.from(bands), stride };
 }
 
 /**
  * The multiply-adds of one call on each path: `xnnpack`, B * H * W * KH * KW * Cin * Cout (the
  * composition convolves every dx pixel with every tap, over zeros where dy is padded or
- * zero-inserted); `direct`, what the module computes: the row taps that meet dy times the column
- * taps of its 4-pixel items (zeros at the row edges and in a short last item included), times Cin
- * rounded up to a group of 8 and Cout.
+ * zero-inserted); `direct`, what the module computes: 4 pixels times the taps of each item
+ * (zeros in mixed items included), times Cin rounded up to a group of 8 and Cout.
  */
 export function inputGradWork(info: backend_util.Conv2DInfo): {
   readonly xnnpack: number;
   readonly direct: number;
 } {
-  const t = tapTables(info);
-  let rowTaps = 0;
-  for (let ih = 0; ih < info.inHeight; ih++) rowTaps += t.rows[ih * t.rowStride] as number;
-  let colTaps = 0;
-  for (let i = 0; i < t.items; i++) colTaps += pixelsPerItem * (t.cols[i * t.itemStride] as number);
+  const t = itemTable(info);
+  let taps = 0;
+  for (let i = 0; i < t.count; i++) taps += pixelsPerItem * (t.items[i * t.stride] as number);
   const channels = info.outChannels * info.batchSize;
   return {
     xnnpack:
@@ -243,8 +271,7 @@ export function inputGradWork(info: backend_util.Conv2DInfo): {
       info.filterWidth *
       info.inChannels *
       channels,
-    direct:
-      rowTaps * colTaps * Math.ceil(info.inChannels / groupChannels) * groupChannels * channels,
+    direct: taps * Math.ceil(info.inChannels / groupChannels) * groupChannels * channels,
   };
 }
 
@@ -264,21 +291,21 @@ export function directInputGrad(
   info: backend_util.Conv2DInfo,
   m: ConvInputGradExports,
 ): TensorInfo {
-  const tables = tapTables(info);
+  const table = itemTable(info);
   const dx = backend.makeOutput(
     [info.batchSize, info.inHeight, info.inWidth, info.inChannels],
     "float32",
   );
   const wp = backend.makeOutput([Math.max(1, packedFilterLength(info))], "float32");
-  const rows = backend.makeOutput([tables.rows.length], "int32");
-  const cols = backend.makeOutput([tables.cols.length], "int32");
+  const items = backend.makeOutput([table.items.length], "int32");
+  const bands = backend.makeOutput([Math.max(1, table.bands.length)], "int32");
   const zero = backend.makeOutput([Math.max(1, info.outChannels)], "float32");
   const spare = backend.makeOutput([groupChannels], "float32");
   try {
     // Views and offsets are taken after the last allocation: growing the heap detaches older views.
     const view = (t: TensorInfo) => backend.typedArrayFromHeap(t);
-    (view(rows) as Int32Array).set(tables.rows);
-    (view(cols) as Int32Array).set(tables.cols);
+    (view(items) as Int32Array).set(table.items);
+    (view(bands) as Int32Array).set(table.bands);
     (view(zero) as Float32Array).fill(0);
     packFilter(view(filter) as Float32Array, view(wp) as Float32Array, info);
     const at = (t: TensorInfo) => view(t).byteOffset;
@@ -287,23 +314,21 @@ export function directInputGrad(
       at(dy),
       at(wp),
       at(dx),
-      at(rows),
-      at(cols),
+      at(items),
       at(zero),
       at(spare),
       info.batchSize,
-      info.inHeight,
-      info.inWidth,
+      info.inHeight * info.inWidth,
       info.inChannels,
       cout,
       info.outHeight * info.outWidth * cout * 4,
-      tables.rowStride * 4,
-      tables.items,
-      tables.itemStride * 4,
+      at(bands),
+      table.bands.length,
+      table.stride * 4,
       info.filterHeight * info.filterWidth * cout * 4 * groupChannels,
     );
   } finally {
-    free(backend, wp, rows, cols, zero, spare);
+    free(backend, wp, items, bands, zero, spare);
   }
   return dx;
 }

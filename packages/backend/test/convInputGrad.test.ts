@@ -1,7 +1,8 @@
 /**
  * `Conv2DBackpropInput` on wasm by the direct SIMD module: the committed module matches
  * wasm/convInputGrad.wat; on a memory of its own (4-byte, not 16-byte, offsets) it agrees with an
- * independent float64 oracle written here on seeded random geometries (filters 1-5, strides 1-3,
+ * independent float64 oracle written here on seeded random geometries (bands of 1 row to the whole
+ * image, filters 1-5, strides 1-3,
  * dilations 1-3, same / valid / numeric / explicit padding, Cin 1-19 (groups of 8 and every
  * remainder), Cout 1-14 and 32, images 1-12 pixels a side (short last items), batch 1-3) within the
  * float32 dot-product bound, and writes nothing but dx and its scratch. The registered kernel (which
@@ -28,11 +29,11 @@ import {
   type ConvInputGradExports,
   convInputGradFor,
   convInputGradWasmBytes,
+  type ItemTable,
   instantiateConvInputGrad,
+  itemTable,
   packedFilterLength,
   packFilter,
-  type TapTables,
-  tapTables,
 } from "../src/convInputGrad.js";
 import { initWasmTraining, wasmHeapBytes } from "../src/index.js";
 import { type HostTensor, int, normals, pick, rng, runOn } from "./helpers.js";
@@ -174,8 +175,8 @@ function expectWithinBound(
 const layoutAt = (shift: number) => ({
   dy: 64 + shift,
   wp: 300_000 + shift,
-  rows: 600_000 + shift,
-  cols: 640_000 + shift,
+  bands: 600_000 + shift,
+  items: 640_000 + shift,
   zero: 700_000 + shift,
   spare: 710_000 + shift,
   dx: 720_000 + shift,
@@ -191,7 +192,7 @@ function runModule(
   g: backend_util.Conv2DInfo,
   dy: Float32Array,
   wp: Float32Array,
-  t: TapTables,
+  t: ItemTable,
   shift: number,
   label: string,
 ): Float32Array {
@@ -201,8 +202,8 @@ function runModule(
   const ints = new Int32Array(memory.buffer);
   heap.set(dy, at.dy / 4);
   heap.set(wp, at.wp / 4);
-  ints.set(t.rows, at.rows / 4);
-  ints.set(t.cols, at.cols / 4);
+  ints.set(t.bands, at.bands / 4);
+  ints.set(t.items, at.items / 4);
   heap.fill(0, at.zero / 4, at.zero / 4 + g.outChannels);
   heap.fill(321, at.zero / 4 + g.outChannels, at.zero / 4 + g.outChannels + 4);
   heap.fill(777, at.spare / 4 - 4, at.spare / 4 + 12);
@@ -212,19 +213,17 @@ function runModule(
     at.dy,
     at.wp,
     at.dx,
-    at.rows,
-    at.cols,
+    at.items,
     at.zero,
     at.spare,
     g.batchSize,
-    g.inHeight,
-    g.inWidth,
+    g.inHeight * g.inWidth,
     g.inChannels,
     cout,
     g.outHeight * g.outWidth * cout * 4,
-    t.rowStride * 4,
-    t.items,
-    t.itemStride * 4,
+    at.bands,
+    t.bands.length,
+    t.stride * 4,
     g.filterHeight * g.filterWidth * cout * 32,
   );
   const sentinel = Array(4).fill(12345);
@@ -239,11 +238,11 @@ function runModule(
   expect(Buffer.from(memory.buffer, at.wp, 4 * wp.length).equals(Buffer.from(wp.buffer))).toBe(
     true,
   );
-  expect(Array.from(new Int32Array(memory.buffer, at.rows, t.rows.length))).toEqual(
-    Array.from(t.rows),
+  expect(Array.from(new Int32Array(memory.buffer, at.bands, t.bands.length))).toEqual(
+    Array.from(t.bands),
   );
-  expect(Array.from(new Int32Array(memory.buffer, at.cols, t.cols.length))).toEqual(
-    Array.from(t.cols),
+  expect(Array.from(new Int32Array(memory.buffer, at.items, t.items.length))).toEqual(
+    Array.from(t.items),
   );
   expect(Array.from(new Float32Array(memory.buffer, at.zero, cout + 4))).toEqual([
     ...Array(cout).fill(0),
@@ -253,12 +252,12 @@ function runModule(
 }
 
 /** Host operands of a case: dy, filter, packed filter, tables. */
-function operands(r: () => number, g: backend_util.Conv2DInfo) {
+function operands(r: () => number, g: backend_util.Conv2DInfo, rowsPerBand?: number) {
   const dy = normals(r, g.batchSize * g.outHeight * g.outWidth * g.outChannels);
   const w = normals(r, g.filterHeight * g.filterWidth * g.inChannels * g.outChannels);
   const wp = new Float32Array(packedFilterLength(g));
   packFilter(w, wp, g);
-  return { dy, w, wp, tables: tapTables(g) };
+  return { dy, w, wp, tables: itemTable(g, rowsPerBand) };
 }
 
 describe("convInputGrad module", () => {
@@ -282,19 +281,22 @@ describe("convInputGrad module", () => {
     let dilated = 0;
     let shortItems = 0;
     let noTaps = 0;
+    let banded = 0;
     for (const k of all) {
       const g = infoOf(k);
       cinTails.add(g.inChannels % 8);
       coutTails.add(g.outChannels % 4);
       if (g.strideHeight > 1 || g.strideWidth > 1) strided++;
       if (g.dilationHeight > 1 || g.dilationWidth > 1) dilated++;
-      const { dy, w, wp, tables } = operands(r, g);
-      for (let i = 0; i < tables.items; i++)
-        if ((tables.cols[i * tables.itemStride + 4] as number) < 0) shortItems++;
-      for (let ih = 0; ih < g.inHeight; ih++)
-        if (tables.rows[ih * tables.rowStride] === 0) noTaps++;
+      const rowsPerBand = pick(r, [1, 2, 3, g.inHeight, 1000]);
+      const { dy, w, wp, tables } = operands(r, g, rowsPerBand);
+      if (tables.bands.length > 1) banded++;
+      for (let i = 0; i < tables.count; i++) {
+        if ((tables.items[i * tables.stride + 4] as number) < 0) shortItems++;
+        if (tables.items[i * tables.stride] === 0) noTaps++;
+      }
       const shift = 4 * int(r, 0, 3);
-      const label = `${k.label} shift ${shift}`;
+      const label = `${k.label} band ${rowsPerBand} shift ${shift}`;
       const dx = runModule(m!, memory, g, dy, wp, tables, shift, label);
       expectWithinBound(
         dx,
@@ -308,7 +310,8 @@ describe("convInputGrad module", () => {
     expect(strided, "strided cases").toBeGreaterThan(10);
     expect(dilated, "dilated cases").toBeGreaterThan(20);
     expect(shortItems, "items with fewer than 4 pixels").toBeGreaterThan(20);
-    expect(noTaps, "dx rows that no tap reaches (zeros)").toBeGreaterThan(5);
+    expect(noTaps, "items of pixels that no tap reaches (zeros)").toBeGreaterThan(5);
+    expect(banded, "images in several bands").toBeGreaterThan(5);
   });
 
   it("catches mutations: a tap dropped from the tables, the filter packed reversed", () => {
@@ -330,10 +333,10 @@ describe("convInputGrad module", () => {
     expect(outsideBound(runModule(m, memory, g, dy, wp, tables, 4, "intact"), want, n)).toBe(
       undefined,
     );
-    // row 3's last tap dropped
-    const rows = tables.rows.slice();
-    rows[3 * tables.rowStride] = (rows[3 * tables.rowStride] as number) - 1;
-    const dropped = runModule(m, memory, g, dy, wp, { ...tables, rows }, 4, "dropped");
+    // item 3's last tap dropped
+    const items = tables.items.slice();
+    items[3 * tables.stride] = (items[3 * tables.stride] as number) - 1;
+    const dropped = runModule(m, memory, g, dy, wp, { ...tables, items }, 4, "dropped");
     expect(outsideBound(dropped, want, n)).toMatch(/element/);
     // the reversed filter the XNNPACK composition convolves with, packed as if it were the filter
     const reversed = new Float32Array(w.length);
@@ -345,79 +348,43 @@ describe("convInputGrad module", () => {
     expect(outsideBound(flipped, want, n)).toMatch(/element/);
   });
 
-  it("zero output channels give zeros; zero images or rows write nothing", () => {
+  it("zero output channels give zeros; zero images or pixels write nothing", () => {
     const memory = new WebAssembly.Memory({ initial: 1 });
     const m = instantiateConvInputGrad(memory)!;
     const g = backend_util.computeConv2DInfo([2, 3, 5, 9], [2, 2, 9, 1], 1, 1, "same");
-    const t = tapTables(g);
+    const t = itemTable(g);
     const heap = new Float32Array(memory.buffer);
     const ints = new Int32Array(memory.buffer);
     heap.fill(5, 0, 4000);
-    ints.set(t.rows, 1000);
-    ints.set(t.cols, 2000);
+    ints.set(t.bands, 1000);
+    ints.set(t.items, 2000);
     const nx = 2 * 3 * 5 * 9;
+    const call = (batch: number, pixels: number, cout: number) =>
+      m.inputGrad(
+        0,
+        0,
+        400,
+        8000,
+        0,
+        12000,
+        batch,
+        pixels,
+        9,
+        cout,
+        0,
+        4000,
+        t.bands.length,
+        t.stride * 4,
+        0,
+      );
     // cout 0: dx (at byte 400) all zeros, nothing else written
-    m.inputGrad(
-      0,
-      0,
-      400,
-      4000,
-      8000,
-      0,
-      12000,
-      2,
-      3,
-      5,
-      9,
-      0,
-      0,
-      t.rowStride * 4,
-      t.items,
-      t.itemStride * 4,
-      0,
-    );
+    call(2, 15, 0);
     expect(Array.from(heap.subarray(100, 100 + nx))).toEqual(Array(nx).fill(0));
     expect(heap[100 + nx]).toBe(5);
     expect(heap[99]).toBe(5);
     heap.fill(5, 0, 1000);
-    m.inputGrad(
-      0,
-      0,
-      400,
-      4000,
-      8000,
-      0,
-      12000,
-      0,
-      3,
-      5,
-      9,
-      1,
-      4,
-      t.rowStride * 4,
-      t.items,
-      t.itemStride * 4,
-      0,
-    );
-    m.inputGrad(
-      0,
-      0,
-      400,
-      4000,
-      8000,
-      0,
-      12000,
-      2,
-      0,
-      5,
-      9,
-      1,
-      4,
-      t.rowStride * 4,
-      t.items,
-      t.itemStride * 4,
-      0,
-    );
+    call(0, 15, 1);
+    call(2, 0, 1);
     expect(Array.from(heap.subarray(0, 1000))).toEqual(Array(1000).fill(5));
   });
 });
