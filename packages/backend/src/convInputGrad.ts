@@ -10,7 +10,7 @@
  * remain only in the few items that mix pixels of different tap sets (1.06x the useful products on
  * that layer). Used for every float32 call
  * where the module can run: it was faster than the composition on every geometry measured
- * (bench/convInputGrad.ts: 1.0-3.8x; 1.6x on the bench CNN's call). The composition stays the path
+ * (bench/convInputGrad.ts: 1.1-5.1x; 1.76x on the bench CNN's call). The composition stays the path
  * where the module cannot run (no WebAssembly SIMD, or the threaded build, whose memory is shared
  * and not exported) and for other dtypes.
  */
@@ -178,7 +178,7 @@ function pixelTaps(info: backend_util.Conv2DInfo, ih: number, iw: number): Array
 /**
  * The cache budget of one band of dx rows (their dx and the dy rows they read), in floats: every
  * group of 8 input channels passes over a band, so it should stay in cache (the bench CNN's 13 x 13
- * x 32 images are one band; without bands, 58 x 58 x 64 images took 1.4x longer).
+ * x 32 images are one band; without bands, 58 x 58 x 64 images took 1.3x longer).
  */
 export const bandFloats = 16384;
 
