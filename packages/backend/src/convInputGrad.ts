@@ -156,23 +156,46 @@ export function packFilter(
 /** dx pixels per column item (the module's register block). */
 export const pixelsPerItem = 4;
 
-/** The taps of one dx pixel: (kh * KW + kw, dy pixel index) pairs, in (kh, kw) order. */
-function pixelTaps(info: backend_util.Conv2DInfo, ih: number, iw: number): Array<[number, number]> {
-  const taps: Array<[number, number]> = [];
-  for (let kh = 0; kh < info.filterHeight; kh++) {
-    const th = ih + info.padInfo.top - kh * info.dilationHeight;
-    if (th < 0 || th % info.strideHeight !== 0 || th / info.strideHeight >= info.outHeight)
-      continue;
-    for (let kw = 0; kw < info.filterWidth; kw++) {
-      const tw = iw + info.padInfo.left - kw * info.dilationWidth;
-      if (tw < 0 || tw % info.strideWidth !== 0 || tw / info.strideWidth >= info.outWidth) continue;
-      taps.push([
-        kh * info.filterWidth + kw,
-        (th / info.strideHeight) * info.outWidth + tw / info.strideWidth,
-      ]);
+/**
+ * Per position on one axis (a dx row ih, or column iw), the dy position each filter tap k meets
+ * (oh for ih = oh * stride + k * dilation - pad), or -1; as a flat [size][filter] array.
+ */
+function axisTaps(
+  size: number,
+  outSize: number,
+  filter: number,
+  stride: number,
+  dilation: number,
+  pad: number,
+): Int32Array {
+  const out = new Int32Array(size * filter).fill(-1);
+  for (let i = 0; i < size; i++)
+    for (let k = 0; k < filter; k++) {
+      const t = i + pad - k * dilation;
+      if (t >= 0 && t % stride === 0 && t / stride < outSize) out[i * filter + k] = t / stride;
     }
+  return out;
+}
+
+/**
+ * Numbers each distinct set of taps on one axis: per position, the index of its set (-1 for the
+ * empty set).
+ */
+function axisKeys(taps: Int32Array, size: number, filter: number): Int32Array {
+  const ids = new Map<string, number>();
+  const out = new Int32Array(size);
+  for (let i = 0; i < size; i++) {
+    let key = "";
+    for (let k = 0; k < filter; k++) key += (taps[i * filter + k] as number) < 0 ? "0" : "1";
+    if (!key.includes("1")) {
+      out[i] = -1;
+      continue;
+    }
+    const id = ids.get(key) ?? ids.size;
+    ids.set(key, id);
+    out[i] = id;
   }
-  return taps;
+  return out;
 }
 
 /**
@@ -199,22 +222,42 @@ export function itemTable(
   info: backend_util.Conv2DInfo,
   rowsPerBand: number = bandRows(info),
 ): ItemTable {
-  const cout = info.outChannels;
-  type Pixel = { readonly pixel: number; readonly taps: Map<number, number> };
-  const chunks: Pixel[][] = [];
+  const { inHeight: h, inWidth: w, filterHeight: kh, filterWidth: kw, outChannels: cout } = info;
+  const rowTaps = axisTaps(
+    h,
+    info.outHeight,
+    kh,
+    info.strideHeight,
+    info.dilationHeight,
+    info.padInfo.top,
+  );
+  const colTaps = axisTaps(
+    w,
+    info.outWidth,
+    kw,
+    info.strideWidth,
+    info.dilationWidth,
+    info.padInfo.left,
+  );
+  // A pixel's set of taps is its row's set of kh times its column's set of kw (empty if either is).
+  const rowKeys = axisKeys(rowTaps, h, kh);
+  const colKeys = axisKeys(colTaps, w, kw);
+  const colSets = Math.max(...colKeys, 0) + 1;
+  const chunks: number[][] = []; // pixels ih * W + iw
   const bands: number[] = [];
-  for (let ih0 = 0; ih0 < info.inHeight; ih0 += rowsPerBand) {
-    const byKey = new Map<string, Pixel[]>();
-    for (let ih = ih0; ih < Math.min(info.inHeight, ih0 + rowsPerBand); ih++)
-      for (let iw = 0; iw < info.inWidth; iw++) {
-        const taps = pixelTaps(info, ih, iw);
-        const key = taps.map((t) => t[0]).join(",");
+  for (let ih0 = 0; ih0 < h; ih0 += rowsPerBand) {
+    const byKey = new Map<number, number[]>();
+    for (let ih = ih0; ih < Math.min(h, ih0 + rowsPerBand); ih++)
+      for (let iw = 0; iw < w; iw++) {
+        const rk = rowKeys[ih] as number;
+        const ck = colKeys[iw] as number;
+        const key = rk < 0 || ck < 0 ? -1 : rk * colSets + ck;
         const list = byKey.get(key) ?? [];
-        list.push({ pixel: ih * info.inWidth + iw, taps: new Map(taps) });
+        list.push(ih * w + iw);
         byKey.set(key, list);
       }
     const before = chunks.length;
-    const rest: Pixel[] = [];
+    const rest: number[] = [];
     for (const list of byKey.values()) {
       const whole = list.length - (list.length % pixelsPerItem);
       for (let j = 0; j < whole; j += pixelsPerItem) chunks.push(list.slice(j, j + pixelsPerItem));
@@ -224,26 +267,29 @@ export function itemTable(
       chunks.push(rest.slice(j, j + pixelsPerItem));
     bands.push(chunks.length - before);
   }
-  const ntaps = info.filterHeight * info.filterWidth;
-  const stride = 1 + pixelsPerItem + (1 + pixelsPerItem) * ntaps;
+  const stride = 1 + pixelsPerItem + (1 + pixelsPerItem) * kh * kw;
   const items = new Int32Array(Math.max(1, chunks.length * stride)).fill(-1);
   chunks.forEach((chunk, i) => {
     const base = i * stride;
-    for (let j = 0; j < pixelsPerItem; j++) {
-      const p = chunk[j];
-      items[base + 1 + j] = p === undefined ? -1 : p.pixel * info.inChannels * 4;
-    }
+    chunk.forEach((p, j) => {
+      items[base + 1 + j] = p * info.inChannels * 4;
+    });
     let count = 0;
-    for (let t = 0; t < ntaps; t++) {
-      if (!chunk.some((p) => p.taps.has(t))) continue;
-      const at = base + 1 + pixelsPerItem + count * (1 + pixelsPerItem);
-      items[at] = t * cout * 4 * groupChannels;
-      for (let j = 0; j < pixelsPerItem; j++) {
-        const o = chunk[j]?.taps.get(t);
-        items[at + 1 + j] = o === undefined ? -1 : o * cout * 4;
+    for (let r = 0; r < kh; r++)
+      for (let c = 0; c < kw; c++) {
+        const at = base + 1 + pixelsPerItem + count * (1 + pixelsPerItem);
+        let any = false;
+        chunk.forEach((p, j) => {
+          const oh = rowTaps[Math.floor(p / w) * kh + r] as number;
+          const ow = colTaps[(p % w) * kw + c] as number;
+          if (oh < 0 || ow < 0) return;
+          items[at + 1 + j] = (oh * info.outWidth + ow) * cout * 4;
+          any = true;
+        });
+        if (!any) continue;
+        items[at] = (r * kw + c) * cout * 4 * groupChannels;
+        count++;
       }
-      count++;
-    }
     items[base] = count;
   });
   return { items, count: chunks.length, bands: Int32Array.from(bands), stride };
