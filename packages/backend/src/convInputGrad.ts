@@ -8,11 +8,10 @@
  * the filter is packed once per call (KH * KW * Cin * Cout floats, in groups of 8 input channels),
  * and the dx pixels go in items of 4 that share their taps (`itemTable`), so products with zeros
  * remain only in the few items that mix pixels of different tap sets (1.06x the useful products on
- * that layer). Used for every float32 call
- * where the module can run: it was faster than the composition on every geometry measured
- * (bench/convInputGrad.ts: 1.1-5.1x; 1.76x on the bench CNN's call). The composition stays the path
- * where the module cannot run (no WebAssembly SIMD, or the threaded build, whose memory is shared
- * and not exported) and for other dtypes.
+ * that layer). Used for every float32 call where the module can run: it was faster than the
+ * composition on every geometry measured (bench/convInputGrad.ts: 1.1-4.7x; 1.6-1.8x on the bench
+ * CNN's call). The composition stays the path where the module cannot run (no WebAssembly SIMD, or
+ * the threaded build, whose memory is shared and not exported) and for other dtypes.
  */
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type { backend_util, TensorInfo } from "@tensorflow/tfjs-core";
