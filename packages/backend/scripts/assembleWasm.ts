@@ -8,7 +8,13 @@ import { fileURLToPath } from "node:url";
 import wabtInit from "wabt";
 
 /** The hand-written modules: `wasm/<name>.wat`, committed as `src/<name>Wasm.ts`. */
-export const wasmModules = ["runningMean", "moments", "maxPoolGrad", "convFilterGrad"] as const;
+export const wasmModules = [
+  "runningMean",
+  "moments",
+  "maxPoolGrad",
+  "convFilterGrad",
+  "convInputGrad",
+] as const;
 
 /** Name of one of the hand-written modules. */
 export type WasmModuleName = (typeof wasmModules)[number];

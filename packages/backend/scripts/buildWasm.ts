@@ -1,6 +1,6 @@
 /**
  * Writes src/<name>Wasm.ts from every wasm/<name>.wat (runningMean, moments, maxPoolGrad,
- * convFilterGrad): `pnpm --filter @wider/backend build:wasm`. Run it after editing a .wat; the
+ * convFilterGrad, convInputGrad): `pnpm --filter @wider/backend build:wasm`. Run it after editing a .wat; the
  * tests fail until you do.
  */
 import { writeFileSync } from "node:fs";
@@ -23,6 +23,10 @@ const what = {
   convFilterGrad: {
     test: "test/convFilterGrad.test.ts",
     doc: "The Conv2DBackpropFilter module (SIMD) as base64.",
+  },
+  convInputGrad: {
+    test: "test/convInputGrad.test.ts",
+    doc: "The Conv2DBackpropInput module (SIMD) as base64.",
   },
 } as const;
 

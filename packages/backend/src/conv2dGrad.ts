@@ -5,9 +5,9 @@
  *   a forward convolution of the transposed input (channels as
  *   batch, batch as channels) with the transposed output gradient as filter, with
  *   dilation equal to the forward stride; then slice and transpose.
- * - `Conv2DBackpropInput`: zero-insertion of the output gradient (for strides > 1), a
- *   spatially reversed and in/out-swapped filter, and a forward convolution with
- *   stride 1 and the forward dilation.
+ * - `Conv2DBackpropInput`: the direct SIMD module of convInputGrad.ts; where it cannot run,
+ *   zero-insertion of the output gradient (for strides > 1), a spatially reversed and
+ *   in/out-swapped filter, and a forward convolution with stride 1 and the forward dilation.
  */
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import {
@@ -23,6 +23,7 @@ import {
   convFilterGradFor,
   directFilterGrad,
 } from "./convFilterGrad.js";
+import { type ConvInputGradModuleOf, convInputGradFor, directInputGrad } from "./convInputGrad.js";
 import { fail } from "./errors.js";
 import { callWasm, free, need, reshapeInfo, sliceInfo, transposeInfo } from "./wasmKernelCall.js";
 
@@ -241,29 +242,74 @@ export function convFilterGrad(
   return dw;
 }
 
+/**
+ * `Conv2DBackpropInput` for wasm, finding the direct SIMD module with `moduleOf`: the module for
+ * float32 wherever it can run (faster on every geometry measured, bench/convInputGrad.ts), the
+ * XNNPACK composition `xnnpackInputGrad` otherwise.
+ */
+export const conv2DBackpropInputWith =
+  (moduleOf: ConvInputGradModuleOf): KernelFunc =>
+  ({ inputs, backend, attrs }) => {
+    const wasm = backend as BackendWasm;
+    const dy = need(inputs, "dy");
+    const filter = need(inputs, "filter");
+    const { strides, pad, dataFormat, dimRoundingMode, inputShape } =
+      attrs as unknown as Conv2DBackpropInputAttrs;
+    assertChannelsLast("Conv2DBackpropInput", dataFormat);
+    const info = backend_util.computeConv2DInfo(
+      inputShape,
+      filter.shape as [number, number, number, number],
+      strides,
+      1,
+      pad,
+      dimRoundingMode,
+      false,
+    );
+    const want = [info.batchSize, info.outHeight, info.outWidth, info.outChannels];
+    if (
+      filter.shape.length !== 4 ||
+      filter.shape[2] !== info.inChannels ||
+      dy.shape.length !== 4 ||
+      dy.shape.some((d, i) => d !== want[i])
+    ) {
+      fail(
+        "shape",
+        `@wider/backend: wasm Conv2DBackpropInput got dy [${dy.shape}] and filter ` +
+          `[${filter.shape}]; for an input of shape [${inputShape}] with this filter, strides and ` +
+          `padding, dy must be [${want}] and the filter [KH, KW, ${info.inChannels}, Cout].`,
+        {
+          path: "dy",
+          value: dy.shape,
+          fix: `pass dy of shape [${want}] (the convolution's output) and the layer's filter`,
+        },
+      );
+    }
+    if (dy.dtype === "float32" && filter.dtype === "float32") {
+      const m = moduleOf(wasm);
+      if (m !== undefined) return directInputGrad(wasm, dy, filter, info, m);
+    }
+    return xnnpackInputGrad(wasm, dy, filter, info);
+  };
+
 /** `Conv2DBackpropInput` for wasm (replaces a naive loop ~7x slower). */
-export const conv2DBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
-  const wasm = backend as BackendWasm;
-  const dy = need(inputs, "dy");
-  const filter = need(inputs, "filter");
-  const { strides, pad, dataFormat, dimRoundingMode, inputShape } =
-    attrs as unknown as Conv2DBackpropInputAttrs;
-  assertChannelsLast("Conv2DBackpropInput", dataFormat);
-  const info = backend_util.computeConv2DInfo(
-    inputShape,
-    filter.shape as [number, number, number, number],
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-  );
-  const wRev = callWasm(wasm, "Reverse", { x: filter }, { dims: [0, 1] });
-  const wT = transposeInfo(wasm, wRev, [0, 1, 3, 2]); // [KH, KW, co, ci]
-  free(wasm, wRev);
-  const dx = convInputGrad(wasm, dy, info, (g, p) =>
+export const conv2DBackpropInput: KernelFunc = conv2DBackpropInputWith(convInputGradFor);
+
+/**
+ * The input gradient by XNNPACK: the filter reversed and transposed to [KH, KW, Cout, Cin], a
+ * stride-1 forward `Conv2D` of the zero-inserted, padded `dy` (`convInputGrad`).
+ */
+export function xnnpackInputGrad(
+  backend: BackendWasm,
+  dy: TensorInfo,
+  filter: TensorInfo,
+  info: backend_util.Conv2DInfo,
+): TensorInfo {
+  const wRev = callWasm(backend, "Reverse", { x: filter }, { dims: [0, 1] });
+  const wT = transposeInfo(backend, wRev, [0, 1, 3, 2]); // [KH, KW, co, ci]
+  free(backend, wRev);
+  const dx = convInputGrad(backend, dy, info, (g, p) =>
     callWasm(
-      wasm,
+      backend,
       "Conv2D",
       { x: g, filter: wT },
       {
@@ -275,9 +321,9 @@ export const conv2DBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
       },
     ),
   );
-  free(wasm, wT);
+  free(backend, wT);
   return dx;
-};
+}
 
 /**
  * Zero-inserts `dy`, crops or pads it, and applies `conv` (a stride-1 forward convolution
