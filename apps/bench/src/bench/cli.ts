@@ -85,6 +85,8 @@ export const runBench = async (
     const md = workersTable(w);
     await writeFileAtomic(join(cli.out, "results-workers.json"), `${JSON.stringify(w, null, 2)}\n`);
     await writeFileAtomic(join(cli.out, "results-workers.md"), md);
+    const formatted = formatWithBiome([join(cli.out, "results-workers.json")]);
+    if (formatted !== null) log(formatted);
     if (cli.docs !== null) await replaceSection(cli.docs, "bench-workers", md);
     log("");
     log(md);
