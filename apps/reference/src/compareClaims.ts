@@ -7,7 +7,7 @@
  * @module
  */
 import type { Side } from "./compareRead.js";
-import { pairedDifference } from "./stats.js";
+import { pairedDifference, studentTwoSided } from "./stats.js";
 
 /** One claim on one side: the paired difference's mean ± std, p, and the verdict. */
 export interface ClaimSide {
@@ -23,7 +23,25 @@ export interface Claim {
   readonly text: string;
   readonly wider: ClaimSide;
   readonly twin: ClaimSide;
+  /**
+   * Two-sided Welch t-test p of "the two sides' mean paired differences are equal" (null when a
+   * side has fewer than 2 seeds): a verdict that differs while this is >= 0.05 is a claim at the
+   * edge of significance, not a disagreement between the sides.
+   */
+  readonly effectsDifferP: number | null;
 }
+
+/** Welch's two-sided p for equal means of two samples given as mean, std and size. */
+export const welchP = (a: ClaimSide, b: ClaimSide): number | null => {
+  if (a.mean === null || b.mean === null || a.std === null || b.std === null) return null;
+  if (a.n < 2 || b.n < 2) return null;
+  const va = (a.std * a.std) / a.n;
+  const vb = (b.std * b.std) / b.n;
+  const se = Math.sqrt(va + vb);
+  if (se === 0) return a.mean === b.mean ? 1 : 0;
+  const df = (va + vb) ** 2 / (va ** 2 / (a.n - 1) + vb ** 2 / (b.n - 1));
+  return studentTwoSided((a.mean - b.mean) / se, df);
+};
 
 interface ClaimDef {
   readonly text: string;
@@ -87,7 +105,9 @@ export const compareClaims = (wider: Side, twin: Side): Claim[] =>
   claims.flatMap((def) => {
     const w = sideOf(wider, def);
     const t = sideOf(twin, def);
-    return w === null || t === null ? [] : [{ text: def.text, wider: w, twin: t }];
+    return w === null || t === null
+      ? []
+      : [{ text: def.text, wider: w, twin: t, effectsDifferP: welchP(w, t) }];
   });
 
 const show = (s: ClaimSide, metric: "accuracy" | "nll"): string => {
@@ -103,9 +123,12 @@ const show = (s: ClaimSide, metric: "accuracy" | "nll"): string => {
 export const claimLines = (wider: Side, twin: Side): string[] =>
   compareClaims(wider, twin).map((c) => {
     const metric = c.text.includes("NLL") ? "nll" : "accuracy";
+    const p = c.effectsDifferP;
     const agree =
       c.wider.holds === c.twin.holds
         ? "Wider and the twin agree"
-        : "Wider and the twin DISAGREE on this claim: to be explained before the experiment is called done";
+        : p !== null && p >= 0.05
+          ? `The verdicts differ but the two effects do not (Welch p = ${p.toPrecision(2)}): the claim is at the edge of significance with these seeds, not a disagreement between the sides`
+          : `Wider and the twin DISAGREE on this claim (the two effects differ${p === null ? "" : `, Welch p = ${p.toPrecision(2)}`}): to be explained before the experiment is called done`;
     return `- ${c.text}: Wider ${show(c.wider, metric)}; twin ${show(c.twin, metric)}. ${agree}.`;
   });

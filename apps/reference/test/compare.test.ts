@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { aggregate, type SeedReport } from "../src/aggregate.js";
 import { compareMetric, compareRuns, parseCompareArgs } from "../src/compare.js";
-import { claimLines, compareClaims } from "../src/compareClaims.js";
+import { claimLines, compareClaims, welchP } from "../src/compareClaims.js";
 import { configDrift, readTwin, type Side } from "../src/compareRead.js";
 import { summarize } from "../src/stats.js";
 
@@ -199,7 +199,29 @@ describe("compareClaims", () => {
     const lines = claimLines(wider, twin);
     expect(lines[0]).toContain("Wider holds (+1.50 ± 0.58 points, 4 seeds, p = 0.014)");
     expect(lines[0]).toContain("twin does NOT hold (+0.00 ± 1.15 points, 4 seeds, p = 1.0)");
-    expect(lines[0]).toContain("DISAGREE");
+    // Welch on the two sides' differences (1, 2, 1, 2 vs 1, -1, 1, -1 points): t = 2.324,
+    // df 4.41, p = 0.0747 (scipy.stats.ttest_ind(equal_var=False)): verdicts differ, effects do not.
+    expect(beats?.effectsDifferP).toBeCloseTo(0.0747, 3);
+    expect(lines[0]).toContain(
+      "The verdicts differ but the two effects do not (Welch p = 0.075): the claim is at the edge of significance",
+    );
+    expect(lines[0]).not.toContain("DISAGREE");
+    // FGE − SWA: 0.2 points on every Wider seed vs 1 point on every twin seed (no spread): differ.
+    expect(fge?.effectsDifferP).toBe(0);
+    expect(lines[2]).toContain(
+      "Wider and the twin DISAGREE on this claim (the two effects differ, Welch p = 0.0): to be explained",
+    );
     expect(lines[1]).toContain("Wider and the twin agree");
+  });
+
+  it("welchP: Welch's two-sided test on the sides' summaries", () => {
+    // scipy.stats.ttest_ind([0.18, 0.07, 0.29], [0.22, 0.14, 0.30], equal_var=False): p = 0.6397
+    const mk = (xs: number[]) => {
+      const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+      const sd = Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1));
+      return { mean: m, std: sd, p: null, n: xs.length, holds: null };
+    };
+    expect(welchP(mk([0.18, 0.07, 0.29]), mk([0.22, 0.14, 0.3]))).toBeCloseTo(0.6397, 4);
+    expect(welchP(mk([1]), mk([1, 2]))).toBeNull();
   });
 });
