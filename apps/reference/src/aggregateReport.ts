@@ -72,20 +72,23 @@ export const aggregateMarkdown = (a: Aggregate, command: string): string => {
     "",
     `Width (median over rays; mean ± std over seeds): SGD ${pm(a.width.sgd)}, SWA ${pm(a.width.swa)}; distance SGD–SWA ${pm(a.sgdSwaDistance)}.`,
     "",
-    "Per seed (test accuracy %):",
-    "",
-    `| seed | ${a.methods.map((m) => label(m.key)).join(" | ")} |`,
-    `|---|${a.methods.map(() => "---").join("|")}|`,
-    ...a.seeds.map(
-      (s, i) =>
-        `| ${s} | ${a.methods
-          .map((m) => {
-            const v = m.accuracy.values[i];
-            return v === null || v === undefined ? "n/a" : (100 * v).toFixed(2);
-          })
-          .join(" | ")} |`,
-    ),
-    "",
+    ...(["accuracy", "nll", "ece"] as const).flatMap((metric) => [
+      `Per seed (test ${metric === "accuracy" ? "accuracy %" : metric === "nll" ? "NLL" : "ECE"}):`,
+      "",
+      `| seed | ${a.methods.map((m) => label(m.key)).join(" | ")} |`,
+      `|---|${a.methods.map(() => "---").join("|")}|`,
+      ...a.seeds.map(
+        (s, i) =>
+          `| ${s} | ${a.methods
+            .map((m) => {
+              const v = m[metric].values[i];
+              if (v === null || v === undefined) return "n/a";
+              return metric === "accuracy" ? (100 * v).toFixed(2) : v.toFixed(4);
+            })
+            .join(" | ")} |`,
+      ),
+      "",
+    ]),
     "Findings (computed from the numbers above):",
     "",
     ...a.findings.map((f) => `- ${f}`),
