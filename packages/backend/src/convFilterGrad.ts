@@ -12,6 +12,7 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type { backend_util, TensorInfo } from "@tensorflow/tfjs-core";
 import { convFilterGradWasmBase64 } from "./convFilterGradWasm.js";
 import { free } from "./wasmKernelCall.js";
+import { instantiateOn, perBackend, wasmBytes } from "./wasmModule.js";
 
 // -------------------------------------------------------------------------------------
 // model
@@ -62,7 +63,7 @@ export interface PaddedLayout {
 
 /** The module's bytes (decoded from the generated base64). */
 export const convFilterGradWasmBytes = (): Uint8Array<ArrayBuffer> =>
-  Uint8Array.from(atob(convFilterGradWasmBase64), (c) => c.charCodeAt(0));
+  wasmBytes(convFilterGradWasmBase64);
 
 /**
  * Instantiates the module on `memory`, or returns undefined where it cannot run (no WebAssembly
@@ -72,33 +73,18 @@ export const convFilterGradWasmBytes = (): Uint8Array<ArrayBuffer> =>
 export function instantiateConvFilterGrad(
   memory: WebAssembly.Memory,
 ): ConvFilterGradExports | undefined {
-  const bytes = convFilterGradWasmBytes();
-  if (!WebAssembly.validate(bytes)) return undefined;
-  let exports: Record<string, unknown>;
-  try {
-    exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
-  } catch {
-    return undefined; // LinkError: e.g. a shared memory (threaded build) against our unshared import.
-  }
-  const { filterGrad } = exports;
-  if (typeof filterGrad !== "function") return undefined;
   // Typed by the .wat source: filterGrad(i32 x 14).
-  return { filterGrad } as ConvFilterGradExports;
+  return instantiateOn<ConvFilterGradExports>(convFilterGradWasmBytes(), memory, ["filterGrad"]);
 }
 
-/** One instance per backend memory (a cache: instantiating again would give the same function). */
-const instances = new WeakMap<WebAssembly.Memory, ConvFilterGradExports | undefined>();
+const cached = perBackend(instantiateConvFilterGrad);
 
 /**
  * The module instantiated on the backend's linear memory (tfjs-backend-wasm 4.22.0 exports it as
  * the Emscripten module's `asm.memory`), or undefined where it is not reachable or cannot run.
  */
 export function convFilterGradFor(backend: BackendWasm): ConvFilterGradExports | undefined {
-  // The Emscripten module type (@types/emscripten) does not declare `asm`; read it structurally.
-  const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory)) return undefined;
-  if (!instances.has(memory)) instances.set(memory, instantiateConvFilterGrad(memory));
-  return instances.get(memory);
+  return cached(backend);
 }
 
 // -------------------------------------------------------------------------------------

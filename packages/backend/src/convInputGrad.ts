@@ -17,6 +17,7 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type { backend_util, TensorInfo } from "@tensorflow/tfjs-core";
 import { convInputGradWasmBase64 } from "./convInputGradWasm.js";
 import { free } from "./wasmKernelCall.js";
+import { instantiateOn, perBackend, wasmBytes } from "./wasmModule.js";
 
 // -------------------------------------------------------------------------------------
 // model
@@ -74,7 +75,7 @@ export interface ItemTable {
 
 /** The module's bytes (decoded from the generated base64). */
 export const convInputGradWasmBytes = (): Uint8Array<ArrayBuffer> =>
-  Uint8Array.from(atob(convInputGradWasmBase64), (c) => c.charCodeAt(0));
+  wasmBytes(convInputGradWasmBase64);
 
 /**
  * Instantiates the module on `memory`, or returns undefined where it cannot run (no WebAssembly
@@ -84,33 +85,18 @@ export const convInputGradWasmBytes = (): Uint8Array<ArrayBuffer> =>
 export function instantiateConvInputGrad(
   memory: WebAssembly.Memory,
 ): ConvInputGradExports | undefined {
-  const bytes = convInputGradWasmBytes();
-  if (!WebAssembly.validate(bytes)) return undefined;
-  let exports: Record<string, unknown>;
-  try {
-    exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
-  } catch {
-    return undefined; // LinkError: e.g. a shared memory (threaded build) against our unshared import.
-  }
-  const { inputGrad } = exports;
-  if (typeof inputGrad !== "function") return undefined;
   // Typed by the .wat source: inputGrad(i32 x 15).
-  return { inputGrad } as ConvInputGradExports;
+  return instantiateOn<ConvInputGradExports>(convInputGradWasmBytes(), memory, ["inputGrad"]);
 }
 
-/** One instance per backend memory (a cache: instantiating again would give the same function). */
-const instances = new WeakMap<WebAssembly.Memory, ConvInputGradExports | undefined>();
+const cached = perBackend(instantiateConvInputGrad);
 
 /**
  * The module instantiated on the backend's linear memory (tfjs-backend-wasm 4.22.0 exports it as
  * the Emscripten module's `asm.memory`), or undefined where it is not reachable or cannot run.
  */
 export function convInputGradFor(backend: BackendWasm): ConvInputGradExports | undefined {
-  // The Emscripten module type (@types/emscripten) does not declare `asm`; read it structurally.
-  const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory)) return undefined;
-  if (!instances.has(memory)) instances.set(memory, instantiateConvInputGrad(memory));
-  return instances.get(memory);
+  return cached(backend);
 }
 
 // -------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import {
 import { fail } from "./errors.js";
 import { maxPoolGradWasmBase64 } from "./maxPoolGradWasm.js";
 import { need } from "./wasmKernelCall.js";
+import { instantiateOn, perBackend, wasmBytes } from "./wasmModule.js";
 
 // -------------------------------------------------------------------------------------
 // model
@@ -58,8 +59,7 @@ export type MaxPoolGradModuleOf = (backend: BackendWasm) => MaxPoolGradExports |
 // -------------------------------------------------------------------------------------
 
 /** The module's bytes (decoded from the generated base64). */
-export const maxPoolGradWasmBytes = (): Uint8Array<ArrayBuffer> =>
-  Uint8Array.from(atob(maxPoolGradWasmBase64), (c) => c.charCodeAt(0));
+export const maxPoolGradWasmBytes = (): Uint8Array<ArrayBuffer> => wasmBytes(maxPoolGradWasmBase64);
 
 /**
  * Instantiates the MaxPoolGrad module on `memory`, or returns undefined where it cannot run (no
@@ -67,33 +67,21 @@ export const maxPoolGradWasmBytes = (): Uint8Array<ArrayBuffer> =>
  * the module is under two kilobytes, well under browsers' limit for that.
  */
 export function instantiateMaxPoolGrad(memory: WebAssembly.Memory): MaxPoolGradExports | undefined {
-  const bytes = maxPoolGradWasmBytes();
-  if (!WebAssembly.validate(bytes)) return undefined;
-  let exports: Record<string, unknown>;
-  try {
-    exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
-  } catch {
-    return undefined; // LinkError: e.g. a shared memory (threaded build) against our unshared import.
-  }
-  const { firstEqual, firstGreater } = exports;
-  if (typeof firstEqual !== "function" || typeof firstGreater !== "function") return undefined;
   // Typed by the .wat source: firstEqual(i32 x 16), firstGreater(i32 x 15).
-  return { firstEqual, firstGreater } as MaxPoolGradExports;
+  return instantiateOn<MaxPoolGradExports>(maxPoolGradWasmBytes(), memory, [
+    "firstEqual",
+    "firstGreater",
+  ]);
 }
 
-/** One instance per backend memory (a cache: instantiating again would give the same functions). */
-const instances = new WeakMap<WebAssembly.Memory, MaxPoolGradExports | undefined>();
+const cached = perBackend(instantiateMaxPoolGrad);
 
 /**
  * The module instantiated on the backend's linear memory (tfjs-backend-wasm 4.22.0 exports it as
  * the Emscripten module's `asm.memory`), or undefined where it is not reachable or cannot run.
  */
 export function maxPoolGradFor(backend: BackendWasm): MaxPoolGradExports | undefined {
-  // The Emscripten module type (@types/emscripten) does not declare `asm`; read it structurally.
-  const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory)) return undefined;
-  if (!instances.has(memory)) instances.set(memory, instantiateMaxPoolGrad(memory));
-  return instances.get(memory);
+  return cached(backend);
 }
 
 // -------------------------------------------------------------------------------------

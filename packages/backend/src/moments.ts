@@ -14,6 +14,7 @@ import { type KernelConfig, type KernelFunc, type TensorInfo, util } from "@tens
 import { fail } from "./errors.js";
 import { momentsWasmBase64 } from "./momentsWasm.js";
 import { free, need } from "./wasmKernelCall.js";
+import { instantiateOn, perBackend, wasmBytes } from "./wasmModule.js";
 
 // -------------------------------------------------------------------------------------
 // model
@@ -51,8 +52,7 @@ export type MomentsModuleOf = (backend: BackendWasm) => MomentsExports | undefin
 // -------------------------------------------------------------------------------------
 
 /** The module's bytes (decoded from the generated base64). */
-export const momentsWasmBytes = (): Uint8Array<ArrayBuffer> =>
-  Uint8Array.from(atob(momentsWasmBase64), (c) => c.charCodeAt(0));
+export const momentsWasmBytes = (): Uint8Array<ArrayBuffer> => wasmBytes(momentsWasmBase64);
 
 /**
  * Instantiates the moments module on `memory`, or returns undefined where it cannot run (no
@@ -60,33 +60,18 @@ export const momentsWasmBytes = (): Uint8Array<ArrayBuffer> =>
  * the module is under a kilobyte, well under browsers' limit for that.
  */
 export function instantiateMoments(memory: WebAssembly.Memory): MomentsExports | undefined {
-  const bytes = momentsWasmBytes();
-  if (!WebAssembly.validate(bytes)) return undefined;
-  let exports: Record<string, unknown>;
-  try {
-    exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
-  } catch {
-    return undefined; // LinkError: e.g. a shared memory (threaded build) against our unshared import.
-  }
-  const { moments, columnSums } = exports;
-  if (typeof moments !== "function" || typeof columnSums !== "function") return undefined;
   // Typed by the .wat source: moments(i32 x 6), columnSums(i32 x 5).
-  return { moments, columnSums } as MomentsExports;
+  return instantiateOn<MomentsExports>(momentsWasmBytes(), memory, ["moments", "columnSums"]);
 }
 
-/** One instance per backend memory (a cache: instantiating again would give the same function). */
-const instances = new WeakMap<WebAssembly.Memory, MomentsExports | undefined>();
+const cached = perBackend(instantiateMoments);
 
 /**
  * The module instantiated on the backend's linear memory (tfjs-backend-wasm 4.22.0 exports it as
  * the Emscripten module's `asm.memory`), or undefined where it is not reachable or cannot run.
  */
 export function momentsFor(backend: BackendWasm): MomentsExports | undefined {
-  // The Emscripten module type (@types/emscripten) does not declare `asm`; read it structurally.
-  const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory)) return undefined;
-  if (!instances.has(memory)) instances.set(memory, instantiateMoments(memory));
-  return instances.get(memory);
+  return cached(backend);
 }
 
 // -------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ import {
 import { fail } from "./errors.js";
 import { runningMeanWasmBase64 } from "./runningMeanWasm.js";
 import { callWasm, free, need } from "./wasmKernelCall.js";
+import { instantiateOn, perBackend, wasmBytes } from "./wasmModule.js";
 
 // -------------------------------------------------------------------------------------
 // model
@@ -52,8 +53,7 @@ export type ModuleOf = (backend: BackendWasm) => RunningMeanExports | undefined;
 // -------------------------------------------------------------------------------------
 
 /** The module's bytes (decoded from the generated base64). */
-export const runningMeanWasmBytes = (): Uint8Array<ArrayBuffer> =>
-  Uint8Array.from(atob(runningMeanWasmBase64), (c) => c.charCodeAt(0));
+export const runningMeanWasmBytes = (): Uint8Array<ArrayBuffer> => wasmBytes(runningMeanWasmBase64);
 
 /**
  * Instantiates the running-mean module on `memory`, or returns undefined where it cannot run
@@ -61,22 +61,11 @@ export const runningMeanWasmBytes = (): Uint8Array<ArrayBuffer> =>
  * synchronously: the module is a few hundred bytes, well under browsers' limit for that.
  */
 export function instantiateRunningMean(memory: WebAssembly.Memory): RunningMeanExports | undefined {
-  const bytes = runningMeanWasmBytes();
-  if (!WebAssembly.validate(bytes)) return undefined;
-  let exports: Record<string, unknown>;
-  try {
-    exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
-  } catch {
-    return undefined; // LinkError: e.g. a shared memory (threaded build) against our unshared import.
-  }
-  const { swa, ema } = exports;
-  if (typeof swa !== "function" || typeof ema !== "function") return undefined;
   // Typed by the .wat source: swa(i32, i32, i32, i32, f32), ema(i32, i32, i32, i32, f32, f32).
-  return { swa, ema } as RunningMeanExports;
+  return instantiateOn<RunningMeanExports>(runningMeanWasmBytes(), memory, ["swa", "ema"]);
 }
 
-/** One instance per backend memory (a cache: instantiating again would give the same functions). */
-const instances = new WeakMap<WebAssembly.Memory, RunningMeanExports | undefined>();
+const cached = perBackend(instantiateRunningMean);
 
 /**
  * The module instantiated on the backend's linear memory, or undefined when the memory is not
@@ -84,11 +73,7 @@ const instances = new WeakMap<WebAssembly.Memory, RunningMeanExports | undefined
  * threaded build imports a shared memory instead) or the module cannot run there.
  */
 export function runningMeanFor(backend: BackendWasm): RunningMeanExports | undefined {
-  // The Emscripten module type (@types/emscripten) does not declare `asm`; read it structurally.
-  const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory)) return undefined;
-  if (!instances.has(memory)) instances.set(memory, instantiateRunningMean(memory));
-  return instances.get(memory);
+  return cached(backend);
 }
 
 // -------------------------------------------------------------------------------------
