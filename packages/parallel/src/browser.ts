@@ -17,7 +17,7 @@ export type {
   ToWorker,
   WorkerBackend,
 } from "./protocol.js";
-export { C, Cmd, hashFloats, sliceOf } from "./protocol.js";
+export { C, Cmd, hashFloats, shardOf, sliceOf } from "./protocol.js";
 // the runner
 export type { ParallelOptions, ParallelRunner } from "./runner.js";
 export { parallelRunner } from "./runner.js";

@@ -20,9 +20,6 @@ export type ModelSource = { readonly spec: ModelSpec } | { readonly json: string
 /** The backend each worker starts. */
 export type WorkerBackend = "cpu" | "wasm";
 
-/** Plain weights: name to shape and values. */
-export type PlainWeights = Record<string, { shape: number[]; values: Float32Array }>;
-
 /** Main to worker. */
 export type ToWorker =
   | {
@@ -36,8 +33,8 @@ export type ToWorker =
     }
   | {
       readonly type: "run";
-      readonly weights: PlainWeights;
-      readonly opt: { count: number; slots: Record<string, PlainWeights> };
+      /** The optimizer's step count; the weights and slots are in `data` at `layout.state`. */
+      readonly count: number;
       readonly control: SharedArrayBuffer;
       readonly data: SharedArrayBuffer;
       readonly layout: Layout;
@@ -72,7 +69,11 @@ export interface Layout {
   readonly x: number;
   /** The batch targets `[capacity, ...yShape]` start here (float32, cast to `yDtype` in the worker). */
   readonly y: number;
-  /** The state written after a synced step: the weights then every slot, in `names` order. */
+  /**
+   * The shared state: every weight (the master copy, brought up to date every step by the
+   * replicas, each writing its shard), then every optimizer slot of the trainable weights (written
+   * on synced steps), each in `names` order, flat.
+   */
   readonly state: number;
   readonly capacity: number;
   readonly xShape: number[];
@@ -89,7 +90,7 @@ export const C = {
   gen: 0,
   /** The command: {@link Cmd}. */
   cmd: 1,
-  /** Arrivals at the gradient barrier. */
+  /** Arrivals at the gradient barrier (every worker's gradients are in its segment). */
   arrived: 2,
   /** The generation whose gradient barrier was released. */
   released: 3,
@@ -105,6 +106,10 @@ export const C = {
   sync: 8,
   /** Optimizer step count after the last update. */
   count: 9,
+  /** Arrivals at the weights barrier of a hashed step (every shard written, before the hash). */
+  arrived2: 10,
+  /** The generation whose weights barrier was released. */
+  released2: 11,
   /** Per worker: the hash of its weights (FNV-1a) after a hashed step; `workers` entries. */
   hashes: 16,
 } as const;
@@ -143,3 +148,13 @@ export const sliceOf = (i: number, workers: number, rows: number): [number, numb
   Math.floor((i * rows) / workers),
   Math.floor(((i + 1) * rows) / workers),
 ];
+
+/**
+ * The shard of worker `i` out of `workers` in a flat vector of `total` values, `[from, to)`:
+ * contiguous, boundaries on multiples of 16 values (one 64-byte cache line) so that no two
+ * replicas write the same line, the last one ending at `total`.
+ */
+export const shardOf = (i: number, workers: number, total: number): [number, number] => {
+  const edge = (k: number) => (k >= workers ? total : Math.floor((k * total) / workers / 16) * 16);
+  return [edge(i), edge(i + 1)];
+};

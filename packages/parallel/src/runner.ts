@@ -23,7 +23,6 @@ import {
   type Layout,
   type ModelSource,
   type OptimizerSpec,
-  type PlainWeights,
   type ToWorker,
   type WorkerBackend,
 } from "./protocol.js";
@@ -87,11 +86,6 @@ const waitAsync = (
   if (atomics.waitAsync !== undefined) return atomics.waitAsync(i32, at, value, timeoutMs);
   return { async: true, value: new Promise((r) => setTimeout(r, 1)) };
 };
-
-const plain = (t: tf.Tensor): { shape: number[]; values: Float32Array } => ({
-  shape: [...t.shape],
-  values: Float32Array.from(t.dataSync() as Float32Array),
-});
 
 const perRow = (shape: readonly number[]) => shape.slice(1).reduce((a, b) => a * b, 1);
 
@@ -256,22 +250,35 @@ export const parallelRunner = async (options: ParallelOptions): Promise<Parallel
     const data = new SharedArrayBuffer(4 * total);
     const { i32, f64 } = controlViews(control, workers);
     const f32 = new Float32Array(data);
-    const weights: PlainWeights = Object.fromEntries(
-      info.names.map((n, k) => [n, plain(vars[k]!.read())]),
-    );
-    const opt = {
-      count: state.opt.count,
-      slots: Object.fromEntries(
-        Object.entries(state.opt.slots).map(([s, ws]) => [
-          s,
-          Object.fromEntries(Object.entries(ws).map(([k, t]) => [k, plain(t)])),
-        ]),
-      ),
-    };
+    // The shared state: the weights, then every slot of the trainable weights, flat.
+    let at0 = st;
+    vars.forEach((v, k) => {
+      f32.set(v.read().dataSync() as Float32Array, at0);
+      at0 += sizes[k]!;
+    });
+    for (const s of info.slotNames) {
+      trainNames.forEach((k, j) => {
+        const t = state.opt.slots[s]?.[k];
+        if (t === undefined || t.size !== sizes[j])
+          failWith(
+            "shape",
+            `runSteps: state.opt has ${t === undefined ? "no" : `a [${t.shape.join(", ")}]`} "${s}" slot for "${k}" [${info.shapes[j]!.join(", ")}]; start from initLoop(model, optimizer) with the runner's optimizer`,
+          );
+        f32.set(t.dataSync() as Float32Array, at0);
+        at0 += sizes[j]!;
+      });
+    }
     const ran = collectAll("ran");
     ran.catch(() => undefined);
     for (const h of handles) {
-      const msg: ToWorker = { type: "run", weights, opt, control, data, layout, hashEvery };
+      const msg: ToWorker = {
+        type: "run",
+        count: state.opt.count,
+        control,
+        data,
+        layout,
+        hashEvery,
+      };
       h.postMessage(msg);
     }
     const failed = new Promise<never>((_, reject) => {
@@ -300,7 +307,7 @@ export const parallelRunner = async (options: ParallelOptions): Promise<Parallel
         if (w.async) await Promise.race([w.value, failed]);
       }
     };
-    /** Copies the state worker 0 wrote into the main model and a new optimizer state. */
+    /** Copies the shared state (weights, slots) into the main model and a new optimizer state. */
     const pull = (): OptState => {
       let at = st;
       vars.forEach((v, k) => {

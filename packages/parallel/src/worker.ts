@@ -18,7 +18,6 @@ import {
   applyUpdates,
   type Loss,
   type Optimizer,
-  type OptState,
   sgd,
   softmaxCrossEntropy,
 } from "@wider/training";
@@ -32,7 +31,7 @@ import {
   hashFloats,
   type Layout,
   type OptimizerSpec,
-  type PlainWeights,
+  shardOf,
   sliceOf,
   type ToWorker,
   type WorkerBackend,
@@ -69,9 +68,6 @@ const startBackend = async (backend: WorkerBackend): Promise<void> => {
 const ANOTHER_FAILED = "another replica failed";
 const aborted = (): never => fail("worker", ANOTHER_FAILED);
 
-const toTensors = (w: PlainWeights): Record<string, tf.Tensor> =>
-  Object.fromEntries(Object.entries(w).map(([k, v]) => [k, tf.tensor(v.values, v.shape)]));
-
 interface Replica {
   readonly index: number;
   readonly workers: number;
@@ -102,14 +98,45 @@ const waitFor = (i32: Int32Array, at: number, value: number): void => {
   }
 };
 
-/** The shared-memory step loop of one run; returns at `Cmd.end`. */
+/** Arrives at a barrier (`arrived` counts, `released` takes `gen` when the last one arrives). */
+const barrier = (
+  i32: Int32Array,
+  arrived: number,
+  released: number,
+  gen: number,
+  workers: number,
+): void => {
+  if (Atomics.add(i32, arrived, 1) + 1 === workers) {
+    Atomics.store(i32, arrived, 0);
+    Atomics.store(i32, released, gen);
+    Atomics.notify(i32, released);
+  } else waitFor(i32, released, gen);
+};
+
+/**
+ * The shared-memory step loop of one run; returns at `Cmd.end`. Per step:
+ * 1. the gradients of this replica's slice of the batch (scaled by its share of the rows) into
+ *    its segment, and the non-trainable weights (BatchNorm statistics) the forward pass left,
+ *    scaled the same way;
+ * 2. barrier;
+ * 3. for its shard of the flat weights only (`shardOf`; a reduce-scatter): the segments summed
+ *    in worker order, the optimizer's update of the trainable part from the master copy of the
+ *    weights in shared memory, the result written back there; the summed non-trainable values
+ *    written as they are;
+ * 4. barrier (this one releases the main thread);
+ * 5. every weight read back from shared memory into this replica's variables (an all-gather), so
+ *    the replicas hold the same bits by construction; `hashEvery` checks that they do.
+ * The optimizer's slots live only with their shard's owner (written to shared memory on synced
+ * steps). Elementwise optimizers give the same bits on a flat shard as per weight, so the result
+ * is the one every replica computing the whole update would give.
+ */
 const runLoop = (
   r: Replica,
-  state0: OptState,
+  count0: number,
   control: SharedArrayBuffer,
   data: SharedArrayBuffer,
   layout: Layout,
-): OptState => {
+): void => {
   const { i32, f64 } = controlViews(control, r.workers);
   const f32 = new Float32Array(data);
   const xPer = layout.xShape.reduce((a, b) => a * b, 1);
@@ -120,110 +147,142 @@ const runLoop = (
     offsets.push(o);
     o += s;
   }
+  const total = o;
+  const trainTotal = layout.sizes.slice(0, r.trainable).reduce((a, b) => a + b, 0);
   const mine = layout.sums + r.index * layout.segment;
-  let state = state0;
-  // A fresh control block per run: generation 0 is "no command yet" (the main thread may have
-  // bumped it before this worker got here).
-  let gen = 0;
-  for (;;) {
-    waitChange(i32, C.gen, gen);
-    gen = Atomics.load(i32, C.gen);
-    if (Atomics.load(i32, C.cmd) === Cmd.end) return state;
-    const rows = Atomics.load(i32, C.rows);
-    const lr = f64[F.lr]!;
-    const [lo, hi] = sliceOf(r.index, r.workers, rows);
-    const n = hi - lo;
-    const share = n / rows;
-    // 1. Gradients of this slice, scaled by its share of the batch, into this worker's segment.
-    tf.tidy(() => {
-      const x = tf.tensor(f32.subarray(layout.x + lo * xPer, layout.x + hi * xPer), [
-        n,
-        ...layout.xShape,
-      ]);
-      const yv = f32.subarray(layout.y + lo * yPer, layout.y + hi * yPer);
-      const y = tf.tensor(layout.yDtype === "int32" ? Int32Array.from(yv) : yv, [
-        n,
-        ...layout.yShape,
-      ]);
-      const trainVars = r.vars.slice(0, r.trainable).map((v) => v.read() as tf.Variable);
-      const { value, grads } = tf.variableGrads(
-        () => tf.mul(r.loss(r.model.apply(x, { training: true }) as tf.Tensor, y), share),
-        trainVars,
-      );
-      f64[F.losses + r.index] = value.dataSync()[0]!;
-      trainVars.forEach((v, k) => {
-        f32.set(grads[v.name]!.dataSync() as Float32Array, mine + offsets[k]!);
-      });
-      for (let k = r.trainable; k < r.vars.length; k++) {
-        const vals = r.vars[k]!.read().dataSync() as Float32Array;
-        const at = mine + offsets[k]!;
-        for (let i = 0; i < vals.length; i++) f32[at + i] = vals[i]! * share;
-      }
-    });
-    // 2. Barrier: every segment is written.
-    if (Atomics.add(i32, C.arrived, 1) + 1 === r.workers) {
-      Atomics.store(i32, C.arrived, 0);
-      Atomics.store(i32, C.released, gen);
-      Atomics.notify(i32, C.released);
-    } else waitFor(i32, C.released, gen);
-    // 3. Sum the segments in worker order (the same bits in every replica), update, assign.
-    const summed: Record<string, tf.Tensor> = {};
+  const base = layout.state;
+  const slotAt = (j: number) => base + total + j * trainTotal;
+  // This replica's shard: its trainable part [lo, tHi), its non-trainable part [uLo, hi).
+  const [lo, hi] = shardOf(r.index, r.workers, total);
+  const tHi = Math.min(hi, trainTotal);
+  const uLo = Math.max(lo, trainTotal);
+  const nT = Math.max(0, tHi - lo);
+  const flat = (at: number, n: number) => tf.tensor1d(f32.subarray(at, at + n));
+  const loadWeights = () => {
     r.vars.forEach((v, k) => {
-      const size = layout.sizes[k]!;
-      const out = new Float32Array(size);
-      for (let w = 0; w < r.workers; w++) {
-        const at = layout.sums + w * layout.segment + offsets[k]!;
-        for (let i = 0; i < size; i++) out[i]! += f32[at + i]!;
-      }
-      summed[r.names[k]!] = tf.tensor(out, v.shape as number[]);
+      const t = tf.tensor(
+        f32.subarray(base + offsets[k]!, base + offsets[k]! + layout.sizes[k]!),
+        v.shape as number[],
+      );
+      v.write(t);
+      t.dispose();
     });
-    try {
-      const grads = Object.fromEntries(r.names.slice(0, r.trainable).map((k) => [k, summed[k]!]));
-      const weights = Object.fromEntries(
-        r.names.slice(0, r.trainable).map((k, i) => [k, r.vars[i]!.read()]),
-      );
-      const { updates, state: next } = r.optimizer.update(grads, state, weights, lr);
-      state = next;
-      const fresh = applyUpdates(weights, updates);
-      tf.dispose(Object.values(updates));
-      r.names.slice(0, r.trainable).forEach((k, i) => {
-        r.vars[i]!.write(fresh[k]!);
-      });
-      tf.dispose(Object.values(fresh));
-      for (let k = r.trainable; k < r.vars.length; k++) r.vars[k]!.write(summed[r.names[k]!]!);
-    } finally {
-      tf.dispose(Object.values(summed));
-    }
-    // 4. Optional: worker 0 writes the state for the main thread; everyone hashes its weights.
-    const sync = Atomics.load(i32, C.sync);
-    if (sync >= 1 && r.index === 0) {
-      let at = layout.state;
-      for (const v of r.vars) {
-        const vals = v.read().dataSync() as Float32Array;
-        f32.set(vals, at);
-        at += vals.length;
-      }
-      for (const s of layout.slotNames) {
-        for (const k of r.names.slice(0, r.trainable)) {
-          const vals = state.slots[s]![k]!.dataSync() as Float32Array;
-          f32.set(vals, at);
-          at += vals.length;
+  };
+  loadWeights();
+  let count = count0;
+  let slots: Record<string, tf.Tensor> = {};
+  if (nT > 0)
+    layout.slotNames.forEach((s, j) => {
+      slots[s] = flat(slotAt(j) + lo, nT);
+    });
+  try {
+    // A fresh control block per run: generation 0 is "no command yet" (the main thread may have
+    // bumped it before this worker got here).
+    let gen = 0;
+    for (;;) {
+      waitChange(i32, C.gen, gen);
+      gen = Atomics.load(i32, C.gen);
+      if (Atomics.load(i32, C.cmd) === Cmd.end) return;
+      const rows = Atomics.load(i32, C.rows);
+      const lr = f64[F.lr]!;
+      const [from, to] = sliceOf(r.index, r.workers, rows);
+      const n = to - from;
+      const share = n / rows;
+      // 1. Gradients of this slice, scaled by its share of the batch, into this worker's segment.
+      tf.tidy(() => {
+        const x = tf.tensor(f32.subarray(layout.x + from * xPer, layout.x + to * xPer), [
+          n,
+          ...layout.xShape,
+        ]);
+        const yv = f32.subarray(layout.y + from * yPer, layout.y + to * yPer);
+        const y = tf.tensor(layout.yDtype === "int32" ? Int32Array.from(yv) : yv, [
+          n,
+          ...layout.yShape,
+        ]);
+        const trainVars = r.vars.slice(0, r.trainable).map((v) => v.read() as tf.Variable);
+        const { value, grads } = tf.variableGrads(
+          () => tf.mul(r.loss(r.model.apply(x, { training: true }) as tf.Tensor, y), share),
+          trainVars,
+        );
+        f64[F.losses + r.index] = value.dataSync()[0]!;
+        trainVars.forEach((v, k) => {
+          f32.set(grads[v.name]!.dataSync() as Float32Array, mine + offsets[k]!);
+        });
+        for (let k = r.trainable; k < r.vars.length; k++) {
+          const vals = r.vars[k]!.read().dataSync() as Float32Array;
+          const at = mine + offsets[k]!;
+          for (let i = 0; i < vals.length; i++) f32[at + i] = vals[i]! * share;
         }
+      });
+      // 2. Barrier: every segment is written.
+      barrier(i32, C.arrived, C.released, gen, r.workers);
+      // 3. This shard: sum the segments in worker order, update, write back.
+      const sync = Atomics.load(i32, C.sync);
+      if (hi > lo) {
+        const sum = tf.tidy(() => {
+          let acc = flat(layout.sums + lo, hi - lo);
+          for (let w = 1; w < r.workers; w++)
+            acc = tf.add(acc, flat(layout.sums + w * layout.segment + lo, hi - lo));
+          return acc;
+        });
+        try {
+          if (nT > 0) {
+            const grad = nT === hi - lo ? sum : tf.slice(sum, 0, nT);
+            const weights = { flat: flat(base + lo, nT) };
+            try {
+              const { updates, state } = r.optimizer.update(
+                { flat: grad },
+                {
+                  count,
+                  slots: Object.fromEntries(
+                    Object.entries(slots).map(([s, t]) => [s, { flat: t }]),
+                  ),
+                },
+                weights,
+                lr,
+              );
+              count = state.count;
+              slots = Object.fromEntries(
+                Object.entries(state.slots).map(([s, ws]) => [s, ws.flat!]),
+              );
+              const fresh = applyUpdates(weights, updates);
+              tf.dispose(Object.values(updates));
+              f32.set(fresh.flat!.dataSync() as Float32Array, base + lo);
+              tf.dispose(Object.values(fresh));
+            } finally {
+              tf.dispose(weights.flat);
+              if (grad !== sum) grad.dispose();
+            }
+          } else count += 1;
+          if (hi > uLo) f32.set((sum.dataSync() as Float32Array).subarray(uLo - lo), base + uLo);
+        } finally {
+          sum.dispose();
+        }
+      } else count += 1;
+      if (sync >= 1) {
+        layout.slotNames.forEach((s, j) => {
+          const t = slots[s];
+          if (t !== undefined) f32.set(t.dataSync() as Float32Array, slotAt(j) + lo);
+        });
+        if (r.index === 0) Atomics.store(i32, C.count, count);
       }
-      Atomics.store(i32, C.count, state.count);
+      // 4. Barrier: the weights (and, synced, the slots) are whole; it releases the main thread,
+      // except on a hashed step, whose release waits for the hashes.
+      if (sync >= 2) barrier(i32, C.arrived2, C.released2, gen, r.workers);
+      else barrier(i32, C.done, C.finished, gen, r.workers);
+      // 5. Every weight from shared memory into this replica's variables.
+      loadWeights();
+      if (sync >= 2) {
+        Atomics.store(
+          i32,
+          C.hashes + r.index,
+          hashFloats(r.vars.map((v) => v.read().dataSync() as Float32Array)),
+        );
+        barrier(i32, C.done, C.finished, gen, r.workers);
+      }
     }
-    if (sync >= 2)
-      Atomics.store(
-        i32,
-        C.hashes + r.index,
-        hashFloats(r.vars.map((v) => v.read().dataSync() as Float32Array)),
-      );
-    // 5. Done barrier: the main thread waits for `finished === gen`.
-    if (Atomics.add(i32, C.done, 1) + 1 === r.workers) {
-      Atomics.store(i32, C.done, 0);
-      Atomics.store(i32, C.finished, gen);
-      Atomics.notify(i32, C.finished);
-    } else waitFor(i32, C.finished, gen);
+  } finally {
+    tf.dispose(Object.values(slots));
   }
 };
 
@@ -290,22 +349,7 @@ export const serveWorker = (endpoint: WorkerEndpoint): void => {
     if (msg.type === "run") {
       const r = replica;
       if (r === undefined) return fail("worker", "run before init");
-      const w = toTensors(msg.weights);
-      try {
-        r.names.forEach((k, i) => {
-          r.vars[i]!.write(w[k]!);
-        });
-      } finally {
-        tf.dispose(Object.values(w));
-      }
-      const state: OptState = {
-        count: msg.opt.count,
-        slots: Object.fromEntries(
-          Object.entries(msg.opt.slots).map(([s, ws]) => [s, toTensors(ws)]),
-        ),
-      };
-      const last = runLoop(r, state, msg.control, msg.data, msg.layout);
-      tf.dispose(Object.values(last.slots).flatMap((s) => Object.values(s)));
+      runLoop(r, msg.count, msg.control, msg.data, msg.layout);
       reply({ type: "ran", index, tensors: tf.memory().numTensors });
       return;
     }
