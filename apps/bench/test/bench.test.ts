@@ -31,10 +31,12 @@ const workerIds = [
   "train/mlp/1-worker",
   "train/mlp/2-workers",
   "scaling/mlp",
+  "ceiling/mlp",
   "train/cnn/in-process",
   "train/cnn/1-worker",
   "train/cnn/2-workers",
   "scaling/cnn",
+  "ceiling/cnn",
   "bn-vs-inference/cnn-bn",
 ];
 
@@ -86,6 +88,15 @@ describe("pnpm bench --smoke without PyTorch (the CI path)", () => {
       const two = byId.get(`train/${m}/2-workers`)!.wider;
       const one = byId.get(`train/${m}/1-worker`)!.wider;
       expect(byId.get(`scaling/${m}`)!.wider).toBeCloseTo(two / one, 3);
+      // The ceiling: the median of the unsynchronised pairs' rounds over the 1-worker median.
+      const ceiling = byId.get(`ceiling/${m}`)!;
+      expect(ceiling.widerRounds.length).toBeGreaterThanOrEqual(1);
+      const sorted = [...ceiling.widerRounds].sort((a, b) => a - b);
+      const mid =
+        sorted.length % 2 === 1
+          ? sorted[(sorted.length - 1) / 2]!
+          : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+      expect(ceiling.wider).toBeCloseTo(mid / one, 3);
     }
     const l = w.leak;
     expect(l.steps).toBe(20);

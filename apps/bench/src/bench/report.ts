@@ -64,7 +64,7 @@ export const workersTable = (w: WorkersResults): string => {
   const lines = [
     `### Data-parallel training: \`wider --workers N\` (\`@wider/parallel\`), ${w.cores} cores`,
     "",
-    "Each row measured in this run, the configurations alternated; the load average (1 min) is read right after each side was measured. Ratios: samples/s higher is better for Wider; the 2 ÷ 1 scaling and BN ÷ inference rows are ratios on each side.",
+    "Each row measured in this run, the configurations alternated; the load average (1 min) is read right after each side was measured. Ratios: samples/s higher is better for Wider; the 2 ÷ 1 scaling and BN ÷ inference rows are ratios on each side. The ceiling rows run two independent 1-worker trainings of half a batch each at the same time: what 2 workers would reach if synchronising them cost nothing, on this machine's shared caches and memory bandwidth.",
     "",
     ...(overloaded.length > 0
       ? [

@@ -150,6 +150,52 @@ const throughput = async (
   }
 };
 
+/**
+ * Samples/s of two independent runs at once, each on its own fresh model with its own 1-worker
+ * runner and half the batch, started together with nothing shared between them (no barrier, no
+ * summed gradients): what 2 replicas would reach if synchronising them were free, on this
+ * machine's shared cores, caches and memory bandwidth. Total samples over the wall time.
+ */
+const pairThroughput = async (
+  spec: ModelSpec,
+  runs: readonly [Run, Run],
+  data: readonly Batch[],
+  steps: number,
+): Promise<number> => {
+  const models = [build(spec), build(spec)] as const;
+  const optimizer = sgd();
+  const base = (k: 0 | 1) => ({
+    model: models[k],
+    optimizer,
+    loss: softmaxCrossEntropy(),
+    schedule: constant(0.01),
+    batches: (step: number) => data[step % data.length] as Batch,
+    disposeBatches: false,
+  });
+  try {
+    const warm = await Promise.all(
+      ([0, 1] as const).map((k) =>
+        runs[k]({ ...base(k), state: initLoop(models[k], optimizer), to: 1 }),
+      ),
+    );
+    const t0 = performance.now();
+    const done = await Promise.all(
+      ([0, 1] as const).map((k) =>
+        runs[k]({
+          ...base(k),
+          state: { step: 1, opt: (warm[k] as RunResult).state.opt },
+          to: 1 + steps,
+        }),
+      ),
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    for (const r of done) disposeOptState(r.state.opt);
+    return (2 * (data[0]?.x.shape[0] ?? 0) * steps) / seconds;
+  } finally {
+    for (const m of models) m.dispose();
+  }
+};
+
 const startRunner = (spec: ModelSpec, workers: number): Promise<ParallelRunner> =>
   parallelRunner({
     transport: nodeTransport(),
@@ -226,6 +272,12 @@ export const workersSection = async (
     { rounds: number[]; load: number; steps: number; model: "mlp" | "cnn" }
   > = {};
   const variants = ["in-process", "1 worker", "2 workers"] as const;
+  // Half batches for the ceiling: two unsynchronised 1-worker runs at once.
+  const halves: Batch[] = data.map((b) => ({
+    x: b.x.slice(0, Math.floor(config.batch / 2)),
+    y: b.y.slice(0, Math.floor(config.batch / 2)),
+  }));
+  const pairs: Record<string, number[]> = {};
   try {
     for (const name of ["mlp", "cnn"] as const) {
       const spec = specs[name];
@@ -233,6 +285,7 @@ export const workersSection = async (
       const runners: Record<string, ParallelRunner> = {
         "1 worker": await startRunner(spec, 1),
         "2 workers": await startRunner(spec, 2),
+        "1 worker, second": await startRunner(spec, 1),
       };
       try {
         for (const v of variants) js[`${name}/${v}`] = { rounds: [], load: 0, steps, model: name };
@@ -244,6 +297,15 @@ export const workersSection = async (
             entry.rounds.push(round(sps));
             entry.load = load1();
             log(`  train/${name} ${v.padEnd(10)} ${sps.toFixed(0).padStart(7)} samples/s`);
+            if (v === "2 workers") {
+              const a = runners["1 worker"] as ParallelRunner;
+              const b = runners["1 worker, second"] as ParallelRunner;
+              const pair = await pairThroughput(spec, [a.runSteps, b.runSteps], halves, steps);
+              pairs[name] = [...(pairs[name] ?? []), round(pair)];
+              log(
+                `  train/${name} 2 x 1 worker, half batch each, unsynchronised ${pair.toFixed(0)} samples/s`,
+              );
+            }
           }
       } finally {
         for (const runner of Object.values(runners)) await runner.close();
@@ -389,6 +451,8 @@ export const workersSection = async (
       const t2 = torchFigure(2, `train/${name}`).value;
       const t1 = torchFigure(1, `train/${name}`).value;
       const scaling = round(two / one);
+      const pairRounds = pairs[name] ?? [];
+      const ceiling = round(median(pairRounds) / one);
       const torchScaling = t1 === null || t2 === null ? null : round(t2 / t1);
       rows.push({
         id: `scaling/${name}`,
@@ -403,7 +467,23 @@ export const workersSection = async (
         ratio: null,
         target: name === "cnn" ? targetText(scaling, ">=", 1.7, fig("2 workers").load, cores) : "",
         load: `Wider ${fig("2 workers").load}${torchLoad(2)}`,
-        note: `medians of the rows above; the machine has ${cores} cores`,
+        note: `medians of the rows above; the machine has ${cores} cores; ${(100 * (scaling / ceiling)).toFixed(0)} % of the ceiling below`,
+      });
+      rows.push({
+        id: `ceiling/${name}`,
+        operation:
+          "scaling ceiling: 2 unsynchronised runs at once ÷ 1 worker (what 2 workers would reach if synchronising them were free)",
+        model: architecture[name],
+        unit: "ratio",
+        widerSide: `wasm, 2 independent 1-worker runs of ${Math.floor(config.batch / 2)} rows each at once ÷ 1 worker`,
+        wider: ceiling,
+        widerRounds: pairRounds,
+        pytorchSide: "n/a",
+        pytorch: null,
+        ratio: null,
+        target: "",
+        load: `Wider ${fig("2 workers").load}`,
+        note: `two 1-worker runners, each on its own model, sharing nothing but the machine (cores, caches, memory bandwidth); together ${Math.round(median(pairRounds)).toLocaleString("en-US")} samples/s (median of ${pairRounds.length} rounds: ${pairRounds.map((x) => x.toFixed(0)).join(", ")}), measured right after each 2-worker round`,
       });
     }
     const bnT = torchFigure(1, "bn-update/cnn-bn").value;
@@ -428,5 +508,6 @@ export const workersSection = async (
     return { cores, rows, leak };
   } finally {
     tf.dispose(data.flatMap((d) => [d.x, d.y]));
+    tf.dispose(halves.flatMap((d) => [d.x, d.y]));
   }
 };
