@@ -38,6 +38,8 @@ const workerIds = [
   "scaling/cnn",
   "ceiling/cnn",
   "bn-vs-inference/cnn-bn",
+  "machine/stream",
+  "machine/arithmetic",
 ];
 
 describe("pnpm bench --smoke without PyTorch (the CI path)", () => {

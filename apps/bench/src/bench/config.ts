@@ -36,6 +36,8 @@ export interface BenchConfig {
   readonly workerSteps: { readonly mlp: number; readonly cnn: number };
   /** Alternated rounds of the workers section (its figures are the medians). */
   readonly workerRounds: number;
+  /** Milliseconds each thread runs each machine probe (memory-bound and arithmetic loops, 1 and 2 threads). */
+  readonly machineProbeMs: number;
   /** Steps of the leak check on 2 workers. */
   readonly leakSteps: number;
 }
@@ -57,6 +59,7 @@ export const fullConfig: BenchConfig = {
   threads: 1,
   workerSteps: { mlp: 40, cnn: 12 },
   workerRounds: 3,
+  machineProbeMs: 1500,
   leakSteps: 1000,
 };
 
@@ -77,5 +80,6 @@ export const smokeConfig: BenchConfig = {
   threads: 1,
   workerSteps: { mlp: 3, cnn: 2 },
   workerRounds: 1,
+  machineProbeMs: 150,
   leakSteps: 20,
 };

@@ -30,6 +30,7 @@ import {
 } from "@wider/training";
 import { architecture, buildModel } from "../models.js";
 import type { BenchConfig } from "./config.js";
+import { probeMachine } from "./machine.js";
 import { runTorch, type TorchOptions } from "./torch.js";
 
 /** One row of the workers table: a figure on each side, their thread counts, the load then. */
@@ -505,6 +506,32 @@ export const workersSection = async (
       load: `Wider ${bnLoad}${torchLoad(1)}`,
       note: `batches of ${config.batch}; Wider medians ${median(bnRounds.update).toFixed(0)} ms ÷ ${median(bnRounds.inference).toFixed(0)} ms over ${bnRounds.update.length} alternated rounds`,
     });
+    // The machine itself: what a second thread adds to a memory-bound and to an arithmetic loop.
+    for (const kind of ["stream", "arithmetic"] as const) {
+      const p = await probeMachine(kind, config.machineProbeMs);
+      const load = load1();
+      log(
+        `  machine/${kind}: 1 thread ${p.one.toFixed(2)} ${p.unit}, 2 threads ${p.two.toFixed(2)} ${p.unit}`,
+      );
+      rows.push({
+        id: `machine/${kind}`,
+        operation:
+          kind === "stream"
+            ? "the machine: a memory-bound loop (reading a 64 MB array), 2 threads at once ÷ 1 thread"
+            : "the machine: an arithmetic loop (multiply-adds on a 4 KB array, in L1), 2 threads at once ÷ 1 thread",
+        model: "-",
+        unit: "ratio",
+        widerSide: `JavaScript, 1 thread ${p.one.toFixed(2)} ${p.unit}; 2 threads ${p.two.toFixed(2)} ${p.unit} in all`,
+        wider: round(p.two / p.one),
+        widerRounds: [],
+        pytorchSide: "n/a",
+        pytorch: null,
+        ratio: null,
+        target: "",
+        load: `Wider ${load}`,
+        note: `each thread runs ${config.machineProbeMs} ms; 2.00x: the second core adds its full rate; 1.00x: the two threads share one rate`,
+      });
+    }
     return { cores, rows, leak };
   } finally {
     tf.dispose(data.flatMap((d) => [d.x, d.y]));
