@@ -23,22 +23,23 @@ import { callWasm } from "../src/wasmKernelCall.js";
 const REPS = Number(process.env.REPS ?? "9");
 
 /** [name, batch, input size, Cin, Cout, stride, pad]. */
-const cases: ReadonlyArray<readonly [string, number, number, number, number, number, "valid" | "same"]> =
-  [
-    ["conv1", 128, 28, 1, 32, 1, "valid"],
-    ["conv2", 128, 13, 32, 64, 1, "valid"],
-    ["conv1 b64", 64, 28, 1, 32, 1, "valid"],
-    ["conv2 b64", 64, 13, 32, 64, 1, "valid"],
-    ["cin2", 128, 28, 2, 32, 1, "valid"],
-    ["cin3", 128, 28, 3, 32, 1, "valid"],
-    ["cin4", 128, 13, 4, 64, 1, "valid"],
-    ["cin8", 128, 13, 8, 64, 1, "valid"],
-    ["cin16", 128, 13, 16, 64, 1, "valid"],
-    ["rgb s2 same", 32, 32, 3, 16, 2, "same"],
-    ["wide", 8, 58, 64, 64, 1, "valid"],
-    ["deep", 32, 9, 256, 256, 1, "valid"],
-    ["b1", 1, 30, 128, 128, 1, "valid"],
-  ];
+const cases: ReadonlyArray<
+  readonly [string, number, number, number, number, number, "valid" | "same"]
+> = [
+  ["conv1", 128, 28, 1, 32, 1, "valid"],
+  ["conv2", 128, 13, 32, 64, 1, "valid"],
+  ["conv1 b64", 64, 28, 1, 32, 1, "valid"],
+  ["conv2 b64", 64, 13, 32, 64, 1, "valid"],
+  ["cin2", 128, 28, 2, 32, 1, "valid"],
+  ["cin3", 128, 28, 3, 32, 1, "valid"],
+  ["cin4", 128, 13, 4, 64, 1, "valid"],
+  ["cin8", 128, 13, 8, 64, 1, "valid"],
+  ["cin16", 128, 13, 16, 64, 1, "valid"],
+  ["rgb s2 same", 32, 32, 3, 16, 2, "same"],
+  ["wide", 8, 58, 64, 64, 1, "valid"],
+  ["deep", 32, 9, 256, 256, 1, "valid"],
+  ["b1", 1, 30, 128, 128, 1, "valid"],
+];
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 

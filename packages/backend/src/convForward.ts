@@ -21,7 +21,7 @@ import {
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
 import { assertChannelsLast } from "./conv2dGrad.js";
-import { padInto, paddedLayout, tapOffsets } from "./convFilterGrad.js";
+import { paddedLayout, padInto, tapOffsets } from "./convFilterGrad.js";
 import { convForwardWasmBase64 } from "./convForwardWasm.js";
 import { fail } from "./errors.js";
 import { callWasm, free, need } from "./wasmKernelCall.js";
@@ -66,8 +66,7 @@ export type DirectRule = (info: backend_util.Conv2DInfo) => boolean;
 // -------------------------------------------------------------------------------------
 
 /** The module's bytes (decoded from the generated base64). */
-export const convForwardWasmBytes = (): Uint8Array<ArrayBuffer> =>
-  wasmBytes(convForwardWasmBase64);
+export const convForwardWasmBytes = (): Uint8Array<ArrayBuffer> => wasmBytes(convForwardWasmBase64);
 
 /**
  * Instantiates the module on `memory`, or returns undefined where it cannot run (no WebAssembly
@@ -103,6 +102,27 @@ export const directMaxFilterFloats = 65536;
 export const useDirectConv2D: DirectRule = (info) =>
   info.filterHeight * info.filterWidth * info.inChannels * info.outChannels <=
   directMaxFilterFloats;
+
+/**
+ * Whether the wasm package's XNNPACK kernel would compute another output size than tfjs allocated
+ * (and write past it): for a numeric `pad`, tfjs-core 4.22.0 sizes both axes with the filter height
+ * and the stride of the height axis, XNNPACK each axis with its own (x [2, 7, 8, 1], filter
+ * [3, 1, 1, 14], stride 3, pad 1: tfjs allocates 3 output columns, XNNPACK writes 4 and corrupts
+ * the heap). Checked per axis from the padding tfjs reports: floor((in + pads - (f - 1) * d - 1) /
+ * s) + 1 against `info` (same padding: XNNPACK's own TensorFlow-same mode, always in agreement).
+ */
+export function xnnpackOverflows(pad: unknown, info: backend_util.Conv2DInfo): boolean {
+  if (pad === "same") return false;
+  const { top, bottom, left, right } = info.padInfo;
+  const size = (n: number, before: number, after: number, f: number, d: number, s: number) =>
+    Math.floor((n + before + after - (f - 1) * d - 1) / s) + 1;
+  return (
+    size(info.inHeight, top, bottom, info.filterHeight, info.dilationHeight, info.strideHeight) !==
+      info.outHeight ||
+    size(info.inWidth, left, right, info.filterWidth, info.dilationWidth, info.strideWidth) !==
+      info.outWidth
+  );
+}
 
 /**
  * The byte offset in one (padded, `width` columns) image of each output pixel's patch corner, in
@@ -183,8 +203,8 @@ export function directConv2D(
 
 /**
  * `Conv2D` for wasm, finding the direct SIMD module with `moduleOf` and choosing it by `rule`:
- * the module for float32 calls the rule picks where it can run, the wasm package's own (XNNPACK)
- * kernel otherwise.
+ * the module for float32 calls the rule picks (and those XNNPACK would get wrong,
+ * `xnnpackOverflows`) where it can run, the wasm package's own (XNNPACK) kernel otherwise.
  */
 export const conv2DWith =
   (moduleOf: ConvForwardModuleOf, rule: DirectRule = useDirectConv2D): KernelFunc =>
@@ -217,7 +237,7 @@ export const conv2DWith =
         dimRoundingMode,
         false,
       );
-      if (rule(info)) {
+      if (rule(info) || xnnpackOverflows(pad, info)) {
         const m = moduleOf(wasm);
         if (m !== undefined) return directConv2D(wasm, x, filter, info, m);
       }
