@@ -16,6 +16,7 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import {
   backend_util,
   type Conv2DAttrs,
+  type FusedConv2DAttrs,
   type KernelConfig,
   type KernelFunc,
   type TensorInfo,
@@ -34,10 +35,10 @@ import { instantiateOn, perBackend, wasmBytes } from "./wasmModule.js";
 /** The functions of the forward-convolution module; pointers and strides are in bytes. */
 export interface ConvForwardExports {
   /**
-   * `y` [batch, pixels, cout] = bias + patch(x) x w (see wasm/convForward.wat): `x` the (padded)
-   * input, `w` [k, cout], `bias` cout floats, `offs` k int32 tap offsets, `corners` `pixels`
-   * int32 patch corners in one image, `spare` cout floats of scratch, `xImage` the bytes of one
-   * (padded) image.
+   * `y` [batch, pixels, cout] = bias + patch(x) x w (see wasm/convForward.wat), through relu when
+   * `relu` is 1: `x` the (padded) input, `w` [k, cout], `bias` cout floats, `offs` k int32 tap
+   * offsets, `corners` `pixels` int32 patch corners in one image, `spare` cout floats of scratch,
+   * `xImage` the bytes of one (padded) image.
    */
   readonly conv: (
     x: number,
@@ -52,6 +53,7 @@ export interface ConvForwardExports {
     xImage: number,
     k: number,
     cout: number,
+    relu: number,
   ) => void;
 }
 
@@ -73,7 +75,7 @@ export const convForwardWasmBytes = (): Uint8Array<ArrayBuffer> => wasmBytes(con
  * SIMD, or a memory it cannot import, e.g. a shared one).
  */
 export function instantiateConvForward(memory: WebAssembly.Memory): ConvForwardExports | undefined {
-  // Typed by the .wat source: conv(i32 x 12).
+  // Typed by the .wat source: conv(i32 x 13).
   return instantiateOn<ConvForwardExports>(convForwardWasmBytes(), memory, ["conv"]);
 }
 
@@ -144,7 +146,8 @@ export function cornerTable(info: backend_util.Conv2DInfo, width: number): Int32
 
 /**
  * The NHWC convolution [B, OH, OW, Cout] described by `info` of `x` with the HWIO `filter`, by the
- * module `m` on the backend's memory. The caller owns the result.
+ * module `m` on the backend's memory, plus `bias` ([Cout] float32) when given, through relu when
+ * `relu`. The caller owns the result.
  */
 export function directConv2D(
   backend: BackendWasm,
@@ -152,6 +155,7 @@ export function directConv2D(
   filter: TensorInfo,
   info: backend_util.Conv2DInfo,
   m: ConvForwardExports,
+  fused: { readonly bias?: TensorInfo; readonly relu?: boolean } = {},
 ): TensorInfo {
   const cin = info.inChannels;
   const cout = info.outChannels;
@@ -162,7 +166,8 @@ export function directConv2D(
   if (info.batchSize * pixels * cout === 0) return y;
   const offs = backend.makeOutput([Math.max(1, k)], "int32");
   const corners = backend.makeOutput([pixels], "int32");
-  const bias = backend.makeOutput([cout], "float32");
+  const zeros = fused.bias === undefined ? backend.makeOutput([cout], "float32") : undefined;
+  const bias = fused.bias ?? (zeros as TensorInfo);
   const spare = backend.makeOutput([cout], "float32");
   const xp =
     layout.copy && k > 0
@@ -171,9 +176,15 @@ export function directConv2D(
   try {
     // Views and offsets are taken after the last allocation: growing the heap detaches older views.
     const view = (t: TensorInfo) => backend.typedArrayFromHeap(t);
-    (view(bias) as Float32Array).fill(0);
+    if (zeros !== undefined) (view(zeros) as Float32Array).fill(0);
     if (k === 0) {
-      (view(y) as Float32Array).fill(0); // an empty sum
+      // an empty sum: the bias, through relu
+      const b = view(bias) as Float32Array;
+      const out = view(y) as Float32Array;
+      for (let i = 0; i < out.length; i++) {
+        const v = b[i % cout] as number;
+        out[i] = fused.relu === true && v < 0 ? 0 : v;
+      }
       return y;
     }
     (view(offs) as Int32Array).set(tapOffsets(info, layout.width));
@@ -194,11 +205,51 @@ export function directConv2D(
       layout.height * layout.width * cin * 4,
       k,
       cout,
+      fused.relu === true ? 1 : 0,
     );
   } finally {
-    free(backend, offs, corners, bias, spare, ...(xp === undefined ? [] : [xp]));
+    free(backend, offs, corners, spare, ...[zeros, xp].filter((t) => t !== undefined));
   }
   return y;
+}
+
+/**
+ * The geometry of a `Conv2D` / `FusedConv2D` call when the module may compute it (float32 operands,
+ * and `rule` says so or XNNPACK would get it wrong), else undefined; throws for NCHW and for operands
+ * that do not make a convolution.
+ */
+function directGeometry(
+  kernel: string,
+  x: TensorInfo,
+  filter: TensorInfo,
+  attrs: Conv2DAttrs,
+  rule: DirectRule,
+): backend_util.Conv2DInfo | undefined {
+  const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs;
+  assertChannelsLast(kernel, dataFormat);
+  if (x.shape.length !== 4 || filter.shape.length !== 4 || filter.shape[2] !== x.shape[3]) {
+    fail(
+      "shape",
+      `@wider/backend: wasm ${kernel} got x [${x.shape}] and filter [${filter.shape}]; x must be ` +
+        `[B, H, W, C] and the filter [KH, KW, C, Cout] with the same C.`,
+      {
+        path: "filter",
+        value: filter.shape,
+        fix: "pass a rank-4 NHWC input and an HWIO filter whose third axis is the input's channels",
+      },
+    );
+  }
+  if (x.dtype !== "float32" || filter.dtype !== "float32") return undefined;
+  const info = backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    strides,
+    dilations,
+    pad,
+    dimRoundingMode,
+    false,
+  );
+  return rule(info) || xnnpackOverflows(pad, info) ? info : undefined;
 }
 
 /**
@@ -212,45 +263,56 @@ export const conv2DWith =
     const wasm = backend as BackendWasm;
     const x = need(inputs, "x");
     const filter = need(inputs, "filter");
-    const { strides, pad, dataFormat, dilations, dimRoundingMode } =
-      attrs as unknown as Conv2DAttrs;
-    assertChannelsLast("Conv2D", dataFormat);
-    if (x.shape.length !== 4 || filter.shape.length !== 4 || filter.shape[2] !== x.shape[3]) {
-      fail(
-        "shape",
-        `@wider/backend: wasm Conv2D got x [${x.shape}] and filter [${filter.shape}]; x must be ` +
-          `[B, H, W, C] and the filter [KH, KW, C, Cout] with the same C.`,
-        {
-          path: "filter",
-          value: filter.shape,
-          fix: "pass a rank-4 NHWC input and an HWIO filter whose third axis is the input's channels",
-        },
-      );
-    }
-    if (x.dtype === "float32" && filter.dtype === "float32") {
-      const info = backend_util.computeConv2DInfo(
-        x.shape as [number, number, number, number],
-        filter.shape as [number, number, number, number],
-        strides,
-        dilations,
-        pad,
-        dimRoundingMode,
-        false,
-      );
-      if (rule(info) || xnnpackOverflows(pad, info)) {
-        const m = moduleOf(wasm);
-        if (m !== undefined) return directConv2D(wasm, x, filter, info, m);
-      }
-    }
+    const info = directGeometry("Conv2D", x, filter, attrs as unknown as Conv2DAttrs, rule);
+    const m = info === undefined ? undefined : moduleOf(wasm);
+    if (info !== undefined && m !== undefined) return directConv2D(wasm, x, filter, info, m);
     return callWasm(wasm, "Conv2D", inputs, attrs, true);
   };
 
 /** `Conv2D` for wasm: the direct module where `useDirectConv2D` says, XNNPACK otherwise. */
 export const conv2D: KernelFunc = conv2DWith(convForwardFor);
 
+/**
+ * `FusedConv2D` for wasm (tfjs-layers' convolutions outside gradient tapes, and inside them when
+ * the activation is linear), as `conv2DWith`, for a bias of shape [Cout] (or none) and a linear or
+ * relu activation; the wasm package's own kernel for other activations and biases.
+ */
+export const fusedConv2DWith =
+  (moduleOf: ConvForwardModuleOf, rule: DirectRule = useDirectConv2D): KernelFunc =>
+  ({ inputs, backend, attrs }) => {
+    const wasm = backend as BackendWasm;
+    const x = need(inputs, "x");
+    const filter = need(inputs, "filter");
+    const bias = inputs.bias ?? undefined;
+    const fusedAttrs = attrs as unknown as FusedConv2DAttrs;
+    const activation = fusedAttrs.activation ?? "linear";
+    const info = directGeometry("FusedConv2D", x, filter, fusedAttrs, rule);
+    const simple =
+      (activation === "linear" || activation === "relu") &&
+      (bias === undefined ||
+        (bias.dtype === "float32" && bias.shape.length === 1 && bias.shape[0] === filter.shape[3]));
+    const m = info === undefined || !simple ? undefined : moduleOf(wasm);
+    if (info !== undefined && m !== undefined)
+      return directConv2D(wasm, x, filter, info, m, {
+        ...(bias === undefined ? {} : { bias }),
+        relu: activation === "relu",
+      });
+    return callWasm(wasm, "FusedConv2D", inputs, attrs, true);
+  };
+
+/** `FusedConv2D` for wasm: the direct module where `useDirectConv2D` says, XNNPACK otherwise. */
+export const fusedConv2D: KernelFunc = fusedConv2DWith(convForwardFor);
+
 /** Kernel config: `Conv2D` on wasm. */
 export const conv2DConfig: KernelConfig = {
   kernelName: "Conv2D",
   backendName: "wasm",
   kernelFunc: conv2D,
+};
+
+/** Kernel config: `FusedConv2D` on wasm. */
+export const fusedConv2DConfig: KernelConfig = {
+  kernelName: "FusedConv2D",
+  backendName: "wasm",
+  kernelFunc: fusedConv2D,
 };

@@ -32,6 +32,8 @@ import {
   convForwardWasmBytes,
   cornerTable,
   directMaxFilterFloats,
+  fusedConv2D,
+  fusedConv2DWith,
   instantiateConvForward,
   useDirectConv2D,
   xnnpackOverflows,
@@ -144,6 +146,15 @@ function oracle(
   return { value, abs };
 }
 
+/**
+ * The oracle through relu (1-Lipschitz, so the same bound holds: |relu(y) - relu(exact)| <=
+ * |y - exact|).
+ */
+const throughRelu = (o: { value: Float64Array; abs: Float64Array }) => ({
+  value: o.value.map((v) => (v < 0 ? 0 : v)),
+  abs: o.abs,
+});
+
 /** gamma_n = n u / (1 - n u) for float32 (u = 2^-24). */
 const gamma = (n: number) => (n * 2 ** -24) / (1 - n * 2 ** -24);
 
@@ -224,6 +235,7 @@ function runModule(
   o: ReturnType<typeof operands>,
   shift: number,
   label: string,
+  relu = false,
 ): Float32Array {
   const at = layoutAt(shift);
   const cout = g.outChannels;
@@ -250,6 +262,7 @@ function runModule(
     o.xImage,
     o.offs.length,
     cout,
+    relu ? 1 : 0,
   );
   const sentinel = Array(4).fill(12345);
   expect(Array.from(new Float32Array(memory.buffer, at.y - 16, 4)), label).toEqual(sentinel);
@@ -272,6 +285,32 @@ function runModule(
 }
 
 describe("convForward module", () => {
+  it("relu keeps NaN, zeroes negatives and -Infinity, keeps +Infinity", () => {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const m = instantiateConvForward(memory)!;
+    const heap = new Float32Array(memory.buffer);
+    // one 1x1 tap, 1 input channel, 9 output channels (a block of 8 and one scalar column), 5
+    // pixels (a group of 4 and a short one): y = x * w
+    const x = [1, -2, Number.NaN, Number.POSITIVE_INFINITY, 3];
+    const w = [1, -1, 0.5, 2, -3, 1, 1, 1, -1];
+    heap.set(x, 0);
+    heap.set(w, 16);
+    heap.fill(0, 32, 41); // bias
+    new Int32Array(memory.buffer).set([0], 48); // offs
+    new Int32Array(memory.buffer).set([0, 4, 8, 12, 16], 64); // corners
+    for (const relu of [0, 1]) {
+      m.conv(0, 64, 400, 128, 192, 256, 320, 1, 5, 20, 1, 9, relu);
+      const y = Array.from(heap.subarray(100, 145));
+      const want = x.flatMap((xi) =>
+        w.map((wi) => {
+          const v = Math.fround(xi * wi);
+          return relu === 1 && v < 0 ? 0 : v;
+        }),
+      );
+      expect(y).toEqual(want);
+    }
+  });
+
   it("the committed bytes are the assembled wasm/convForward.wat (run build:wasm after editing it)", async () => {
     expect(
       Buffer.from(convForwardWasmBytes()).equals(Buffer.from(await assembleWasm("convForward"))),
@@ -291,6 +330,7 @@ describe("convForward module", () => {
     let straddling = 0;
     let shortLast = 0;
     let biased = 0;
+    let relus = 0;
     for (const k of all) {
       const g = infoOf(k);
       coutTails.add(g.outChannels % 8);
@@ -302,12 +342,20 @@ describe("convForward module", () => {
       if ((g.batchSize * pixels) % 4 !== 0) shortLast++;
       const withBias = r() < 0.5;
       if (withBias) biased++;
+      const relu = r() < 0.4;
+      if (relu) relus++;
       const o = operands(r, g, withBias);
       const shift = 4 * int(r, 0, 3);
-      const label = `${k.label} bias ${withBias} shift ${shift}`;
-      const y = runModule(m!, memory, g, o, shift, label);
+      const label = `${k.label} bias ${withBias} relu ${relu} shift ${shift}`;
+      const y = runModule(m!, memory, g, o, shift, label, relu);
       const n = o.offs.length + (withBias ? 1 : 0);
-      expectWithinBound(y, oracle(o.x, o.w, g, withBias ? o.bias : undefined), n, label);
+      const exact = oracle(o.x, o.w, g, withBias ? o.bias : undefined);
+      expectWithinBound(y, relu ? throughRelu(exact) : exact, n, label);
+      if (relu)
+        expect(
+          y.every((v) => v >= 0 || Object.is(v, -0)),
+          label,
+        ).toBe(true);
     }
     expect(coutTails.size, "Cout of every residue mod 8").toBe(8);
     expect(strided, "strided cases").toBeGreaterThan(15);
@@ -316,6 +364,7 @@ describe("convForward module", () => {
     expect(straddling, "groups of 4 pixels straddling two images").toBeGreaterThan(15);
     expect(shortLast, "short last groups").toBeGreaterThan(30);
     expect(biased, "cases with a bias").toBeGreaterThan(25);
+    expect(relus, "cases through relu").toBeGreaterThan(20);
   });
 
   it("catches mutations: a tap offset dropped, the filter transposed as XNNPACK packs it", () => {
@@ -356,7 +405,7 @@ describe("convForward module", () => {
     const heap = new Float32Array(memory.buffer);
     heap.fill(5);
     const call = (batch: number, pixels: number, k: number, cout: number) =>
-      m.conv(0, 4000, 8000, 12000, 16000, 20000, 24000, batch, pixels, 64, k, cout);
+      m.conv(0, 4000, 8000, 12000, 16000, 20000, 24000, batch, pixels, 64, k, cout, 1);
     call(0, 4, 9, 8);
     call(2, 0, 9, 8);
     call(2, 4, 0, 8);
@@ -522,6 +571,134 @@ describe("Conv2D on wasm", () => {
       tf.unregisterKernel(viaModule, "wasm");
       tf.unregisterKernel(viaXnnpack, "wasm");
     }
+  });
+
+  it("FusedConv2D: the module for linear and relu, with and without a bias; other activations on XNNPACK", () => {
+    expect(tf.getKernel("FusedConv2D", "wasm")?.kernelFunc).toBe(fusedConv2D);
+    let calls = 0;
+    const counting = (b: BackendWasm): ConvForwardExports | undefined => {
+      const m = convForwardFor(b);
+      if (m === undefined) return undefined;
+      return {
+        conv: (...a) => {
+          calls++;
+          m.conv(...a);
+        },
+      };
+    };
+    const viaRule = "TestFusedConv2DRule";
+    const viaXnnpack = "TestFusedConv2DXnnpack";
+    tf.registerKernel({
+      kernelName: viaRule,
+      backendName: "wasm",
+      kernelFunc: fusedConv2DWith(counting),
+    });
+    tf.registerKernel({
+      kernelName: viaXnnpack,
+      backendName: "wasm",
+      kernelFunc: fusedConv2DWith(() => undefined),
+    });
+    const r = rng(808);
+    const activations = ["linear", "relu", "elu"] as const;
+    let expected = 0;
+    const all = cases(23, 24).filter((k) => !xnnpackOverflows(k.pad, infoOf(k)));
+    try {
+      all.forEach((k, i) => {
+        const g = infoOf(k);
+        const activation = activations[i % 3] as (typeof activations)[number];
+        const withBias = i % 2 === 0;
+        if (activation !== "elu" && useDirectConv2D(g)) expected++;
+        const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+        const x: HostTensor = {
+          values: normals(r, size(k.xShape)),
+          shape: [...k.xShape],
+          dtype: "float32",
+        };
+        const filter: HostTensor = {
+          values: normals(r, size(k.filter)),
+          shape: [...k.filter],
+          dtype: "float32",
+        };
+        const bias: HostTensor = {
+          values: normals(r, g.outChannels),
+          shape: [g.outChannels],
+          dtype: "float32",
+        };
+        const inputs = withBias ? { x, filter, bias } : { x, filter };
+        const attrs = {
+          strides: k.strides,
+          pad: k.pad,
+          dataFormat: "NHWC",
+          dilations: k.dilations,
+          activation,
+        };
+        const label = `${k.label} ${activation} bias ${withBias}`;
+        const got = runOn("wasm", "FusedConv2D", inputs, attrs);
+        const rule = runOn("wasm", viaRule, inputs, attrs);
+        const xnn = runOn("wasm", viaXnnpack, inputs, attrs);
+        const cpu = runOn("cpu", "FusedConv2D", inputs, attrs);
+        expect(Array.from(rule.values), label).toEqual(Array.from(got.values));
+        if (activation === "elu") {
+          // not the module's: the wasm package's own kernel, as before
+          expect(Array.from(got.values), label).toEqual(Array.from(xnn.values));
+          return;
+        }
+        const n = g.filterHeight * g.filterWidth * g.inChannels + (withBias ? 1 : 0);
+        const exact = oracle(
+          x.values as Float32Array,
+          filter.values as Float32Array,
+          g,
+          withBias ? (bias.values as Float32Array) : undefined,
+        );
+        const want = activation === "relu" ? throughRelu(exact) : exact;
+        expectWithinBound(got.values, want, n, `module ${label}`);
+        expectWithinBound(cpu.values, want, n, `cpu ${label}`);
+      });
+      expect(calls, "the module ran for every linear and relu call the rule takes").toBe(expected);
+      expect(expected, "module calls").toBeGreaterThan(10);
+    } finally {
+      tf.unregisterKernel(viaRule, "wasm");
+      tf.unregisterKernel(viaXnnpack, "wasm");
+    }
+  });
+
+  it("a conv layer trains and predicts alike on wasm and cpu (Conv2D, FusedConv2D)", async () => {
+    const run = async (backend: string) => {
+      await tf.setBackend(backend);
+      return tf.tidy(() => {
+        const layer = tf.layers.conv2d({
+          filters: 6,
+          kernelSize: 3,
+          activation: "relu",
+          kernelInitializer: tf.initializers.randomNormal({ seed: 5 }),
+          biasInitializer: tf.initializers.randomNormal({ seed: 6 }),
+        });
+        const x = tf.tensor4d(normals(rng(1), 2 * 9 * 9 * 2), [2, 9, 9, 2]);
+        const predicted = layer.apply(x) as tf.Tensor; // FusedConv2D (no tape)
+        const { value, grads } = tf.variableGrads(() =>
+          (layer.apply(x) as tf.Tensor).square().sum().asScalar(),
+        ); // Conv2D (relu under a tape is not fused)
+        return {
+          predicted: predicted.dataSync().slice(),
+          loss: value.dataSync()[0] as number,
+          grads: Object.values(grads).map((t) => t.dataSync().slice()),
+        };
+      });
+    };
+    const cpu = await run("cpu");
+    const wasm = await run("wasm");
+    const close = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+      let scale = 0;
+      for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i] as number));
+      for (let i = 0; i < b.length; i++)
+        expect(Math.abs((a[i] as number) - (b[i] as number))).toBeLessThanOrEqual(
+          1e-5 * scale + 1e-6,
+        );
+    };
+    close(wasm.predicted, cpu.predicted);
+    close([wasm.loss], [cpu.loss]);
+    expect(wasm.grads.length).toBe(2);
+    wasm.grads.forEach((g, i) => close(g, cpu.grads[i] as Float32Array));
   });
 
   it("refuses a filter whose input channels are not x's with a clear error", () => {

@@ -11,16 +11,19 @@
 ;; Register blocking: 4 output pixels by 8 output channels (two f32x4) = 8 float32x4 accumulators,
 ;; started at the bias and held in locals over all k taps; per tap, the 8 filter values (two loads)
 ;; and the 4 pixels' x values (each one v128.load32_splat), 8 multiplies and 8 adds (no FMA in
-;; WebAssembly SIMD), then stored once. Columns: blocks of 8, then one of 4, then single columns
-;; (Cout % 4) in scalar float32. Pixels run through the whole batch in groups of 4 (a group may
-;; straddle two images); the 1-3 missing pixels of the last group read the first one's patch and
-;; write to `spare` (Cout floats of scratch).
+;; WebAssembly SIMD); then stored once, through relu when $relu is not 0 (`a < 0 ? 0 : a`, i.e.
+;; f32x4.pmax(a, 0): NaN stays NaN, as in tfjs's relu). Columns: blocks of 8, then one of 4, then
+;; single columns (Cout % 4) in scalar float32. Pixels run through the whole batch in groups of 4 (a
+;; group may straddle two images); the 1-3 missing pixels of the last group read the first one's
+;; patch and write to `spare` (Cout floats of scratch).
 ;; Loop order: group of 4 pixels, column block, taps: the 4 patches stay in L1 while all the
-;; blocks pass over them. Every sum is a float32 sum in tap order k, starting at the bias.
+;; blocks pass over them (the filter is re-read from cache for every group: the caller keeps the
+;; module to filters that fit in L2). Every sum is a float32 sum in tap order k, starting at the
+;; bias.
 ;;
 ;; Pointers and strides are byte offsets: xImage = Hp * Wp * Cin * 4; pixels = OH * OW; k = KH * KW
-;; * Cin >= 1 and cout the sizes of the filter; bias holds cout floats (zeros for none). Nothing but
-;; y and spare is written.
+;; * Cin and cout the sizes of the filter; bias holds cout floats (zeros for none); relu 0 or 1.
+;; Nothing but y and spare is written (nothing at all when batch, pixels, k or cout is 0).
 ;;
 ;; Assemble with `pnpm --filter @wider/backend build:wasm` (wabt); the bytes are committed in
 ;; src/convForwardWasm.ts and a test checks that they match this source.
@@ -31,6 +34,7 @@
     (param $c0 i32) (param $c1 i32) (param $c2 i32) (param $c3 i32)
     (param $y0 i32) (param $y1 i32) (param $y2 i32) (param $y3 i32)
     (param $w i32) (param $b i32) (param $offs i32) (param $k i32) (param $wRow i32)
+    (param $relu i32)
     (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128)
     (local $a20 v128) (local $a21 v128) (local $a30 v128) (local $a31 v128)
     (local $d0 v128) (local $d1 v128) (local $s v128) (local $o i32)
@@ -60,6 +64,16 @@
       (local.set $w (i32.add (local.get $w) (local.get $wRow)))
       (local.set $k (i32.sub (local.get $k) (i32.const 1)))
       (br_if $taps (local.get $k)))
+    (if (local.get $relu)
+      (then
+        (local.set $a00 (f32x4.pmax (local.get $a00) (v128.const i32x4 0 0 0 0)))
+        (local.set $a01 (f32x4.pmax (local.get $a01) (v128.const i32x4 0 0 0 0)))
+        (local.set $a10 (f32x4.pmax (local.get $a10) (v128.const i32x4 0 0 0 0)))
+        (local.set $a11 (f32x4.pmax (local.get $a11) (v128.const i32x4 0 0 0 0)))
+        (local.set $a20 (f32x4.pmax (local.get $a20) (v128.const i32x4 0 0 0 0)))
+        (local.set $a21 (f32x4.pmax (local.get $a21) (v128.const i32x4 0 0 0 0)))
+        (local.set $a30 (f32x4.pmax (local.get $a30) (v128.const i32x4 0 0 0 0)))
+        (local.set $a31 (f32x4.pmax (local.get $a31) (v128.const i32x4 0 0 0 0)))))
     (v128.store align=4 (local.get $y0) (local.get $a00))
     (v128.store offset=16 align=4 (local.get $y0) (local.get $a01))
     (v128.store align=4 (local.get $y1) (local.get $a10))
@@ -73,6 +87,7 @@
     (param $c0 i32) (param $c1 i32) (param $c2 i32) (param $c3 i32)
     (param $y0 i32) (param $y1 i32) (param $y2 i32) (param $y3 i32)
     (param $w i32) (param $b i32) (param $offs i32) (param $k i32) (param $wRow i32)
+    (param $relu i32)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
     (local $d0 v128) (local $o i32)
     (local.set $d0 (v128.load align=4 (local.get $b)))
@@ -95,6 +110,12 @@
       (local.set $w (i32.add (local.get $w) (local.get $wRow)))
       (local.set $k (i32.sub (local.get $k) (i32.const 1)))
       (br_if $taps (local.get $k)))
+    (if (local.get $relu)
+      (then
+        (local.set $a0 (f32x4.pmax (local.get $a0) (v128.const i32x4 0 0 0 0)))
+        (local.set $a1 (f32x4.pmax (local.get $a1) (v128.const i32x4 0 0 0 0)))
+        (local.set $a2 (f32x4.pmax (local.get $a2) (v128.const i32x4 0 0 0 0)))
+        (local.set $a3 (f32x4.pmax (local.get $a3) (v128.const i32x4 0 0 0 0)))))
     (v128.store align=4 (local.get $y0) (local.get $a0))
     (v128.store align=4 (local.get $y1) (local.get $a1))
     (v128.store align=4 (local.get $y2) (local.get $a2))
@@ -104,6 +125,7 @@
     (param $c0 i32) (param $c1 i32) (param $c2 i32) (param $c3 i32)
     (param $y0 i32) (param $y1 i32) (param $y2 i32) (param $y3 i32)
     (param $w i32) (param $b i32) (param $offs i32) (param $k i32) (param $wRow i32)
+    (param $relu i32)
     (local $a0 f32) (local $a1 f32) (local $a2 f32) (local $a3 f32)
     (local $d f32) (local $o i32)
     (local.set $d (f32.load (local.get $b)))
@@ -126,6 +148,12 @@
       (local.set $w (i32.add (local.get $w) (local.get $wRow)))
       (local.set $k (i32.sub (local.get $k) (i32.const 1)))
       (br_if $taps (local.get $k)))
+    (if (local.get $relu)
+      (then
+        (local.set $a0 (select (f32.const 0) (local.get $a0) (f32.lt (local.get $a0) (f32.const 0))))
+        (local.set $a1 (select (f32.const 0) (local.get $a1) (f32.lt (local.get $a1) (f32.const 0))))
+        (local.set $a2 (select (f32.const 0) (local.get $a2) (f32.lt (local.get $a2) (f32.const 0))))
+        (local.set $a3 (select (f32.const 0) (local.get $a3) (f32.lt (local.get $a3) (f32.const 0))))))
     (f32.store (local.get $y0) (local.get $a0))
     (f32.store (local.get $y1) (local.get $a1))
     (f32.store (local.get $y2) (local.get $a2))
@@ -135,6 +163,7 @@
     (param $x i32) (param $w i32) (param $y i32) (param $bias i32) (param $offs i32)
     (param $corners i32) (param $spare i32)
     (param $batch i32) (param $pixels i32) (param $xImage i32) (param $k i32) (param $cout i32)
+    (param $relu i32)
     (local $pix i32) (local $left i32) (local $img i32) (local $pos i32) (local $cb i32)
     (local $c0 i32) (local $c1 i32) (local $c2 i32) (local $c3 i32)
     (local $y0 i32) (local $y1 i32) (local $y2 i32) (local $y3 i32)
@@ -191,7 +220,7 @@
               (i32.add (local.get $y0) (local.get $cb)) (i32.add (local.get $y1) (local.get $cb))
               (i32.add (local.get $y2) (local.get $cb)) (i32.add (local.get $y3) (local.get $cb))
               (i32.add (local.get $w) (local.get $cb)) (i32.add (local.get $bias) (local.get $cb))
-              (local.get $offs) (local.get $k) (local.get $pix))
+              (local.get $offs) (local.get $k) (local.get $pix) (local.get $relu))
           (local.set $cb (i32.add (local.get $cb) (i32.const 32)))
           (br $b8)))
       (if (i32.le_u (i32.add (local.get $cb) (i32.const 16)) (local.get $pix))
@@ -200,7 +229,7 @@
               (i32.add (local.get $y0) (local.get $cb)) (i32.add (local.get $y1) (local.get $cb))
               (i32.add (local.get $y2) (local.get $cb)) (i32.add (local.get $y3) (local.get $cb))
               (i32.add (local.get $w) (local.get $cb)) (i32.add (local.get $bias) (local.get $cb))
-              (local.get $offs) (local.get $k) (local.get $pix))
+              (local.get $offs) (local.get $k) (local.get $pix) (local.get $relu))
           (local.set $cb (i32.add (local.get $cb) (i32.const 16)))))
       (block $b1_done
         (loop $b1
@@ -209,7 +238,7 @@
               (i32.add (local.get $y0) (local.get $cb)) (i32.add (local.get $y1) (local.get $cb))
               (i32.add (local.get $y2) (local.get $cb)) (i32.add (local.get $y3) (local.get $cb))
               (i32.add (local.get $w) (local.get $cb)) (i32.add (local.get $bias) (local.get $cb))
-              (local.get $offs) (local.get $k) (local.get $pix))
+              (local.get $offs) (local.get $k) (local.get $pix) (local.get $relu))
           (local.set $cb (i32.add (local.get $cb) (i32.const 4)))
           (br $b1)))
       (local.set $y (i32.add (local.get $y) (i32.shl (local.get $pix) (i32.const 2))))
