@@ -1,21 +1,24 @@
 /**
- * `Conv2D` on wasm by the direct SIMD module: the committed module matches wasm/convForward.wat; on
- * a memory of its own (4-byte, not 16-byte, offsets) it agrees with an independent float64 oracle
+ * `Conv2D` and `FusedConv2D` on wasm by the direct SIMD module: the committed module matches
+ * wasm/convForward.wat; on a memory of its own (4-byte, not 16-byte, offsets) it agrees with an independent float64 oracle
  * written here on seeded random geometries (filters 1-5, strides 1-3, dilations 1-3, same / valid /
  * numeric / explicit padding, Cin 1-19, Cout 1-14 and 32 (blocks of 8, 4 and every remainder),
  * images 1-12 pixels a side, batch 1-3, so groups of 4 pixels that straddle images and short last
- * groups), with and without a bias, within the float32 dot-product bound, and writes nothing but y
- * and its scratch. The registered kernel (which must run the module where the rule says: counted)
- * agrees with the oracle, tfjs's cpu kernel and the XNNPACK kernel it replaces (kept above the
- * rule's limit and where the module cannot run). Mutations (a tap offset dropped, the filter
- * transposed as XNNPACK packs it) are caught by the same check. Neither tensors nor wasm heap leak.
+ * groups), with and without a bias and relu, within the float32 dot-product bound, and writes
+ * nothing but y and its scratch; relu keeps NaN and zeroes -Infinity. The registered kernels (which
+ * must run the module where the rule says: counted) agree with the oracle, tfjs's cpu kernels and
+ * the XNNPACK kernels they replace (kept above the rule's limit, for FusedConv2D's other
+ * activations, and where the module cannot run); calls where XNNPACK would write past its output
+ * go to the module. A tfjs-layers conv layer predicts (FusedConv2D) and gets its gradients (Conv2D)
+ * on wasm as on cpu. Mutations (a tap offset dropped, the filter transposed as XNNPACK packs it)
+ * are caught by the same check. Neither tensors nor wasm heap leak.
  *
  * Tolerance: each y element is a float32 sum of n = KH * KW * Cin float32 products after the bias
  * (n + 1 terms with a bias), so |y - exact| <= gamma_n * (sum |x * w| + |bias|) with
  * gamma_n = n u / (1 - n u), u = 2^-24 (recursive summation in any order; Higham, "Accuracy and
- * Stability of Numerical Algorithms", 3.1), checked element-wise against the float64 oracle (plus
- * one rounding of the float32 reference, u |ref|, where that is the cpu kernel's float64 sum rounded
- * to float32).
+ * Stability of Numerical Algorithms", 3.1; relu, 1-Lipschitz, keeps it), checked element-wise
+ * against the float64 oracle, for the module, the registered kernels, XNNPACK and tfjs's cpu kernel
+ * (which also sums in float32) alike; the module and cpu are then within twice the bound.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
@@ -151,7 +154,7 @@ function oracle(
  * |y - exact|).
  */
 const throughRelu = (o: { value: Float64Array; abs: Float64Array }) => ({
-  value: o.value.map((v) => (v < 0 ? 0 : v)),
+  value: o.value.map((v) => Math.max(v, 0)),
   abs: o.abs,
 });
 
@@ -698,7 +701,7 @@ describe("Conv2D on wasm", () => {
     close(wasm.predicted, cpu.predicted);
     close([wasm.loss], [cpu.loss]);
     expect(wasm.grads.length).toBe(2);
-    wasm.grads.forEach((g, i) => close(g, cpu.grads[i] as Float32Array));
+    for (const [i, g] of wasm.grads.entries()) close(g, cpu.grads[i] as Float32Array);
   });
 
   it("refuses a filter whose input channels are not x's with a clear error", () => {
@@ -722,11 +725,15 @@ describe("Conv2D on wasm", () => {
     tf.dispose([w, x]);
   });
 
-  it("leaks neither tensors nor wasm heap over 300 calls (same and valid, stride 2)", () => {
+  it("leaks neither tensors nor wasm heap over 300 calls (Conv2D same, FusedConv2D valid + bias + relu, stride 2)", () => {
     tf.setBackend("wasm");
     const w = tf.randomNormal([3, 3, 5, 6], 0, 1, "float32", 3) as tf.Tensor4D;
     const x = tf.randomNormal([3, 9, 9, 5], 0, 1, "float32", 4) as tf.Tensor4D;
-    const run = (pad: "same" | "valid") => tf.conv2d(x, w, 2, pad);
+    const b = tf.randomNormal([6], 0, 1, "float32", 5) as tf.Tensor1D;
+    const run = (pad: "same" | "valid") =>
+      pad === "same"
+        ? tf.conv2d(x, w, 2, pad)
+        : tf.fused.conv2d({ x, filter: w, strides: 2, pad, bias: b, activation: "relu" });
     tf.dispose([run("same"), run("valid")]);
     const tensors = tf.memory().numTensors;
     const buffers = tf.backend().numDataIds();
@@ -735,6 +742,6 @@ describe("Conv2D on wasm", () => {
     expect(tf.memory().numTensors).toBe(tensors);
     expect(tf.backend().numDataIds()).toBe(buffers);
     expect(wasmHeapBytes()).toBe(heap);
-    tf.dispose([w, x]);
+    tf.dispose([w, x, b]);
   });
 });
