@@ -55,6 +55,24 @@ export interface ConvForwardExports {
     cout: number,
     relu: number,
   ) => void;
+  /**
+   * Zeroes `total` bytes at `xp` and copies x's rows into it (see wasm/convForward.wat and
+   * `padArgs`).
+   */
+  readonly pad: (
+    x: number,
+    xp: number,
+    total: number,
+    batch: number,
+    h: number,
+    xRow: number,
+    height: number,
+    xpRow: number,
+    top: number,
+    src: number,
+    dst: number,
+    copy: number,
+  ) => void;
 }
 
 /** Finds the module for a backend (a parameter so tests can take the XNNPACK path). */
@@ -75,8 +93,8 @@ export const convForwardWasmBytes = (): Uint8Array<ArrayBuffer> => wasmBytes(con
  * SIMD, or a memory it cannot import, e.g. a shared one).
  */
 export function instantiateConvForward(memory: WebAssembly.Memory): ConvForwardExports | undefined {
-  // Typed by the .wat source: conv(i32 x 13).
-  return instantiateOn<ConvForwardExports>(convForwardWasmBytes(), memory, ["conv"]);
+  // Typed by the .wat source: conv(i32 x 13), pad(i32 x 12).
+  return instantiateOn<ConvForwardExports>(convForwardWasmBytes(), memory, ["conv", "pad"]);
 }
 
 const cached = perBackend(instantiateConvForward);
@@ -124,6 +142,35 @@ export function xnnpackOverflows(pad: unknown, info: backend_util.Conv2DInfo): b
     size(info.inWidth, left, right, info.filterWidth, info.dilationWidth, info.strideWidth) !==
       info.outWidth
   );
+}
+
+/**
+ * The arguments of the module's `pad` after the two pointers, for the padded extent `height` x
+ * `width` of `info` (as `padInto`: x at row `top`, column `left`, rows and columns outside the
+ * extent dropped): total, batch, h, xRow, height, xpRow, top, src, dst, copy (bytes).
+ */
+export function padArgs(
+  info: backend_util.Conv2DInfo,
+  height: number,
+  width: number,
+): [number, number, number, number, number, number, number, number, number, number] {
+  const { batchSize: b, inHeight: h, inWidth: w, inChannels: c } = info;
+  const left = info.padInfo.left;
+  const col0 = Math.max(0, -left); // first column of x copied (left >= 0 in tfjs; kept general)
+  const col1 = Math.min(w, width - left); // one past the last
+  const pixel = c * 4;
+  return [
+    b * height * width * pixel,
+    b,
+    h,
+    w * pixel,
+    height,
+    width * pixel,
+    info.padInfo.top,
+    col0 * pixel,
+    (col0 + left) * pixel,
+    Math.max(0, col1 - col0) * pixel,
+  ];
 }
 
 /**
@@ -189,9 +236,8 @@ export function directConv2D(
     }
     (view(offs) as Int32Array).set(tapOffsets(info, layout.width));
     (view(corners) as Int32Array).set(cornerTable(info, layout.width));
-    if (xp !== undefined)
-      padInto(view(x) as Float32Array, view(xp) as Float32Array, info, layout.height, layout.width);
     const at = (t: TensorInfo) => view(t).byteOffset;
+    if (xp !== undefined) m.pad(at(x), at(xp), ...padArgs(info, layout.height, layout.width));
     m.conv(
       at(xp ?? x),
       at(filter),

@@ -38,6 +38,7 @@ import {
   fusedConv2D,
   fusedConv2DWith,
   instantiateConvForward,
+  padArgs,
   useDirectConv2D,
   xnnpackOverflows,
 } from "../src/convForward.js";
@@ -370,6 +371,43 @@ describe("convForward module", () => {
     expect(relus, "cases through relu").toBeGreaterThan(20);
   });
 
+  it("pad writes the same bytes as padInto (JS), at 4-byte offsets, and nothing outside xp", () => {
+    const memory = new WebAssembly.Memory({ initial: 40 });
+    const m = instantiateConvForward(memory)!;
+    const r = rng(404);
+    const heap = new Float32Array(memory.buffer);
+    let copied = 0;
+    let cut = 0;
+    for (const k of cases(29, 80)) {
+      const g = infoOf(k);
+      const layout = paddedLayout(g);
+      if (!layout.copy) continue;
+      copied++;
+      if (layout.height < g.inHeight + g.padInfo.top || layout.width < g.inWidth + g.padInfo.left)
+        cut++;
+      const x = normals(r, g.batchSize * g.inHeight * g.inWidth * g.inChannels);
+      const want = new Float32Array(g.batchSize * layout.height * layout.width * g.inChannels);
+      padInto(x, want, g, layout.height, layout.width);
+      const shift = int(r, 0, 3);
+      const atX = 16 + shift;
+      const atXp = 200_000 + shift;
+      heap.set(x, atX);
+      heap.fill(12345, atXp - 4, atXp + want.length + 4);
+      m.pad(4 * atX, 4 * atXp, ...padArgs(g, layout.height, layout.width));
+      const got = heap.subarray(atXp, atXp + want.length);
+      expect(
+        Buffer.from(got.buffer, got.byteOffset, 4 * got.length).equals(Buffer.from(want.buffer)),
+        k.label,
+      ).toBe(true);
+      expect(Array.from(heap.subarray(atXp - 4, atXp)), k.label).toEqual(Array(4).fill(12345));
+      const after = atXp + want.length;
+      expect(Array.from(heap.subarray(after, after + 4)), k.label).toEqual(Array(4).fill(12345));
+      expect(Array.from(heap.subarray(atX, atX + x.length)), k.label).toEqual(Array.from(x));
+    }
+    expect(copied, "padded cases").toBeGreaterThan(40);
+    expect(cut, "cases whose extent cuts rows or columns of x").toBeGreaterThan(5);
+  });
+
   it("catches mutations: a tap offset dropped, the filter transposed as XNNPACK packs it", () => {
     const memory = new WebAssembly.Memory({ initial: 40 });
     const m = instantiateConvForward(memory)!;
@@ -440,6 +478,7 @@ describe("Conv2D on wasm", () => {
       const m = convForwardFor(b);
       if (m === undefined) return undefined;
       return {
+        ...m,
         conv: (...a) => {
           calls++;
           m.conv(...a);
@@ -583,6 +622,7 @@ describe("Conv2D on wasm", () => {
       const m = convForwardFor(b);
       if (m === undefined) return undefined;
       return {
+        ...m,
         conv: (...a) => {
           calls++;
           m.conv(...a);

@@ -2,9 +2,9 @@
 ;;   y[n, oh, ow, co] = bias[co] + sum over k of xp[n, oh * sH + kh * dH, ow * sW + kw * dW, ci] * w[k, co]
 ;; with k = (kh * KW + kw) * Cin + ci (the HWIO filter is already the [KH * KW * Cin, Cout] matrix
 ;; of a GEMM, read where it lies, no packing) and `xp` the input with its padding made explicit
-;; (zeros; the caller passes the input itself when there is no padding to add). A pixel's patch
-;; starts at its corner, `corners[p]` bytes into its image (a table of the OH * OW pixels of one
-;; image, which the caller fills); tap k lies `offs[k]` = ((kh * dH * Wp + kw * dW) * Cin + ci) * 4
+;; (zeros, copied by `pad` below; the caller passes the input itself when there is no padding to
+;; add). A pixel's patch starts at its corner, `corners[p]` bytes into its image (a table of the
+;; OH * OW pixels of one image, which the caller fills); tap k lies `offs[k]` = ((kh * dH * Wp + kw * dW) * Cin + ci) * 4
 ;; bytes past it. So the convolution is a GEMM of the implicit (never built) patch matrix with the
 ;; filter, in which neither operand is copied or packed.
 ;;
@@ -244,4 +244,42 @@
       (local.set $y (i32.add (local.get $y) (i32.shl (local.get $pix) (i32.const 2))))
       (local.set $left (i32.sub (local.get $left) (i32.const 4)))
       (br_if $groups (i32.gt_s (local.get $left) (i32.const 0)))))
+
+  ;; The zero-padded copy `xp` of x [batch, h, ., C] that the convolution reads (as padInto in
+  ;; src/convFilterGrad.ts, which it replaces here: a JS copy row by row took as long as the
+  ;; convolution itself on small strided layers): `total` bytes of xp zeroed, then for each image
+  ;; and each padded row r whose input row ih = r - top lies in [0, h), the `copy` bytes of x's row
+  ;; ih from byte `src` of the row go to xp's row r at byte `dst`. xRow and xpRow are the bytes of a
+  ;; row of x and of xp, height the rows of an xp image. Nothing but xp is written.
+  (func (export "pad")
+    (param $x i32) (param $xp i32) (param $total i32) (param $batch i32) (param $h i32)
+    (param $xRow i32) (param $height i32) (param $xpRow i32) (param $top i32)
+    (param $src i32) (param $dst i32) (param $copy i32)
+    (local $n i32) (local $r i32) (local $ih i32)
+    (memory.fill (local.get $xp) (i32.const 0) (local.get $total))
+    (if (i32.le_s (local.get $copy) (i32.const 0)) (then (return)))
+    (local.set $n (local.get $batch))
+    (block $images_done
+      (loop $images
+        (br_if $images_done (i32.eqz (local.get $n)))
+        (local.set $r (i32.const 0))
+        (block $rows_done
+          (loop $rows
+            (br_if $rows_done (i32.ge_s (local.get $r) (local.get $height)))
+            (local.set $ih (i32.sub (local.get $r) (local.get $top)))
+            (if (i32.and (i32.ge_s (local.get $ih) (i32.const 0))
+                  (i32.lt_s (local.get $ih) (local.get $h)))
+              (then
+                (memory.copy
+                  (i32.add (i32.add (local.get $xp) (i32.mul (local.get $r) (local.get $xpRow)))
+                    (local.get $dst))
+                  (i32.add (i32.add (local.get $x) (i32.mul (local.get $ih) (local.get $xRow)))
+                    (local.get $src))
+                  (local.get $copy))))
+            (local.set $r (i32.add (local.get $r) (i32.const 1)))
+            (br $rows)))
+        (local.set $x (i32.add (local.get $x) (i32.mul (local.get $h) (local.get $xRow))))
+        (local.set $xp (i32.add (local.get $xp) (i32.mul (local.get $height) (local.get $xpRow))))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $images))))
 )
