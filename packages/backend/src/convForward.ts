@@ -1,16 +1,18 @@
 /**
- * A direct forward `Conv2D` on the wasm backend: the convolution as a GEMM of the implicit patch
- * matrix of `x` with the HWIO filter (already the [KH * KW * Cin, Cout] matrix of that GEMM), in a
- * small SIMD module (wasm/convForward.wat) on the backend's own memory that reads both where they
- * lie: no packing, no indirection buffer. tfjs-backend-wasm 4.22.0 runs XNNPACK's convolution,
- * whose operator it caches per filter tensor (a training step's filter is a new tensor, so every
- * call transposes and packs the filter and builds a new operator; bench/convForward.ts measures
- * that at a few percent of the call) and whose implicit GEMM over an indirection buffer is slow for
- * few input channels (the bench CNN's first layer, K = 9: 2.4 G multiply-adds per second, a fifth
- * of what it reaches on the second layer). Used where `useDirectConv2D` says (the measured rule:
-filters up to 256 KB);
- * XNNPACK stays the path elsewhere, where the module cannot run (no WebAssembly SIMD, or the
- * threaded build, whose memory is shared and not exported) and for other dtypes.
+ * A direct forward `Conv2D` (and `FusedConv2D`) on the wasm backend: the convolution as a GEMM of
+ * the implicit patch matrix of `x` with the HWIO filter (already the [KH * KW * Cin, Cout] matrix of
+ * that GEMM), in a small SIMD module (wasm/convForward.wat) on the backend's own memory that reads
+ * both where they lie: no filter packing, no indirection buffer (x is copied only where padding
+ * must be made explicit, by the module). tfjs-backend-wasm 4.22.0 runs XNNPACK's convolution,
+ * whose operator it caches per filter tensor: a training step's filter is a new tensor, so every
+ * call transposes and packs the filter into a new operator, but that measured at most a few
+ * percent of the call (bench/convForward.ts, "same filter" column). The time is the convolution
+ * itself: on the bench CNN's first layer (K = 9) XNNPACK reaches 7 G multiply-adds per second
+ * (the module 11), on the second (K = 288) 15 (the module 18). Used where `useDirectConv2D` says
+ * (the measured rule: filters up to 256 KB) and where XNNPACK would write past its output
+ * (`xnnpackOverflows`); XNNPACK stays the path for larger filters, where the module cannot run (no
+ * WebAssembly SIMD, or the threaded build, whose memory is shared and not exported) and for other
+ * dtypes.
  */
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import {
@@ -22,7 +24,7 @@ import {
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
 import { assertChannelsLast } from "./conv2dGrad.js";
-import { paddedLayout, padInto, tapOffsets } from "./convFilterGrad.js";
+import { paddedLayout, tapOffsets } from "./convFilterGrad.js";
 import { convForwardWasmBase64 } from "./convForwardWasm.js";
 import { fail } from "./errors.js";
 import { callWasm, free, need } from "./wasmKernelCall.js";
