@@ -21,6 +21,8 @@ import {
   type FusedConv2DAttrs,
   type KernelConfig,
   type KernelFunc,
+  type NamedAttrMap,
+  type NamedTensorInfoMap,
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
 import { assertChannelsLast } from "./conv2dGrad.js";
@@ -301,6 +303,45 @@ function directGeometry(
 }
 
 /**
+ * The wasm package's own kernel `name`, refusing (with a message, instead of corrupting the heap)
+ * the calls where XNNPACK would write past its output (`xnnpackOverflows`) and the module cannot
+ * take them (it cannot run, or the call is not float32 / not a linear or relu `FusedConv2D`).
+ */
+function xnnpackKernel(
+  backend: BackendWasm,
+  name: string,
+  x: TensorInfo,
+  filter: TensorInfo,
+  inputs: NamedTensorInfoMap,
+  attrs: NamedAttrMap = {},
+): TensorInfo {
+  const { strides, pad, dilations, dimRoundingMode } = attrs as unknown as Conv2DAttrs;
+  const info = backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    strides,
+    dilations,
+    pad,
+    dimRoundingMode,
+    false,
+  );
+  if (xnnpackOverflows(pad, info)) {
+    fail(
+      "unsupported",
+      `@wider/backend: wasm ${name} with numeric padding ${String(pad)}, filter ` +
+        `[${filter.shape}] and strides [${String(strides)}] would be computed by XNNPACK, which ` +
+        `sizes the output differently from tfjs ([${info.outShape}]) and writes past it.`,
+      {
+        path: "pad",
+        value: pad,
+        fix: "use 'same', 'valid' or explicit padding, or a square filter with equal strides (or float32 operands and a linear or relu activation, which the direct module takes)",
+      },
+    );
+  }
+  return callWasm(backend, name, inputs, attrs, true);
+}
+
+/**
  * `Conv2D` for wasm, finding the direct SIMD module with `moduleOf` and choosing it by `rule`:
  * the module for float32 calls the rule picks (and those XNNPACK would get wrong,
  * `xnnpackOverflows`) where it can run, the wasm package's own (XNNPACK) kernel otherwise.
@@ -314,7 +355,7 @@ export const conv2DWith =
     const info = directGeometry("Conv2D", x, filter, attrs as unknown as Conv2DAttrs, rule);
     const m = info === undefined ? undefined : moduleOf(wasm);
     if (info !== undefined && m !== undefined) return directConv2D(wasm, x, filter, info, m);
-    return callWasm(wasm, "Conv2D", inputs, attrs, true);
+    return xnnpackKernel(wasm, "Conv2D", x, filter, inputs, attrs);
   };
 
 /** `Conv2D` for wasm: the direct module where `useDirectConv2D` says, XNNPACK otherwise. */
@@ -345,7 +386,7 @@ export const fusedConv2DWith =
         ...(bias === undefined ? {} : { bias }),
         relu: activation === "relu",
       });
-    return callWasm(wasm, "FusedConv2D", inputs, attrs, true);
+    return xnnpackKernel(wasm, "FusedConv2D", x, filter, inputs, attrs);
   };
 
 /** `FusedConv2D` for wasm: the direct module where `useDirectConv2D` says, XNNPACK otherwise. */

@@ -765,6 +765,38 @@ describe("Conv2D on wasm", () => {
     tf.dispose([w, x]);
   });
 
+  it("refuses, where the module cannot take it, a call XNNPACK would compute past its output", () => {
+    tf.setBackend("wasm");
+    const x = tf.zeros([2, 7, 8, 1]);
+    const w = tf.zeros([3, 1, 1, 14]);
+    const attrs = { strides: [3, 3], pad: 1, dataFormat: "NHWC", dilations: [1, 1] };
+    const g = backend_util.computeConv2DInfo([2, 7, 8, 1], [3, 1, 1, 14], 3, 1, 1);
+    expect(xnnpackOverflows(1, g)).toBe(true);
+    expect(xnnpackOverflows("same", g)).toBe(false);
+    for (const kernelFunc of [conv2DWith(() => undefined), fusedConv2DWith(() => undefined)]) {
+      const name = "TestConv2DNoModule";
+      tf.registerKernel({ kernelName: name, backendName: "wasm", kernelFunc });
+      let caught: unknown;
+      try {
+        tf.engine().runKernel(name, { x, filter: w }, {
+          ...attrs,
+          activation: "linear",
+        } as unknown as Parameters<ReturnType<typeof tf.engine>["runKernel"]>[2]);
+      } catch (e) {
+        caught = e;
+      } finally {
+        tf.unregisterKernel(name, "wasm");
+      }
+      expect(caught).toBeInstanceOf(WiderFailure);
+      expect(isWiderError(caught) && caught.kind).toBe("unsupported");
+      expect((caught as Error).message).toMatch(/writes past it/);
+    }
+    // the registered kernel takes it with the module, as [2, 3, 3, 14] (tfjs's size)
+    const y = tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 3, 1);
+    expect(y.shape).toEqual([2, 3, 3, 14]);
+    tf.dispose([x, w, y]);
+  });
+
   it("leaks neither tensors nor wasm heap over 300 calls (Conv2D same, FusedConv2D valid + bias + relu, stride 2)", () => {
     tf.setBackend("wasm");
     const w = tf.randomNormal([3, 3, 5, 6], 0, 1, "float32", 3) as tf.Tensor4D;
