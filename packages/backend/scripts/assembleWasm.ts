@@ -14,6 +14,7 @@ export const wasmModules = [
   "maxPoolGrad",
   "convFilterGrad",
   "convInputGrad",
+  "matMul",
 ] as const;
 
 /** Name of one of the hand-written modules. */

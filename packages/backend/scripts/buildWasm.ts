@@ -1,6 +1,6 @@
 /**
  * Writes src/<name>Wasm.ts from every wasm/<name>.wat (runningMean, moments, maxPoolGrad,
- * convFilterGrad, convInputGrad): `pnpm --filter @wider/backend build:wasm`. Run it after editing a .wat; the
+ * convFilterGrad, convInputGrad, matMul): `pnpm --filter @wider/backend build:wasm`. Run it after editing a .wat; the
  * tests fail until you do.
  */
 import { writeFileSync } from "node:fs";
@@ -27,6 +27,10 @@ const what = {
   convInputGrad: {
     test: "test/convInputGrad.test.ts",
     doc: "The Conv2DBackpropInput module (SIMD) as base64.",
+  },
+  matMul: {
+    test: "test/matMul.test.ts",
+    doc: "The BatchMatMul module (SIMD) as base64.",
   },
 } as const;
 

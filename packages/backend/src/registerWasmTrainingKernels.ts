@@ -18,6 +18,7 @@ import {
 } from "./depthwiseConv2dGrad.js";
 import { fail } from "./errors.js";
 import { sumConfig } from "./leadingSum.js";
+import { batchMatMul } from "./matMul.js";
 import { maxPoolGradConfig } from "./maxPoolGrad.js";
 import { momentsConfig, momentsKernelName } from "./moments.js";
 import {
@@ -30,7 +31,6 @@ import { untransposedFusedMatMul } from "./transposedMatMul.js";
 import { unsortedSegmentSumConfig } from "./unsortedSegmentSum.js";
 import { assertSupportedTfjs } from "./versions.js";
 import { rememberOriginal } from "./wasmKernelCall.js";
-import { batchMatMul } from "./xnnMatMul.js";
 
 // -------------------------------------------------------------------------------------
 // model

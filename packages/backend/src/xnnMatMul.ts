@@ -34,6 +34,16 @@ const packed = new WeakSet<DataId>();
  */
 const seenAsB = new WeakSet<DataId>();
 
+/**
+ * Whether `dataId` was seen before as an untransposed `b` (by this kernel or the direct one),
+ * recording it as seen.
+ */
+export function seenBefore(dataId: DataId): boolean {
+  const seen = seenAsB.has(dataId);
+  seenAsB.add(dataId);
+  return seen;
+}
+
 /** How to compute one M×K by K×N product; `swapped` computes (Bᵀ Aᵀ)ᵀ. */
 export interface MatMulPlan {
   readonly swapped: boolean;
@@ -124,7 +134,7 @@ function matMul2d(
 }
 
 /** `BatchMatMul` for wasm on XNNPACK (see the module comment). */
-export const batchMatMul: KernelFunc = ({ inputs, backend, attrs }) => {
+export const xnnBatchMatMul: KernelFunc = ({ inputs, backend, attrs }) => {
   const wasm = backend as BackendWasm;
   const a = need(inputs, "a");
   const b = need(inputs, "b");

@@ -1,0 +1,272 @@
+/**
+ * A direct `BatchMatMul` on the wasm backend: op(A) op(B) by a small SIMD module
+ * (wasm/matMul.wat) on the backend's own memory that reads both operands where they lie: no
+ * XNNPACK operator, so nothing is packed (XNNPACK packs `b` into a new operator for every tensor
+ * it has not seen, ~10 ns per element, which in training is every weight and every gradient),
+ * and no transposes except `b` when both operands are transposed. `A B` and `Aᵀ B` run the 4 x 8
+ * register-blocked `gemm` (A read through its two strides), `A Bᵀ` the 2 x 4 dot-product kernel
+ * `dotNT`. Batches: a batched `a` against one `b` is folded into one product when its rows are
+ * consecutive, otherwise one call per output matrix, with any broadcast of the batch axes.
+ */
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { broadcast_util, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
+import { matMulWasmBase64 } from "./matMulWasm.js";
+import { free, need, transposeInfo } from "./wasmKernelCall.js";
+import { instantiateOn, perBackend, wasmBytes } from "./wasmModule.js";
+import { seenBefore, xnnBatchMatMul } from "./xnnMatMul.js";
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/** The functions of the matmul module; pointers and strides are in bytes. */
+export interface MatMulExports {
+  /**
+   * `c` [m, n] = A B with A(i, l) at `a + i * aRow + l * aCol` and B(l, j) at `b + l * bRow +
+   * 4 j` (see wasm/matMul.wat); `spare` n floats of scratch; blocks of `kc` steps of l and `mc`
+   * rows (0: all of k; mc rounded up to a multiple of 4).
+   */
+  readonly gemm: (
+    a: number,
+    b: number,
+    c: number,
+    spare: number,
+    m: number,
+    n: number,
+    k: number,
+    aRow: number,
+    aCol: number,
+    bRow: number,
+    kc: number,
+    mc: number,
+  ) => void;
+  /**
+   * `c` [m, n] = A Bᵀ for A [m, k] and B [n, k] with rows `aRow` and `bRow` bytes apart (both
+   * contiguous along k); `spare` 8 floats of scratch; groups of `mc` rows of A.
+   */
+  readonly dotNT: (
+    a: number,
+    b: number,
+    c: number,
+    spare: number,
+    m: number,
+    n: number,
+    k: number,
+    aRow: number,
+    bRow: number,
+    mc: number,
+  ) => void;
+}
+
+/** Finds the module for a backend (a parameter so tests can take the XNNPACK path). */
+export type MatMulModuleOf = (backend: BackendWasm) => MatMulExports | undefined;
+
+/** The sizes of one product op(A) [m, k] times op(B) [k, n], and its batches. */
+export interface MatMulShape {
+  readonly m: number;
+  readonly k: number;
+  readonly n: number;
+  /** The output's shape: the broadcast batch axes, then m, n. */
+  readonly outShape: number[];
+  /** For each output matrix, the index of its `a` and `b` matrices among their batches. */
+  readonly aIndex: Int32Array;
+  readonly bIndex: Int32Array;
+}
+
+// -------------------------------------------------------------------------------------
+// constructors
+// -------------------------------------------------------------------------------------
+
+/** The module's bytes (decoded from the generated base64). */
+export const matMulWasmBytes = (): Uint8Array<ArrayBuffer> => wasmBytes(matMulWasmBase64);
+
+/**
+ * Instantiates the module on `memory`, or returns undefined where it cannot run (no WebAssembly
+ * SIMD, or a memory it cannot import, e.g. a shared one).
+ */
+export function instantiateMatMul(memory: WebAssembly.Memory): MatMulExports | undefined {
+  // Typed by the .wat source: gemm(i32 x 12), dotNT(i32 x 10).
+  return instantiateOn<MatMulExports>(matMulWasmBytes(), memory, ["gemm", "dotNT"]);
+}
+
+const cached = perBackend(instantiateMatMul);
+
+/**
+ * The module instantiated on the backend's linear memory (tfjs-backend-wasm 4.22.0 exports it as
+ * the Emscripten module's `asm.memory`), or undefined where it is not reachable or cannot run.
+ */
+export function matMulFor(backend: BackendWasm): MatMulExports | undefined {
+  return cached(backend);
+}
+
+// -------------------------------------------------------------------------------------
+// utils
+// -------------------------------------------------------------------------------------
+
+/**
+ * The cache budget of one block of A (mc rows by kc steps), in floats: `gemm` reads it once per
+ * column block of 8, so it should stay in L2.
+ */
+export const blockFloats = 16384;
+
+/** The largest block of steps of l (`kc`); a kc x 8 panel of B (8 KB) stays in L1. */
+export const maxStepBlock = 256;
+
+/** `gemm`'s blocks for an m x k A: kc = min(k, maxStepBlock), mc rows (a multiple of 4) filling `blockFloats`. */
+export function gemmBlocks(k: number): { kc: number; mc: number } {
+  const kc = Math.max(1, Math.min(k, maxStepBlock));
+  return { kc, mc: Math.max(4, 4 * Math.floor(blockFloats / kc / 4)) };
+}
+
+/**
+ * The shortest k for which A Bᵀ runs the dot-product form `dotNT`; below it, B is transposed and
+ * `gemm` runs (each dot product ends with a reduction across lanes and k % 4 scalar steps).
+ */
+export const dotMinK = 32;
+
+/** `dotNT`'s group of rows of A (a multiple of 2) filling `blockFloats`. */
+export const dotRows = (k: number): number =>
+  Math.max(2, 2 * Math.floor(blockFloats / Math.max(1, k) / 2));
+
+/**
+ * The sizes of op(a) op(b) and which matrices each output matrix multiplies (batch axes
+ * broadcast as tfjs does); throws tfjs's own error when they do not broadcast.
+ */
+export function matMulShape(
+  aShape: ReadonlyArray<number>,
+  bShape: ReadonlyArray<number>,
+  transposeA: boolean,
+  transposeB: boolean,
+): MatMulShape {
+  const ra = aShape.length;
+  const rb = bShape.length;
+  const m = (transposeA ? aShape[ra - 1] : aShape[ra - 2]) as number;
+  const k = (transposeA ? aShape[ra - 2] : aShape[ra - 1]) as number;
+  const n = (transposeB ? bShape[rb - 2] : bShape[rb - 1]) as number;
+  const oa = aShape.slice(0, -2);
+  const ob = bShape.slice(0, -2);
+  const outer = broadcast_util.assertAndGetBroadcastShape(oa, ob);
+  const count = outer.reduce((p, q) => p * q, 1);
+  const aIndex = new Int32Array(count);
+  const bIndex = new Int32Array(count);
+  for (let t = 0; t < count; t++) {
+    // t's multi-index in `outer`, read back into a's and b's (size-1 axes stay at 0)
+    let rest = t;
+    let ia = 0;
+    let ib = 0;
+    let sa = 1;
+    let sb = 1;
+    for (let d = outer.length - 1; d >= 0; d--) {
+      const size = outer[d] as number;
+      const idx = rest % size;
+      rest = (rest - idx) / size;
+      const da = d - (outer.length - oa.length);
+      const db = d - (outer.length - ob.length);
+      if (da >= 0) {
+        const s = oa[da] as number;
+        ia += (s === 1 ? 0 : idx) * sa;
+        sa *= s;
+      }
+      if (db >= 0) {
+        const s = ob[db] as number;
+        ib += (s === 1 ? 0 : idx) * sb;
+        sb *= s;
+      }
+    }
+    aIndex[t] = ia;
+    bIndex[t] = ib;
+  }
+  return { m, k, n, outShape: [...outer, m, n], aIndex, bIndex };
+}
+
+// -------------------------------------------------------------------------------------
+// kernels
+// -------------------------------------------------------------------------------------
+
+/**
+ * op(a) op(b) (float32, any batch axes that broadcast) by the module `mod` on the backend's
+ * memory. The caller owns the result.
+ */
+export function directMatMul(
+  backend: BackendWasm,
+  a: TensorInfo,
+  b: TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+  mod: MatMulExports,
+): TensorInfo {
+  const shape = matMulShape(a.shape, b.shape, transposeA, transposeB);
+  const { m, k, n, aIndex, bIndex } = shape;
+  const count = aIndex.length;
+  const out = backend.makeOutput(shape.outShape, "float32");
+  if (count * m * n === 0) return out;
+  // B is transposed first (XNNPACK) so that its rows are contiguous along n where both are
+  // transposed, and where k is too short for the dot-product form.
+  const rb = b.shape.length;
+  const bt =
+    transposeB && (transposeA || k < dotMinK)
+      ? transposeInfo(
+          backend,
+          b,
+          b.shape.map((_, i) => (i < rb - 2 ? i : i === rb - 2 ? rb - 1 : rb - 2)),
+        )
+      : undefined;
+  const nt = transposeB && bt === undefined; // the dot-product form A Bᵀ
+  const spare = backend.makeOutput([Math.max(8, n)], "float32");
+  try {
+    // Offsets are taken after the last allocation: growing the heap detaches older views.
+    const at = (t: TensorInfo) => backend.typedArrayFromHeap(t).byteOffset;
+    const pa = at(a);
+    const pb = at(bt ?? b);
+    const pc = at(out);
+    const ps = at(spare);
+    const aMatrix = 4 * m * k;
+    const bMatrix = 4 * k * n;
+    const cMatrix = 4 * m * n;
+    const aRow = transposeA ? 4 : 4 * k;
+    const aCol = transposeA ? 4 * m : 4;
+    // one b for every output, and a's matrices consecutive in order: one product of stacked rows
+    const folded = !transposeA && count > 1 && bIndex.every((i) => i === 0) && isIota(aIndex);
+    const runs = folded ? 1 : count;
+    const rows = folded ? count * m : m;
+    const blocks = gemmBlocks(k);
+    const mcDot = dotRows(k);
+    for (let t = 0; t < runs; t++) {
+      const pat = pa + (aIndex[t] as number) * aMatrix;
+      const pbt = pb + (bIndex[t] as number) * bMatrix;
+      const pct = pc + t * cMatrix;
+      if (nt) mod.dotNT(pat, pbt, pct, ps, rows, n, k, 4 * k, 4 * k, mcDot);
+      else mod.gemm(pat, pbt, pct, ps, rows, n, k, aRow, aCol, 4 * n, blocks.kc, blocks.mc);
+    }
+  } finally {
+    free(backend, spare, ...(bt === undefined ? [] : [bt]));
+  }
+  return out;
+}
+
+/** Whether xs is 0, 1, 2, ... */
+function isIota(xs: Int32Array): boolean {
+  for (let i = 0; i < xs.length; i++) if (xs[i] !== i) return false;
+  return true;
+}
+
+/**
+ * `BatchMatMul` on wasm: the direct module for float32 operands (found by `moduleOf`), except an
+ * untransposed `b` seen before (fixed weights, e.g. inference: XNNPACK packs it once and caches
+ * the operator); the XNNPACK kernel (src/xnnMatMul.ts) there and where the module cannot run.
+ */
+export function batchMatMulWith(moduleOf: MatMulModuleOf): KernelFunc {
+  return (args) => {
+    const backend = args.backend as BackendWasm;
+    const a = need(args.inputs, "a");
+    const b = need(args.inputs, "b");
+    const transposeA = args.attrs?.transposeA === true;
+    const transposeB = args.attrs?.transposeB === true;
+    const mod = a.dtype === "float32" && b.dtype === "float32" ? moduleOf(backend) : undefined;
+    if (mod === undefined || (!transposeB && seenBefore(b.dataId))) return xnnBatchMatMul(args);
+    return directMatMul(backend, a, b, transposeA, transposeB, mod);
+  };
+}
+
+/** `BatchMatMul` on wasm (see `batchMatMulWith`), with the module on the backend's memory. */
+export const batchMatMul: KernelFunc = batchMatMulWith(matMulFor);
