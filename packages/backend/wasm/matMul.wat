@@ -8,7 +8,10 @@
 ;; Register blocking: 4 rows by 8 columns (two f32x4) = 8 float32x4 accumulators held in locals
 ;; over a block of kc steps of l; per step, the 8 values of a row of B (two loads) and 4 values of
 ;; A (each one v128.load32_splat), 8 multiplies and 8 adds (no FMA in WebAssembly SIMD) - the
-;; blocking of wasm/convFilterGrad.wat. Columns: blocks of 8, then one of 4, then single columns
+;; blocking of wasm/convFilterGrad.wat. Where A is transposed (aRow = 4) and the 4 rows are all
+;; there, `block8t` reads them at immediate offsets 0-12 from one pointer (3-4 % faster on the
+;; MLP's weight gradients); unrolling 4 steps of l with immediate offsets for an untransposed A
+;; (4 row pointers) was 1.2x slower than `block8` (presumably register spills) and is not used. Columns: blocks of 8, then one of 4, then single columns
 ;; (n % 4) in scalar float32. Rows: blocks of 4; the 1-3 missing rows of the last block read row 0
 ;; of the block and write to `spare` (n floats of scratch).
 ;; Cache blocking: for each block of kc steps of l, for each group of mc rows (mc a multiple of
@@ -81,6 +84,52 @@
       (local.set $a20 (f32x4.add (local.get $a20) (f32x4.mul (local.get $s) (local.get $d0))))
       (local.set $a21 (f32x4.add (local.get $a21) (f32x4.mul (local.get $s) (local.get $d1))))
       (local.set $s (v128.load32_splat (i32.add (local.get $p) (local.get $o3))))
+      (local.set $a30 (f32x4.add (local.get $a30) (f32x4.mul (local.get $s) (local.get $d0))))
+      (local.set $a31 (f32x4.add (local.get $a31) (f32x4.mul (local.get $s) (local.get $d1))))
+      (local.set $p (i32.add (local.get $p) (local.get $aCol)))
+      (local.set $q (i32.add (local.get $q) (local.get $bRow)))
+      (local.set $kc (i32.sub (local.get $kc) (i32.const 1)))
+      (br_if $steps (local.get $kc)))
+    (v128.store align=4 (local.get $c0) (local.get $a00))
+    (v128.store offset=16 align=4 (local.get $c0) (local.get $a01))
+    (v128.store align=4 (local.get $c1) (local.get $a10))
+    (v128.store offset=16 align=4 (local.get $c1) (local.get $a11))
+    (v128.store align=4 (local.get $c2) (local.get $a20))
+    (v128.store offset=16 align=4 (local.get $c2) (local.get $a21))
+    (v128.store align=4 (local.get $c3) (local.get $a30))
+    (v128.store offset=16 align=4 (local.get $c3) (local.get $a31)))
+
+  ;; 4 rows x 8 columns of Aᵀ B (aRow = 4, all 4 rows present): the 4 values of A at $p + 0..12
+  (func $block8t
+    (param $p i32) (param $aCol i32) (param $q i32) (param $bRow i32)
+    (param $c0 i32) (param $c1 i32) (param $c2 i32) (param $c3 i32) (param $kc i32)
+    (param $fresh i32)
+    (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128)
+    (local $a20 v128) (local $a21 v128) (local $a30 v128) (local $a31 v128)
+    (local $d0 v128) (local $d1 v128) (local $s v128)
+    (if (i32.eqz (local.get $fresh))
+      (then
+        (local.set $a00 (v128.load align=4 (local.get $c0)))
+        (local.set $a01 (v128.load offset=16 align=4 (local.get $c0)))
+        (local.set $a10 (v128.load align=4 (local.get $c1)))
+        (local.set $a11 (v128.load offset=16 align=4 (local.get $c1)))
+        (local.set $a20 (v128.load align=4 (local.get $c2)))
+        (local.set $a21 (v128.load offset=16 align=4 (local.get $c2)))
+        (local.set $a30 (v128.load align=4 (local.get $c3)))
+        (local.set $a31 (v128.load offset=16 align=4 (local.get $c3)))))
+    (loop $steps
+      (local.set $d0 (v128.load align=4 (local.get $q)))
+      (local.set $d1 (v128.load offset=16 align=4 (local.get $q)))
+      (local.set $s (v128.load32_splat (local.get $p)))
+      (local.set $a00 (f32x4.add (local.get $a00) (f32x4.mul (local.get $s) (local.get $d0))))
+      (local.set $a01 (f32x4.add (local.get $a01) (f32x4.mul (local.get $s) (local.get $d1))))
+      (local.set $s (v128.load32_splat offset=4 (local.get $p)))
+      (local.set $a10 (f32x4.add (local.get $a10) (f32x4.mul (local.get $s) (local.get $d0))))
+      (local.set $a11 (f32x4.add (local.get $a11) (f32x4.mul (local.get $s) (local.get $d1))))
+      (local.set $s (v128.load32_splat offset=8 (local.get $p)))
+      (local.set $a20 (f32x4.add (local.get $a20) (f32x4.mul (local.get $s) (local.get $d0))))
+      (local.set $a21 (f32x4.add (local.get $a21) (f32x4.mul (local.get $s) (local.get $d1))))
+      (local.set $s (v128.load32_splat offset=12 (local.get $p)))
       (local.set $a30 (f32x4.add (local.get $a30) (f32x4.mul (local.get $s) (local.get $d0))))
       (local.set $a31 (f32x4.add (local.get $a31) (f32x4.mul (local.get $s) (local.get $d1))))
       (local.set $p (i32.add (local.get $p) (local.get $aCol)))
@@ -218,10 +267,17 @@
                 (local.set $c3 (i32.add (local.get $spare) (local.get $cb)))))
             (if (i32.eq (local.get $w) (i32.const 32))
               (then
-                (call $block8 (local.get $p) (i32.const 0) (local.get $o1) (local.get $o2)
-                  (local.get $o3) (local.get $aCol) (local.get $q) (local.get $bRow)
-                  (local.get $c0) (local.get $c1) (local.get $c2) (local.get $c3) (local.get $steps)
-                  (i32.eqz (local.get $l0))))
+                (if (i32.and (i32.eq (local.get $aRow) (i32.const 4))
+                      (i32.eq (local.get $o3) (i32.const 12)))
+                  (then
+                    (call $block8t (local.get $p) (local.get $aCol) (local.get $q) (local.get $bRow)
+                      (local.get $c0) (local.get $c1) (local.get $c2) (local.get $c3)
+                      (local.get $steps) (i32.eqz (local.get $l0))))
+                  (else
+                    (call $block8 (local.get $p) (i32.const 0) (local.get $o1) (local.get $o2)
+                      (local.get $o3) (local.get $aCol) (local.get $q) (local.get $bRow)
+                      (local.get $c0) (local.get $c1) (local.get $c2) (local.get $c3)
+                      (local.get $steps) (i32.eqz (local.get $l0))))))
               (else
                 (if (i32.eq (local.get $w) (i32.const 16))
                   (then
