@@ -108,10 +108,13 @@ export function gemmBlocks(k: number): { kc: number; mc: number } {
 }
 
 /**
- * The shortest k for which A Bᵀ runs the dot-product form `dotNT`; below it, B is transposed and
- * `gemm` runs (each dot product ends with a reduction across lanes and k % 4 scalar steps).
+ * The shortest k for which A Bᵀ runs the dot-product form `dotNT`; below it, B is transposed
+ * (XNNPACK) and `gemm` runs. Measured (bench/matMul.ts): at k = 256 (the MLP's input gradient
+ * [64, 256] x [512, 256]ᵀ) the dot form was 1.1-1.4x faster, at k = 128 (the CNN's, [64, 128] x
+ * [1600, 128]ᵀ) 1.3x slower (each dot product ends with a reduction across lanes), at k = 10
+ * 2x slower; the threshold lies between.
  */
-export const dotMinK = 32;
+export const dotMinK = 192;
 
 /** `dotNT`'s group of rows of A (a multiple of 2) filling `blockFloats`. */
 export const dotRows = (k: number): number =>
