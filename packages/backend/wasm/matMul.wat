@@ -10,8 +10,9 @@
 ;; A (each one v128.load32_splat), 8 multiplies and 8 adds (no FMA in WebAssembly SIMD) - the
 ;; blocking of wasm/convFilterGrad.wat. Where A is transposed (aRow = 4) and the 4 rows are all
 ;; there, `block8t` reads them at immediate offsets 0-12 from one pointer (3-4 % faster on the
-;; MLP's weight gradients); unrolling 4 steps of l with immediate offsets for an untransposed A
-;; (4 row pointers) was 1.2x slower than `block8` (presumably register spills) and is not used. Columns: blocks of 8, then one of 4, then single columns
+;; MLP's weight gradients); unrolling steps of l for an untransposed A (4 steps with 4 row
+;; pointers and immediate offsets, or 2 steps sharing the row addresses) was 1.1-1.2x slower than
+;; `block8` (V8's code for the longer loop bodies; presumably register spills) and is not used. Columns: blocks of 8, then one of 4, then single columns
 ;; (n % 4) in scalar float32. Rows: blocks of 4; the 1-3 missing rows of the last block read row 0
 ;; of the block and write to `spare` (n floats of scratch).
 ;; Cache blocking: for each block of kc steps of l, for each group of mc rows (mc a multiple of
