@@ -2,7 +2,8 @@
  * `BatchMatMul` and `_FusedMatMul` on wasm by the direct SIMD matmul module: the committed module
  * matches wasm/matMul.wat; on a memory of its own (4-byte, not 16-byte, offsets; blocks of 1 to all
  * steps and 4 to all rows) `gemm` (A B and Aᵀ B) and `dotNT` (A Bᵀ) agree with an independent
- * float64 oracle written here on seeded random sizes (1-41, every residue mod 4 and 8, and 0)
+ * float64 oracle written here on seeded random sizes (0-41; over 60 combinations of the form and
+ * m mod 4, n mod 8, k mod 4)
  * within the float32 dot-product bound, and write nothing but c and their scratch. The registered
  * kernels (which must run the module: counted) agree with the oracle, tfjs's cpu kernels and the
  * XNNPACK kernels they replace (kept where the module cannot run) on 96 random products (every
