@@ -78,12 +78,12 @@ export const wasmTrainingKernels: ReadonlyArray<TrainingKernel> = [
   {
     kernelName: "BatchMatMul",
     change: "replaced",
-    why: "transposes and batches > 1 fall off XNNPACK onto a scalar loop, and every new b is packed as weights; explicit Transpose, (BᵀAᵀ)ᵀ when packing Aᵀ is cheaper, batches folded or looped",
+    why: "transposes and batches > 1 fall off XNNPACK onto a scalar loop, and every new b is packed as weights; a small SIMD module on the backend's memory reading both operands in place (no packing), except an untransposed b seen before (XNNPACK, packed once); where it cannot run, explicit Transpose, (BᵀAᵀ)ᵀ when packing Aᵀ is cheaper, batches folded or looped",
   },
   {
     kernelName: "_FusedMatMul",
     change: "replaced",
-    why: "transposeA/B fall off XNNPACK onto a scalar loop; explicit XNNPACK Transpose first; batch > 1 composed (the original returns wrong values)",
+    why: "transposeA/B fall off XNNPACK onto a scalar loop, and b is packed every step; the BatchMatMul module, then bias Add and the activation; where it cannot run, explicit XNNPACK Transpose first; batch > 1 composed (the original returns wrong values)",
   },
   {
     kernelName: "Sum",

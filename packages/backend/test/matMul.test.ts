@@ -374,6 +374,18 @@ describe("BatchMatMul on wasm", () => {
     }
   });
 
+  it("empty operands: k = 0 gives zeros, m = 0 or a batch of 0 an empty result", () => {
+    tf.setBackend("wasm");
+    const z = tf.tidy(() => tf.matMul(tf.ones([3, 0]), tf.ones([0, 4])));
+    expect(z.shape).toEqual([3, 4]);
+    expect(Array.from(z.dataSync())).toEqual(Array(12).fill(0));
+    const e = tf.tidy(() => tf.matMul(tf.ones([0, 5]), tf.ones([5, 4]), false, false));
+    expect(e.shape).toEqual([0, 4]);
+    const eb = tf.tidy(() => tf.matMul(tf.ones([0, 2, 5]), tf.ones([5, 4])));
+    expect(eb.shape).toEqual([0, 2, 4]);
+    tf.dispose([z, e, eb]);
+  });
+
   it("leaks neither tensors nor wasm heap over 300 calls (every form, batched and broadcast)", () => {
     tf.setBackend("wasm");
     const a = tf.randomNormal([2, 9, 40], 0, 1, "float32", 3);
