@@ -15,6 +15,7 @@ export const wasmModules = [
   "convFilterGrad",
   "convInputGrad",
   "convForward",
+  "matMul",
 ] as const;
 
 /** Name of one of the hand-written modules. */

@@ -1,6 +1,6 @@
 /**
  * Writes src/<name>Wasm.ts from every wasm/<name>.wat (runningMean, moments, maxPoolGrad,
- * convFilterGrad, convInputGrad, convForward): `pnpm --filter @wider/backend build:wasm`. Run it after editing a .wat; the
+ * convFilterGrad, convInputGrad, convForward, matMul): `pnpm --filter @wider/backend build:wasm`. Run it after editing a .wat; the
  * tests fail until you do.
  */
 import { writeFileSync } from "node:fs";
@@ -31,6 +31,10 @@ const what = {
   convForward: {
     test: "test/convForward.test.ts",
     doc: "The Conv2D module (SIMD) as base64.",
+  },
+  matMul: {
+    test: "test/matMul.test.ts",
+    doc: "The BatchMatMul module (SIMD) as base64.",
   },
 } as const;
 

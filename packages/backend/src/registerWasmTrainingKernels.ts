@@ -19,6 +19,7 @@ import {
 } from "./depthwiseConv2dGrad.js";
 import { fail } from "./errors.js";
 import { sumConfig } from "./leadingSum.js";
+import { batchMatMul } from "./matMul.js";
 import { maxPoolGradConfig } from "./maxPoolGrad.js";
 import { momentsConfig, momentsKernelName } from "./moments.js";
 import {
@@ -31,7 +32,6 @@ import { untransposedFusedMatMul } from "./transposedMatMul.js";
 import { unsortedSegmentSumConfig } from "./unsortedSegmentSum.js";
 import { assertSupportedTfjs } from "./versions.js";
 import { rememberOriginal } from "./wasmKernelCall.js";
-import { batchMatMul } from "./xnnMatMul.js";
 
 // -------------------------------------------------------------------------------------
 // model
@@ -89,12 +89,12 @@ export const wasmTrainingKernels: ReadonlyArray<TrainingKernel> = [
   {
     kernelName: "BatchMatMul",
     change: "replaced",
-    why: "transposes and batches > 1 fall off XNNPACK onto a scalar loop, and every new b is packed as weights; explicit Transpose, (BᵀAᵀ)ᵀ when packing Aᵀ is cheaper, batches folded or looped",
+    why: "transposes and batches > 1 fall off XNNPACK onto a scalar loop, and every new b is packed as weights; a small SIMD module on the backend's memory reading both operands in place (no packing), except an untransposed b seen before (XNNPACK, packed once); where it cannot run, explicit Transpose, (BᵀAᵀ)ᵀ when packing Aᵀ is cheaper, batches folded or looped",
   },
   {
     kernelName: "_FusedMatMul",
     change: "replaced",
-    why: "transposeA/B fall off XNNPACK onto a scalar loop; explicit XNNPACK Transpose first; batch > 1 composed (the original returns wrong values)",
+    why: "transposeA/B fall off XNNPACK onto a scalar loop, and b is packed every step; the BatchMatMul module, then bias Add and the activation; where it cannot run, explicit XNNPACK Transpose first; batch > 1 composed (the original returns wrong values)",
   },
   {
     kernelName: "Sum",

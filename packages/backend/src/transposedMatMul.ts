@@ -5,6 +5,11 @@
  * transposes. The original also returns wrong values when the batch is larger than 1 (its
  * scalar loop indexes the bias by row-major output position); there we compose the
  * registered `BatchMatMul`, `Add` (bias) and the activation kernel instead.
+ *
+ * Where the direct matmul module (src/matMul.ts) can run, float32 products go through it
+ * (then `Add` and the activation kernel), as `BatchMatMul` does: XNNPACK's fused kernel packs `b`
+ * again for every new tensor, which in training is every step. An untransposed `b` seen before
+ * (fixed weights: packed once, then cached) stays on the original kernel.
  */
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type {
@@ -14,7 +19,9 @@ import type {
   TensorInfo,
 } from "@tensorflow/tfjs-core";
 import { fail } from "./errors.js";
+import { directMatMul, type MatMulModuleOf, matMulFor } from "./matMul.js";
 import { callWasm, free, need, transposeInfo } from "./wasmKernelCall.js";
+import { seenBefore } from "./xnnMatMul.js";
 
 /** Swaps the last two axes of `x` (any rank >= 2). */
 function swapLastTwo(backend: BackendWasm, x: TensorInfo): TensorInfo {
@@ -26,10 +33,12 @@ function swapLastTwo(backend: BackendWasm, x: TensorInfo): TensorInfo {
 }
 
 /**
- * Wraps the `_FusedMatMul` kernel so that transposed operands are transposed first and the
- * original kernel always runs untransposed on single matrices.
+ * Wraps the `_FusedMatMul` kernel: float32 products by the direct module where `moduleOf` finds
+ * it (unless `b` is an untransposed tensor seen before), then bias and activation; otherwise
+ * transposed operands are transposed first and the original kernel runs untransposed on single
+ * matrices.
  */
-export function untransposedFusedMatMul(): KernelFunc {
+export function untransposedFusedMatMul(moduleOf: MatMulModuleOf = matMulFor): KernelFunc {
   const name = "_FusedMatMul";
   return ({ inputs, backend, attrs }) => {
     const wasm = backend as BackendWasm;
@@ -39,6 +48,11 @@ export function untransposedFusedMatMul(): KernelFunc {
       transposeA?: boolean;
       transposeB?: boolean;
     };
+    const mod = a.dtype === "float32" && b.dtype === "float32" ? moduleOf(wasm) : undefined;
+    if (mod !== undefined && !(transposeB !== true && seenBefore(b.dataId))) {
+      const product = directMatMul(wasm, a, b, transposeA === true, transposeB === true, mod);
+      return biasAndActivation(wasm, product, inputs, attrs ?? {});
+    }
     if (!transposeA && !transposeB && batchOf(a) === 1 && batchOf(b) === 1) {
       return callWasm(wasm, name, inputs, attrs ?? {}, true);
     }
@@ -113,6 +127,16 @@ function callFusedBatched(
     { a: need(inputs, "a"), b: need(inputs, "b") },
     { transposeA: false, transposeB: false },
   );
+  return biasAndActivation(backend, product, inputs, attrs);
+}
+
+/** `product` + bias (when given), then the activation; frees `product`. */
+function biasAndActivation(
+  backend: BackendWasm,
+  product: TensorInfo,
+  inputs: NamedTensorInfoMap,
+  attrs: NamedAttrMap,
+): TensorInfo {
   const bias = inputs.bias;
   let biased = product;
   if (bias !== undefined && bias !== null) {

@@ -10,8 +10,11 @@
  * - computes `(Bᵀ Aᵀ)ᵀ` instead of `A B` when packing `Aᵀ` plus the transposes costs less
  *   than packing `B` (e.g. the first layer of an MLP: `x` is 128×784, `W` 784×512), unless
  *   `B` was seen before (fixed weights, e.g. inference: packed once, then cached);
- * - folds a batched `a` against an unbatched `b` into one matrix, and loops over the batch
- *   otherwise, instead of the scalar loop.
+ * - folds a batched `a` against an unbatched `b` into one matrix, and loops over the output
+ *   matrices otherwise (any broadcast of the batch axes), instead of the scalar loop.
+ *
+ * Since the direct module (src/matMul.ts), this kernel runs only where the module cannot, and
+ * for an untransposed `b` seen before (fixed weights, whose packed operator XNNPACK caches).
  */
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import {
@@ -20,6 +23,7 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
+import { matMulShape } from "./matMulShape.js";
 import { callWasm, free, need, reshapeInfo, sliceInfo, transposeInfo } from "./wasmKernelCall.js";
 
 /** Relative cost of packing one weight element, against transposing one element. */
@@ -33,6 +37,16 @@ const packed = new WeakSet<DataId>();
  * inference over many batches), where packing it once beats packing every input.
  */
 const seenAsB = new WeakSet<DataId>();
+
+/**
+ * Whether `dataId` was seen before as an untransposed `b` (by this kernel or the direct one),
+ * recording it as seen.
+ */
+export function seenBefore(dataId: DataId): boolean {
+  const seen = seenAsB.has(dataId);
+  seenAsB.add(dataId);
+  return seen;
+}
 
 /** How to compute one M×K by K×N product; `swapped` computes (Bᵀ Aᵀ)ᵀ. */
 export interface MatMulPlan {
@@ -124,7 +138,7 @@ function matMul2d(
 }
 
 /** `BatchMatMul` for wasm on XNNPACK (see the module comment). */
-export const batchMatMul: KernelFunc = ({ inputs, backend, attrs }) => {
+export const xnnBatchMatMul: KernelFunc = ({ inputs, backend, attrs }) => {
   const wasm = backend as BackendWasm;
   const a = need(inputs, "a");
   const b = need(inputs, "b");
@@ -164,11 +178,10 @@ export const batchMatMul: KernelFunc = ({ inputs, backend, attrs }) => {
     free(wasm, out);
     return shaped;
   }
-  if (batchA !== batchB && batchA !== 1 && batchB !== 1) {
-    // Broadcast patterns beyond "one side has batch 1": the original kernel.
-    return callWasm(wasm, "BatchMatMul", inputs, attrs ?? {}, true);
-  }
-  const batch = Math.max(batchA, batchB);
+  // Every output matrix with its pair of matrices, under any broadcast of the batch axes (the
+  // original kernel returned a wrongly sized result for e.g. [1, 2] against [3, 1]).
+  const { aIndex, bIndex } = matMulShape(a.shape, b.shape, transposeA, transposeB);
+  const batch = aIndex.length;
   const a3 = reshapeInfo(wasm, a, [batchA, a.shape[ra - 2] as number, a.shape[ra - 1] as number]);
   const b3 = reshapeInfo(wasm, b, [batchB, b.shape[rb - 2] as number, b.shape[rb - 1] as number]);
   const pieces: TensorInfo[] = [];
@@ -176,13 +189,13 @@ export const batchMatMul: KernelFunc = ({ inputs, backend, attrs }) => {
     const ai = sliceInfo(
       wasm,
       a3,
-      [Math.min(i, batchA - 1), 0, 0],
+      [aIndex[i] as number, 0, 0],
       [1, a3.shape[1] as number, a3.shape[2] as number],
     );
     const bi = sliceInfo(
       wasm,
       b3,
-      [Math.min(i, batchB - 1), 0, 0],
+      [bIndex[i] as number, 0, 0],
       [1, b3.shape[1] as number, b3.shape[2] as number],
     );
     pieces.push(matMul2d(wasm, ai, bi, transposeA, transposeB));
