@@ -27,7 +27,7 @@ import {
   type WorkerBackend,
 } from "./protocol.js";
 import type { Transport, WorkerHandle } from "./transport.js";
-import { buildOptimizer } from "./worker.js";
+import { buildOptimizer, valuesOf } from "./worker.js";
 
 /** Options of {@link parallelRunner}. */
 export interface ParallelOptions {
@@ -351,7 +351,7 @@ export const parallelRunner = async (options: ParallelOptions): Promise<Parallel
               "shape",
               `runSteps: the batch of step ${step} has ${rows} rows; the first had ${capacity}, and each must have between ${workers} (one per worker) and ${capacity} rows`,
             );
-          f32.set(batch.x.dataSync() as Float32Array, x);
+          f32.set(valuesOf(batch.x), x);
           f32.set(Float32Array.from(batch.y.dataSync()), y);
         } finally {
           if (run.disposeBatches !== false) tf.dispose([batch.x, batch.y]);

@@ -38,6 +38,22 @@ import {
 } from "./protocol.js";
 import type { WorkerEndpoint } from "./transport.js";
 
+/**
+ * A tensor's values without the copy `dataSync()` makes on the `wasm` backend: a view of the
+ * backend's heap (its `typedArrayFromHeap`), valid until the backend next allocates, so read it
+ * at once; elsewhere `dataSync()` (the `cpu` backend returns its own array). Per-step copies of
+ * every gradient would allocate and free megabytes in every replica, which threads of one process
+ * pay for together (one allocator, one set of page tables).
+ */
+export const valuesOf = (t: tf.Tensor): Float32Array => {
+  const backend = tf.backend() as unknown as {
+    typedArrayFromHeap?: (info: tf.TensorInfo) => Float32Array;
+  };
+  if (t.dtype === "float32" && typeof backend.typedArrayFromHeap === "function")
+    return backend.typedArrayFromHeap(t);
+  return t.dataSync() as Float32Array;
+};
+
 /** Builds the `@wider/training` optimizer a spec names. */
 export const buildOptimizer = (spec: OptimizerSpec): Optimizer => {
   const { kind, ...options } = spec;
@@ -206,10 +222,10 @@ const runLoop = (
         );
         f64[F.losses + r.index] = value.dataSync()[0]!;
         trainVars.forEach((v, k) => {
-          f32.set(grads[v.name]!.dataSync() as Float32Array, mine + offsets[k]!);
+          f32.set(valuesOf(grads[v.name]!), mine + offsets[k]!);
         });
         for (let k = r.trainable; k < r.vars.length; k++) {
-          const vals = r.vars[k]!.read().dataSync() as Float32Array;
+          const vals = valuesOf(r.vars[k]!.read());
           const at = mine + offsets[k]!;
           for (let i = 0; i < vals.length; i++) f32[at + i] = vals[i]! * share;
         }
@@ -247,14 +263,14 @@ const runLoop = (
               );
               const fresh = applyUpdates(weights, updates);
               tf.dispose(Object.values(updates));
-              f32.set(fresh.flat!.dataSync() as Float32Array, base + lo);
+              f32.set(valuesOf(fresh.flat!), base + lo);
               tf.dispose(Object.values(fresh));
             } finally {
               tf.dispose(weights.flat);
               if (grad !== sum) grad.dispose();
             }
           } else count += 1;
-          if (hi > uLo) f32.set((sum.dataSync() as Float32Array).subarray(uLo - lo), base + uLo);
+          if (hi > uLo) f32.set(valuesOf(sum).subarray(uLo - lo), base + uLo);
         } finally {
           sum.dispose();
         }
@@ -262,7 +278,7 @@ const runLoop = (
       if (sync >= 1) {
         layout.slotNames.forEach((s, j) => {
           const t = slots[s];
-          if (t !== undefined) f32.set(t.dataSync() as Float32Array, slotAt(j) + lo);
+          if (t !== undefined) f32.set(valuesOf(t), slotAt(j) + lo);
         });
         if (r.index === 0) Atomics.store(i32, C.count, count);
       }

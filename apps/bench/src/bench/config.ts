@@ -57,8 +57,8 @@ export const fullConfig: BenchConfig = {
   fgeMembers: 5,
   predictBatch: 256,
   threads: 1,
-  workerSteps: { mlp: 40, cnn: 12 },
-  workerRounds: 3,
+  workerSteps: { mlp: 80, cnn: 24 },
+  workerRounds: 5,
   machineProbeMs: 1500,
   leakSteps: 1000,
 };
