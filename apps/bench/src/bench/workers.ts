@@ -290,21 +290,27 @@ export const workersSection = async (
       };
       try {
         for (const v of variants) js[`${name}/${v}`] = { rounds: [], load: 0, steps, model: name };
-        for (let r = 0; r < config.workerRounds; r++)
+        // Round -1 is a warm-up, not recorded: fresh workers compile the wasm modules and the
+        // JavaScript of a step, and V8 tiers the hot wasm functions up, over their first steps.
+        for (let r = -1; r < config.workerRounds; r++)
           for (const v of variants) {
             const runner = runners[v];
             const sps = await throughput(spec, runner?.runSteps ?? runSteps, data, steps);
             const entry = js[`${name}/${v}`] as (typeof js)[string];
-            entry.rounds.push(round(sps));
-            entry.load = load1();
-            log(`  train/${name} ${v.padEnd(10)} ${sps.toFixed(0).padStart(7)} samples/s`);
+            if (r >= 0) {
+              entry.rounds.push(round(sps));
+              entry.load = load1();
+            }
+            log(
+              `  train/${name} ${v.padEnd(10)} ${sps.toFixed(0).padStart(7)} samples/s${r < 0 ? " (warm-up)" : ""}`,
+            );
             if (v === "2 workers") {
               const a = runners["1 worker"] as ParallelRunner;
               const b = runners["1 worker, second"] as ParallelRunner;
               const pair = await pairThroughput(spec, [a.runSteps, b.runSteps], halves, steps);
-              pairs[name] = [...(pairs[name] ?? []), round(pair)];
+              if (r >= 0) pairs[name] = [...(pairs[name] ?? []), round(pair)];
               log(
-                `  train/${name} 2 x 1 worker, half batch each, unsynchronised ${pair.toFixed(0)} samples/s`,
+                `  train/${name} 2 x 1 worker, half batch each, unsynchronised ${pair.toFixed(0)} samples/s${r < 0 ? " (warm-up)" : ""}`,
               );
             }
           }
@@ -444,7 +450,7 @@ export const workersSection = async (
                 )
               : "",
           load: `Wider ${f.load}${torchLoad(threads)}`,
-          note: `batch ${config.batch}, SGD lr 0.01; median of ${f.rounds.length} rounds of ${f.steps} steps (${f.rounds.map((x) => x.toFixed(0)).join(", ")})`,
+          note: `batch ${config.batch}, SGD lr 0.01; median of ${f.rounds.length} rounds of ${f.steps} steps after a warm-up round (${f.rounds.map((x) => x.toFixed(0)).join(", ")})`,
         });
       }
       const two = median(fig("2 workers").rounds);
