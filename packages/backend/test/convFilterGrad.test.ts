@@ -32,7 +32,7 @@ import {
   tapOffsets,
 } from "../src/convFilterGrad.js";
 import { initWasmTraining, wasmHeapBytes } from "../src/index.js";
-import { type HostTensor, int, normals, pick, rng, runOn } from "./helpers.js";
+import { expectWithinBound, type HostTensor, int, normals, pick, rng, runOn } from "./helpers.js";
 
 beforeAll(async () => {
   await initWasmTraining();
@@ -134,29 +134,10 @@ function oracle(
   return { value, abs };
 }
 
-/** gamma_n = n u / (1 - n u) for float32 (u = 2^-24). */
-const gamma = (n: number) => (n * 2 ** -24) / (1 - n * 2 ** -24);
-
 /**
  * Asserts |got - value| <= gamma_n * abs element-wise, plus u |value| (u = 2^-24, one rounding to
  * float32) when `rounded`.
  */
-function expectWithinBound(
-  got: ArrayLike<number>,
-  want: { value: Float64Array; abs: Float64Array },
-  n: number,
-  label: string,
-  rounded = false,
-): void {
-  expect(got.length, label).toBe(want.value.length);
-  const gn = gamma(n);
-  for (let i = 0; i < want.value.length; i++) {
-    const v = want.value[i] as number;
-    const tol = gn * (want.abs[i] as number) + (rounded ? 2 ** -24 * Math.abs(v) : 0);
-    const d = Math.abs((got[i] as number) - v);
-    if (!(d <= tol)) expect.fail(`${label}: element ${i} is ${got[i]}, expected ${v} (tol ${tol})`);
-  }
-}
 
 describe("convFilterGrad module", () => {
   it("the committed bytes are the assembled wasm/convFilterGrad.wat (run build:wasm after editing it)", async () => {

@@ -43,7 +43,16 @@ import {
   xnnpackOverflows,
 } from "../src/convForward.js";
 import { initWasmTraining, wasmHeapBytes } from "../src/index.js";
-import { type HostTensor, int, normals, pick, rng, runOn } from "./helpers.js";
+import {
+  expectWithinBound,
+  type HostTensor,
+  int,
+  normals,
+  outsideBound,
+  pick,
+  rng,
+  runOn,
+} from "./helpers.js";
 
 beforeAll(async () => {
   await initWasmTraining();
@@ -159,42 +168,10 @@ const throughRelu = (o: { value: Float64Array; abs: Float64Array }) => ({
   abs: o.abs,
 });
 
-/** gamma_n = n u / (1 - n u) for float32 (u = 2^-24). */
-const gamma = (n: number) => (n * 2 ** -24) / (1 - n * 2 ** -24);
-
 /**
  * The first element where |got - value| > gamma_n * abs (plus u |value|, one rounding to float32,
  * when `rounded`), as a message, or undefined when all are within the bound.
  */
-function outsideBound(
-  got: ArrayLike<number>,
-  want: { value: Float64Array; abs: Float64Array },
-  n: number,
-  rounded = false,
-): string | undefined {
-  if (got.length !== want.value.length)
-    return `length ${got.length}, expected ${want.value.length}`;
-  const gn = gamma(n);
-  for (let i = 0; i < want.value.length; i++) {
-    const v = want.value[i] as number;
-    const tol = gn * (want.abs[i] as number) + (rounded ? 2 ** -24 * Math.abs(v) : 0);
-    const d = Math.abs((got[i] as number) - v);
-    if (!(d <= tol)) return `element ${i} is ${got[i]}, expected ${v} (tol ${tol})`;
-  }
-  return undefined;
-}
-
-/** Asserts `outsideBound` finds nothing. */
-function expectWithinBound(
-  got: ArrayLike<number>,
-  want: { value: Float64Array; abs: Float64Array },
-  n: number,
-  label: string,
-  rounded = false,
-): void {
-  const bad = outsideBound(got, want, n, rounded);
-  if (bad !== undefined) expect.fail(`${label}: ${bad}`);
-}
 
 /** Where the module's operands go in a test memory (byte offsets, shifted off 16-byte alignment). */
 const layoutAt = (shift: number) => ({

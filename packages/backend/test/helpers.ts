@@ -119,3 +119,53 @@ export function expectSameFloats(
     if (!Object.is(g, v)) expect.fail(`${label}: element ${i} is ${g}, expected ${v}`);
   }
 }
+
+/** gamma_n = n u / (1 - n u) for float32 (u = 2^-24): a float32 sum of n terms is within gamma_n of exact, relative to the sum of |terms|. */
+export const gamma = (n: number): number => (n * 2 ** -24) / (1 - n * 2 ** -24);
+
+/** An oracle's exact values (float64) and, per element, the sum of the |terms| behind it. */
+export interface BoundOracle {
+  readonly value: ArrayLike<number>;
+  readonly abs: ArrayLike<number>;
+}
+
+/** Extra tolerance per element: `true` for one rounding to float32 (u |value|), or a function of the value. */
+export type Slack = boolean | ((value: number) => number);
+
+const slackOf = (slack: Slack): ((v: number) => number) =>
+  typeof slack === "function" ? slack : slack ? (v) => 2 ** -24 * Math.abs(v) : () => 0;
+
+/**
+ * The first element where |got - value| > gamma_n * abs + slack(value), as a message, or
+ * undefined when all are within the bound (the float32 dot-product bound of an n-term sum).
+ */
+export function outsideBound(
+  got: ArrayLike<number>,
+  want: BoundOracle,
+  n: number,
+  slack: Slack = false,
+): string | undefined {
+  if (got.length !== want.value.length)
+    return `length ${got.length}, expected ${want.value.length}`;
+  const gn = gamma(n);
+  const extra = slackOf(slack);
+  for (let i = 0; i < want.value.length; i++) {
+    const v = want.value[i] as number;
+    const tol = gn * (want.abs[i] as number) + extra(v);
+    const d = Math.abs((got[i] as number) - v);
+    if (!(d <= tol)) return `element ${i} is ${got[i]}, expected ${v} (tol ${tol})`;
+  }
+  return undefined;
+}
+
+/** Asserts {@link outsideBound} finds nothing. */
+export function expectWithinBound(
+  got: ArrayLike<number>,
+  want: BoundOracle,
+  n: number,
+  label: string,
+  slack: Slack = false,
+): void {
+  const bad = outsideBound(got, want, n, slack);
+  if (bad !== undefined) expect.fail(`${label}: ${bad}`);
+}

@@ -33,14 +33,11 @@ import {
 } from "../src/matMul.js";
 import { untransposedFusedMatMul } from "../src/transposedMatMul.js";
 import { xnnBatchMatMul } from "../src/xnnMatMul.js";
-import { type HostTensor, int, normals, pick, rng, runOn } from "./helpers.js";
+import { expectWithinBound, type HostTensor, int, normals, pick, rng, runOn } from "./helpers.js";
 
 beforeAll(async () => {
   await initWasmTraining();
 });
-
-/** gamma_n = n u / (1 - n u) for float32 (u = 2^-24). */
-const gamma = (n: number) => (n * 2 ** -24) / (1 - n * 2 ** -24);
 
 /** float64 op(A) op(B) for one pair of matrices, and sum |a b| per element. */
 function oracle2d(
@@ -97,24 +94,6 @@ function oracle(
     abs.set(one.abs, t * s.m * s.n);
   }
   return { value, abs, shape: s.outShape, k: s.k };
-}
-
-/** Asserts |got - value| <= gamma_n * abs + slack element-wise. */
-function expectWithinBound(
-  got: ArrayLike<number>,
-  want: { value: ArrayLike<number>; abs: ArrayLike<number> },
-  n: number,
-  label: string,
-  slack: (v: number) => number = () => 0,
-): void {
-  expect(got.length, label).toBe(want.value.length);
-  const gn = gamma(n);
-  for (let i = 0; i < want.value.length; i++) {
-    const v = want.value[i] as number;
-    const tol = gn * (want.abs[i] as number) + slack(v);
-    const d = Math.abs((got[i] as number) - v);
-    if (!(d <= tol)) expect.fail(`${label}: element ${i} is ${got[i]}, expected ${v} (tol ${tol})`);
-  }
 }
 
 const size = (r: () => number) => pick(r, [0, 1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 16, 17, 31, 33, 41]);
