@@ -14,7 +14,7 @@ import { matMulShape } from "./matMulShape.js";
 import { matMulWasmBase64 } from "./matMulWasm.js";
 import { free, need, transposeInfo } from "./wasmKernelCall.js";
 import { instantiateOn, perBackend, wasmBytes } from "./wasmModule.js";
-import { seenBefore, xnnBatchMatMul } from "./xnnMatMul.js";
+import { xnnBatchMatMul } from "./xnnMatMul.js";
 
 // -------------------------------------------------------------------------------------
 // model
@@ -194,9 +194,10 @@ function isIota(xs: Int32Array): boolean {
 }
 
 /**
- * `BatchMatMul` on wasm: the direct module for float32 operands (found by `moduleOf`), except an
- * untransposed `b` seen before (fixed weights, e.g. inference: XNNPACK packs it once and caches
- * the operator); the XNNPACK kernel (src/xnnMatMul.ts) there and where the module cannot run.
+ * `BatchMatMul` on wasm: the direct module for every float32 call (found by `moduleOf`); the
+ * XNNPACK kernel (src/xnnMatMul.ts) where the module cannot run and for other dtypes. The choice
+ * depends on the operands' dtypes alone, never on what ran before, so the same product always
+ * gives the same bits (a run resumed from a checkpoint trains exactly as one that was not).
  */
 export function batchMatMulWith(moduleOf: MatMulModuleOf): KernelFunc {
   return (args) => {
@@ -206,7 +207,7 @@ export function batchMatMulWith(moduleOf: MatMulModuleOf): KernelFunc {
     const transposeA = args.attrs?.transposeA === true;
     const transposeB = args.attrs?.transposeB === true;
     const mod = a.dtype === "float32" && b.dtype === "float32" ? moduleOf(backend) : undefined;
-    if (mod === undefined || (!transposeB && seenBefore(b.dataId))) return xnnBatchMatMul(args);
+    if (mod === undefined) return xnnBatchMatMul(args);
     return directMatMul(backend, a, b, transposeA, transposeB, mod);
   };
 }

@@ -8,8 +8,9 @@
  *
  * Where the direct matmul module (src/matMul.ts) can run, float32 products go through it
  * (then `Add` and the activation kernel), as `BatchMatMul` does: XNNPACK's fused kernel packs `b`
- * again for every new tensor, which in training is every step. An untransposed `b` seen before
- * (fixed weights: packed once, then cached) stays on the original kernel.
+ * again for every new tensor, which in training is every step. The path depends on the dtypes
+ * alone, never on what ran before (XNNPACK adds the bias before the products, the module after:
+ * a history-dependent choice would change the bits of a resumed run).
  */
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type {
@@ -21,7 +22,6 @@ import type {
 import { fail } from "./errors.js";
 import { directMatMul, type MatMulModuleOf, matMulFor } from "./matMul.js";
 import { callWasm, free, need, transposeInfo } from "./wasmKernelCall.js";
-import { seenBefore } from "./xnnMatMul.js";
 
 /** Swaps the last two axes of `x` (any rank >= 2). */
 function swapLastTwo(backend: BackendWasm, x: TensorInfo): TensorInfo {
@@ -34,7 +34,7 @@ function swapLastTwo(backend: BackendWasm, x: TensorInfo): TensorInfo {
 
 /**
  * Wraps the `_FusedMatMul` kernel: float32 products by the direct module where `moduleOf` finds
- * it (unless `b` is an untransposed tensor seen before), then bias and activation; otherwise
+ * it, then bias and activation; otherwise
  * transposed operands are transposed first and the original kernel runs untransposed on single
  * matrices.
  */
@@ -49,7 +49,7 @@ export function untransposedFusedMatMul(moduleOf: MatMulModuleOf = matMulFor): K
       transposeB?: boolean;
     };
     const mod = a.dtype === "float32" && b.dtype === "float32" ? moduleOf(wasm) : undefined;
-    if (mod !== undefined && !(transposeB !== true && seenBefore(b.dataId))) {
+    if (mod !== undefined) {
       const product = directMatMul(wasm, a, b, transposeA === true, transposeB === true, mod);
       return biasAndActivation(wasm, product, inputs, attrs ?? {});
     }

@@ -38,16 +38,6 @@ const packed = new WeakSet<DataId>();
  */
 const seenAsB = new WeakSet<DataId>();
 
-/**
- * Whether `dataId` was seen before as an untransposed `b` (by this kernel or the direct one),
- * recording it as seen.
- */
-export function seenBefore(dataId: DataId): boolean {
-  const seen = seenAsB.has(dataId);
-  seenAsB.add(dataId);
-  return seen;
-}
-
 /** How to compute one M×K by K×N product; `swapped` computes (Bᵀ Aᵀ)ᵀ. */
 export interface MatMulPlan {
   readonly swapped: boolean;

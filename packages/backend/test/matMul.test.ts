@@ -8,7 +8,7 @@
  * kernels (which must run the module: counted) agree with the oracle, tfjs's cpu kernels and the
  * XNNPACK kernels they replace (kept where the module cannot run) on 96 random products (every
  * transpose combination, batches on either side, broadcast batch axes) and 48 fused ones (bias of
- * shape [n] and [m, n], every activation); an untransposed `b` seen before goes to XNNPACK.
+ * shape [n] and [m, n], every activation); the path never depends on what ran before.
  * Neither tensors nor wasm heap leak. A result one term short fails the bound (the check can fail).
  *
  * Tolerance: each c element is a float32 sum of k float32 products, so |c - exact| <= gamma_k *
@@ -324,32 +324,44 @@ describe("BatchMatMul on wasm", () => {
     expect(cpuCompared, "products compared with the cpu kernel").toBeGreaterThan(60);
   });
 
-  it("sends an untransposed b seen before to XNNPACK (packed once, then cached), a new one to the module", () => {
+  it("takes the same path whatever ran before: a b used again (weights over many batches) gives the same bits, fused or not", () => {
     const calls = { n: 0 };
-    const done = withKernel("TestMatMulReuse", batchMatMulWith(counting(calls)));
+    const done = [
+      withKernel("TestMatMulAgain", batchMatMulWith(counting(calls))),
+      withKernel("TestFusedAgain", untransposedFusedMatMul(counting(calls))),
+    ];
     tf.setBackend("wasm");
     try {
       const a = tf.randomNormal([6, 20], 0, 1, "float32", 1);
       const w = tf.randomNormal([20, 9], 0, 1, "float32", 2);
-      const run = (b: tf.Tensor, transposeB = false) =>
-        tf.engine().runKernel("TestMatMulReuse", { a, b }, {
+      const bias = tf.randomNormal([9], 0, 1, "float32", 3);
+      const attrs = (transposeB: boolean, fused: boolean) =>
+        ({
           transposeA: false,
           transposeB,
-        } as unknown as Parameters<ReturnType<typeof tf.engine>["runKernel"]>[2]) as tf.Tensor;
-      const first = run(w);
-      expect(calls.n, "first use: the module").toBe(1);
-      const second = run(w);
-      expect(calls.n, "second use: XNNPACK").toBe(1);
+          ...(fused ? { activation: "relu" } : {}),
+        }) as unknown as Parameters<ReturnType<typeof tf.engine>["runKernel"]>[2];
+      const run = (b: tf.Tensor, transposeB = false) =>
+        tf.engine().runKernel("TestMatMulAgain", { a, b }, attrs(transposeB, false)) as tf.Tensor;
+      const fused = (b: tf.Tensor) =>
+        tf.engine().runKernel("TestFusedAgain", { a, b, bias }, attrs(false, true)) as tf.Tensor;
+      const products = [run(w), run(w), run(w)];
       const wt = tf.transpose(w);
-      const third = run(wt, true);
-      const fourth = run(wt, true);
-      expect(calls.n, "a transposed b always: the module").toBe(3);
-      const ref = tf.matMul(a, w);
-      for (const t of [first, second, third, fourth])
-        expect(Array.from(t.dataSync())).toEqual(Array.from(ref.dataSync()));
-      tf.dispose([a, w, wt, first, second, third, fourth, ref]);
+      products.push(run(wt, true), run(wt, true));
+      const withBias = [fused(w), fused(w), fused(w)];
+      // Every call ran the module: the path does not depend on whether b was seen before.
+      expect(calls.n).toBe(8);
+      const bits = (t: tf.Tensor) =>
+        Array.from(new Uint32Array(Float32Array.from(t.dataSync()).buffer));
+      for (const t of products) expect(bits(t)).toEqual(bits(products[0]!));
+      for (const t of withBias) expect(bits(t)).toEqual(bits(withBias[0]!));
+      // And a fresh copy of the same weights (as a resumed run loads them) gives the same bits too.
+      const copy = tf.tensor(w.dataSync(), w.shape);
+      expect(bits(run(copy))).toEqual(bits(products[0]!));
+      expect(bits(fused(copy))).toEqual(bits(withBias[0]!));
+      tf.dispose([a, w, wt, bias, copy, ...products, ...withBias]);
     } finally {
-      done();
+      for (const d of done) d();
     }
   });
 
