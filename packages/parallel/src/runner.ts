@@ -27,7 +27,7 @@ import {
   type WorkerBackend,
 } from "./protocol.js";
 import type { Transport, WorkerHandle } from "./transport.js";
-import { buildOptimizer, valuesOf } from "./worker.js";
+import { buildOptimizer, tensorFrom, valuesOf } from "./worker.js";
 
 /** Options of {@link parallelRunner}. */
 export interface ParallelOptions {
@@ -311,7 +311,7 @@ export const parallelRunner = async (options: ParallelOptions): Promise<Parallel
     const pull = (): OptState => {
       let at = st;
       vars.forEach((v, k) => {
-        const t = tf.tensor(f32.slice(at, at + sizes[k]!), info.shapes[k]!);
+        const t = tensorFrom(f32.subarray(at, at + sizes[k]!), info.shapes[k]!);
         v.write(t);
         t.dispose();
         at += sizes[k]!;
@@ -320,7 +320,7 @@ export const parallelRunner = async (options: ParallelOptions): Promise<Parallel
       for (const s of info.slotNames) {
         const ws: Record<string, tf.Tensor> = {};
         trainNames.forEach((k, j) => {
-          ws[k] = tf.tensor(f32.slice(at, at + sizes[j]!), info.shapes[j]!);
+          ws[k] = tensorFrom(f32.subarray(at, at + sizes[j]!), info.shapes[j]!);
           at += sizes[j]!;
         });
         slots[s] = ws;

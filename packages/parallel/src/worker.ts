@@ -54,6 +54,15 @@ export const valuesOf = (t: tf.Tensor): Float32Array => {
   return t.dataSync() as Float32Array;
 };
 
+/**
+ * A float32 tensor holding a copy of `view` (values in shared memory, which change every step).
+ * The `wasm` backend copies what it is given into its heap, so the view goes in as it is (no
+ * allocation per step); other backends may keep the array they are given (the `cpu` backend
+ * does), so they get a copy.
+ */
+export const tensorFrom = (view: Float32Array, shape: readonly number[]): tf.Tensor =>
+  tf.tensor(tf.getBackend() === "wasm" ? view : view.slice(), [...shape], "float32");
+
 /** Builds the `@wider/training` optimizer a spec names. */
 export const buildOptimizer = (spec: OptimizerSpec): Optimizer => {
   const { kind, ...options } = spec;
@@ -173,10 +182,10 @@ const runLoop = (
   const tHi = Math.min(hi, trainTotal);
   const uLo = Math.max(lo, trainTotal);
   const nT = Math.max(0, tHi - lo);
-  const flat = (at: number, n: number) => tf.tensor1d(f32.subarray(at, at + n));
+  const flat = (at: number, n: number) => tensorFrom(f32.subarray(at, at + n), [n]);
   const loadWeights = () => {
     r.vars.forEach((v, k) => {
-      const t = tf.tensor(
+      const t = tensorFrom(
         f32.subarray(base + offsets[k]!, base + offsets[k]! + layout.sizes[k]!),
         v.shape as number[],
       );
@@ -206,7 +215,7 @@ const runLoop = (
       const share = n / rows;
       // 1. Gradients of this slice, scaled by its share of the batch, into this worker's segment.
       tf.tidy(() => {
-        const x = tf.tensor(f32.subarray(layout.x + from * xPer, layout.x + to * xPer), [
+        const x = tensorFrom(f32.subarray(layout.x + from * xPer, layout.x + to * xPer), [
           n,
           ...layout.xShape,
         ]);
