@@ -31,4 +31,4 @@ export type { ParallelOptions, ParallelRunner } from "./runner.js";
 export { parallelRunner } from "./runner.js";
 // transports and the worker side
 export type { Transport, WorkerEndpoint, WorkerHandle } from "./transport.js";
-export { buildOptimizer, serveWorker, valuesOf } from "./worker.js";
+export { buildOptimizer, serveWorker, tensorFrom, valuesOf } from "./worker.js";
