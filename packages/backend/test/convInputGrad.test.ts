@@ -37,6 +37,9 @@ import {
 } from "../src/convInputGrad.js";
 import { initWasmTraining, wasmHeapBytes } from "../src/index.js";
 import {
+  type ConvCase,
+  convCases,
+  convInfoOf,
   expectWithinBound,
   type HostTensor,
   int,
@@ -51,64 +54,18 @@ beforeAll(async () => {
   await initWasmTraining();
 });
 
-type Pad = "same" | "valid" | number | [[0, 0], [number, number], [number, number], [0, 0]];
+type Case = ConvCase;
 
-interface Case {
-  readonly xShape: [number, number, number, number];
-  readonly filter: [number, number, number, number];
-  readonly strides: [number, number];
-  readonly dilations: [number, number];
-  readonly pad: Pad;
-  readonly label: string;
-}
+/** Seeded random geometries with at least one output pixel (`convCases`, this kernel's ranges). */
+const cases = (seed: number, count: number, dilated: boolean): Case[] =>
+  convCases(seed, count, {
+    cin: (r) => pick(r, [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 14, 15, 16, 17, 19]),
+    dilated: () => dilated,
+    maxSide: 12,
+    maxFilter: 5,
+  });
 
-/** Seeded random geometries with at least one output pixel; `dilated`: dilations 1-3 too. */
-function cases(seed: number, count: number, dilated: boolean): Case[] {
-  const r = rng(seed);
-  const out: Case[] = [];
-  while (out.length < count) {
-    const i = out.length;
-    const cin = pick(r, [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 14, 15, 16, 17, 19]);
-    const cout = pick(r, [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 14, 32]);
-    const kind = pick(r, ["same", "valid", "number", "explicit"] as const);
-    const pad: Pad =
-      kind === "number"
-        ? int(r, 0, 2)
-        : kind === "explicit"
-          ? [
-              [0, 0],
-              [int(r, 0, 3), int(r, 0, 3)],
-              [int(r, 0, 3), int(r, 0, 3)],
-              [0, 0],
-            ]
-          : kind;
-    // tfjs refuses strides > 1 together with dilations > 1
-    const dilations: [number, number] = dilated ? [int(r, 1, 3), int(r, 1, 3)] : [1, 1];
-    const strides: [number, number] =
-      dilations[0] > 1 || dilations[1] > 1 ? [1, 1] : [int(r, 1, 3), int(r, 1, 3)];
-    const xShape: [number, number, number, number] = [
-      i % 4 === 0 ? 1 : int(r, 1, 3),
-      int(r, 1, 12),
-      int(r, 1, 12),
-      cin,
-    ];
-    const filter: [number, number, number, number] = [int(r, 1, 5), int(r, 1, 5), cin, cout];
-    const info = backend_util.computeConv2DInfo(xShape, filter, strides, dilations, pad);
-    if (info.outHeight < 1 || info.outWidth < 1) continue;
-    out.push({
-      xShape,
-      filter,
-      strides,
-      dilations,
-      pad,
-      label: `#${i} x[${xShape}] w[${filter}] s${strides} d${dilations} ${JSON.stringify(pad)}`,
-    });
-  }
-  return out;
-}
-
-const infoOf = (k: Case) =>
-  backend_util.computeConv2DInfo(k.xShape, k.filter, k.strides, k.dilations, k.pad);
+const infoOf = convInfoOf;
 
 /**
  * The float64 input gradient straight from the definition (scattering every dy pixel through every

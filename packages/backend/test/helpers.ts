@@ -169,3 +169,89 @@ export function expectWithinBound(
   const bad = outsideBound(got, want, n, slack);
   if (bad !== undefined) expect.fail(`${label}: ${bad}`);
 }
+
+/** A convolution's padding as tfjs takes it (NHWC explicit padding included). */
+export type ConvPad =
+  | "same"
+  | "valid"
+  | number
+  | [[0, 0], [number, number], [number, number], [0, 0]];
+
+/** One seeded convolution geometry of {@link convCases}. */
+export interface ConvCase {
+  readonly xShape: [number, number, number, number];
+  readonly filter: [number, number, number, number];
+  readonly strides: [number, number];
+  readonly dilations: [number, number];
+  readonly pad: ConvPad;
+  readonly label: string;
+}
+
+/** What varies between the kernels' geometry sets. */
+export interface ConvCaseOptions {
+  /** Input channels of case `i`, drawn from `r`. */
+  readonly cin: (r: () => number) => number;
+  /** Whether case `i` draws dilations 1-3 (strides are then 1: tfjs refuses both > 1). */
+  readonly dilated: (i: number) => boolean;
+  /** Largest input height and width. */
+  readonly maxSide: number;
+  /** Largest filter height and width. */
+  readonly maxFilter: number;
+}
+
+/**
+ * Seeded random convolution geometries with at least one output pixel: batch 1-3 (1 every fourth
+ * case), `same`, `valid`, numeric and explicit padding, strides 1-3 or dilations 1-3, output
+ * channels covering every residue mod 8.
+ */
+export function convCases(seed: number, count: number, o: ConvCaseOptions): ConvCase[] {
+  const r = rng(seed);
+  const out: ConvCase[] = [];
+  while (out.length < count) {
+    const i = out.length;
+    const cin = o.cin(r);
+    const cout = pick(r, [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 14, 32]);
+    const kind = pick(r, ["same", "valid", "number", "explicit"] as const);
+    const pad: ConvPad =
+      kind === "number"
+        ? int(r, 0, 2)
+        : kind === "explicit"
+          ? [
+              [0, 0],
+              [int(r, 0, 3), int(r, 0, 3)],
+              [int(r, 0, 3), int(r, 0, 3)],
+              [0, 0],
+            ]
+          : kind;
+    const dilations: [number, number] = o.dilated(i) ? [int(r, 1, 3), int(r, 1, 3)] : [1, 1];
+    const strides: [number, number] =
+      dilations[0] > 1 || dilations[1] > 1 ? [1, 1] : [int(r, 1, 3), int(r, 1, 3)];
+    const xShape: [number, number, number, number] = [
+      i % 4 === 0 ? 1 : int(r, 1, 3),
+      int(r, 1, o.maxSide),
+      int(r, 1, o.maxSide),
+      cin,
+    ];
+    const filter: [number, number, number, number] = [
+      int(r, 1, o.maxFilter),
+      int(r, 1, o.maxFilter),
+      cin,
+      cout,
+    ];
+    const info = tf.backend_util.computeConv2DInfo(xShape, filter, strides, dilations, pad);
+    if (info.outHeight < 1 || info.outWidth < 1) continue;
+    out.push({
+      xShape,
+      filter,
+      strides,
+      dilations,
+      pad,
+      label: `#${i} x[${xShape}] w[${filter}] s${strides} d${dilations} ${JSON.stringify(pad)}`,
+    });
+  }
+  return out;
+}
+
+/** The tfjs convolution info of a case. */
+export const convInfoOf = (k: ConvCase): tf.backend_util.Conv2DInfo =>
+  tf.backend_util.computeConv2DInfo(k.xShape, k.filter, k.strides, k.dilations, k.pad);
