@@ -119,54 +119,23 @@ const mb = (bytes: number): number => round(bytes / 2 ** 20);
 type Run = (o: RunStepsOptions) => Promise<RunResult>;
 
 /**
- * Samples/s of `steps` SGD steps (lr 0.01, no momentum: the PyTorch peer's optimizer) of `run`
- * on a fresh model, after one untimed warm-up step (the replicas' first run copies the weights
- * in and allocates the shared buffers).
+ * Samples/s of `steps` SGD steps (lr 0.01, no momentum: the PyTorch peer's optimizer) of every
+ * run in `runs` at once, each on a fresh model of its own, after one untimed warm-up step each
+ * (the replicas' first run copies the weights in and allocates the shared buffers): all samples
+ * over the wall time. Two 1-worker runs of half a batch at once, sharing nothing (no barrier, no
+ * summed gradients), give what 2 replicas would reach if synchronising them were free, on this
+ * machine's shared cores, caches and memory bandwidth.
  */
 const throughput = async (
   spec: ModelSpec,
-  run: Run,
+  runs: readonly Run[],
   data: readonly Batch[],
   steps: number,
 ): Promise<number> => {
-  const model = build(spec);
+  const models = runs.map(() => build(spec));
   const optimizer = sgd();
-  const base = {
+  const base = (model: tf.LayersModel) => ({
     model,
-    optimizer,
-    loss: softmaxCrossEntropy(),
-    schedule: constant(0.01),
-    batches: (step: number) => data[step % data.length] as Batch,
-    disposeBatches: false,
-  };
-  try {
-    const warm = await run({ ...base, state: initLoop(model, optimizer), to: 1 });
-    const t0 = performance.now();
-    const r = await run({ ...base, state: { step: 1, opt: warm.state.opt }, to: 1 + steps });
-    const seconds = (performance.now() - t0) / 1000;
-    disposeOptState(r.state.opt);
-    return ((data[0]?.x.shape[0] ?? 0) * steps) / seconds;
-  } finally {
-    model.dispose();
-  }
-};
-
-/**
- * Samples/s of two independent runs at once, each on its own fresh model with its own 1-worker
- * runner and half the batch, started together with nothing shared between them (no barrier, no
- * summed gradients): what 2 replicas would reach if synchronising them were free, on this
- * machine's shared cores, caches and memory bandwidth. Total samples over the wall time.
- */
-const pairThroughput = async (
-  spec: ModelSpec,
-  runs: readonly [Run, Run],
-  data: readonly Batch[],
-  steps: number,
-): Promise<number> => {
-  const models = [build(spec), build(spec)] as const;
-  const optimizer = sgd();
-  const base = (k: 0 | 1) => ({
-    model: models[k],
     optimizer,
     loss: softmaxCrossEntropy(),
     schedule: constant(0.01),
@@ -175,15 +144,16 @@ const pairThroughput = async (
   });
   try {
     const warm = await Promise.all(
-      ([0, 1] as const).map((k) =>
-        runs[k]({ ...base(k), state: initLoop(models[k], optimizer), to: 1 }),
-      ),
+      runs.map((run, k) => {
+        const model = models[k] as tf.LayersModel;
+        return run({ ...base(model), state: initLoop(model, optimizer), to: 1 });
+      }),
     );
     const t0 = performance.now();
     const done = await Promise.all(
-      ([0, 1] as const).map((k) =>
-        runs[k]({
-          ...base(k),
+      runs.map((run, k) =>
+        run({
+          ...base(models[k] as tf.LayersModel),
           state: { step: 1, opt: (warm[k] as RunResult).state.opt },
           to: 1 + steps,
         }),
@@ -191,7 +161,7 @@ const pairThroughput = async (
     );
     const seconds = (performance.now() - t0) / 1000;
     for (const r of done) disposeOptState(r.state.opt);
-    return (2 * (data[0]?.x.shape[0] ?? 0) * steps) / seconds;
+    return (runs.length * (data[0]?.x.shape[0] ?? 0) * steps) / seconds;
   } finally {
     for (const m of models) m.dispose();
   }
@@ -295,7 +265,7 @@ export const workersSection = async (
         for (let r = -1; r < config.workerRounds; r++)
           for (const v of variants) {
             const runner = runners[v];
-            const sps = await throughput(spec, runner?.runSteps ?? runSteps, data, steps);
+            const sps = await throughput(spec, [runner?.runSteps ?? runSteps], data, steps);
             const entry = js[`${name}/${v}`] as (typeof js)[string];
             if (r >= 0) {
               entry.rounds.push(round(sps));
@@ -307,7 +277,7 @@ export const workersSection = async (
             if (v === "2 workers") {
               const a = runners["1 worker"] as ParallelRunner;
               const b = runners["1 worker, second"] as ParallelRunner;
-              const pair = await pairThroughput(spec, [a.runSteps, b.runSteps], halves, steps);
+              const pair = await throughput(spec, [a.runSteps, b.runSteps], halves, steps);
               if (r >= 0) pairs[name] = [...(pairs[name] ?? []), round(pair)];
               log(
                 `  train/${name} 2 x 1 worker, half batch each, unsynchronised ${pair.toFixed(0)} samples/s${r < 0 ? " (warm-up)" : ""}`,
@@ -344,7 +314,7 @@ export const workersSection = async (
     const leakRunner = await startRunner(specs.mlp, 2);
     let leak: LeakCheck;
     try {
-      await throughput(specs.mlp, leakRunner.runSteps, data, 4);
+      await throughput(specs.mlp, [leakRunner.runSteps], data, 4);
       collectGarbage();
       const before = {
         workers: [...leakRunner.workerTensors()],
@@ -353,7 +323,7 @@ export const workersSection = async (
       };
       const first = Math.floor(config.leakSteps / 2);
       const t0 = performance.now();
-      await throughput(specs.mlp, leakRunner.runSteps, data, first);
+      await throughput(specs.mlp, [leakRunner.runSteps], data, first);
       const t1 = performance.now();
       collectGarbage();
       const halfMem = process.memoryUsage();
@@ -364,7 +334,7 @@ export const workersSection = async (
         heapUsed: mb(halfMem.heapUsed),
       };
       const t2 = performance.now();
-      await throughput(specs.mlp, leakRunner.runSteps, data, config.leakSteps - first);
+      await throughput(specs.mlp, [leakRunner.runSteps], data, config.leakSteps - first);
       const sps = (config.batch * config.leakSteps * 1000) / (t1 - t0 + performance.now() - t2);
       collectGarbage();
       const mem = process.memoryUsage();
