@@ -38,7 +38,6 @@ export type ToWorker =
       readonly control: SharedArrayBuffer;
       readonly data: SharedArrayBuffer;
       readonly layout: Layout;
-      readonly hashEvery: number;
     }
   | { readonly type: "close" };
 

@@ -277,7 +277,6 @@ export const parallelRunner = async (options: ParallelOptions): Promise<Parallel
         control,
         data,
         layout,
-        hashEvery,
       };
       h.postMessage(msg);
     }
