@@ -36,6 +36,8 @@ export interface BenchConfig {
   readonly workerSteps: { readonly mlp: number; readonly cnn: number };
   /** Alternated rounds of the workers section (its figures are the medians). */
   readonly workerRounds: number;
+  /** Untimed rounds before them (fresh workers' JavaScript and wasm reach their optimised tiers). */
+  readonly workerWarmupRounds: number;
   /** Milliseconds each thread runs each machine probe (memory-bound and arithmetic loops, 1 and 2 threads). */
   readonly machineProbeMs: number;
   /** Steps of the leak check on 2 workers. */
@@ -59,6 +61,7 @@ export const fullConfig: BenchConfig = {
   threads: 1,
   workerSteps: { mlp: 80, cnn: 24 },
   workerRounds: 5,
+  workerWarmupRounds: 3,
   machineProbeMs: 1500,
   leakSteps: 1000,
 };
@@ -80,6 +83,7 @@ export const smokeConfig: BenchConfig = {
   threads: 1,
   workerSteps: { mlp: 3, cnn: 2 },
   workerRounds: 1,
+  workerWarmupRounds: 1,
   machineProbeMs: 150,
   leakSteps: 20,
 };

@@ -120,19 +120,20 @@ type Run = (o: RunStepsOptions) => Promise<RunResult>;
 
 /**
  * Samples/s of `steps` SGD steps (lr 0.01, no momentum: the PyTorch peer's optimizer) of every
- * run in `runs` at once, each on a fresh model of its own, after one untimed warm-up step each
- * (the replicas' first run copies the weights in and allocates the shared buffers): all samples
- * over the wall time. Two 1-worker runs of half a batch at once, sharing nothing (no barrier, no
- * summed gradients), give what 2 replicas would reach if synchronising them were free, on this
- * machine's shared cores, caches and memory bandwidth.
+ * run in `runs` at once, each on its own model (built once per runner, before the rounds: a
+ * model built here would leave the main thread's optimising compiler and garbage collector at
+ * work on V8's background threads during the timed steps, which takes a core from one of 2
+ * replicas), after one untimed step each (the replicas' first run copies the weights in and
+ * allocates the shared buffers) and a full garbage collection: all samples over the wall time.
+ * Two 1-worker runs of half a batch at once, sharing nothing (no barrier, no summed gradients),
+ * give what 2 replicas would reach if synchronising them were free, on this machine's shared
+ * cores, caches and memory bandwidth.
  */
 const throughput = async (
-  spec: ModelSpec,
-  runs: readonly Run[],
+  runs: readonly { readonly run: Run; readonly model: tf.LayersModel }[],
   data: readonly Batch[],
   steps: number,
 ): Promise<number> => {
-  const models = runs.map(() => build(spec));
   const optimizer = sgd();
   const base = (model: tf.LayersModel) => ({
     model,
@@ -142,29 +143,23 @@ const throughput = async (
     batches: (step: number) => data[step % data.length] as Batch,
     disposeBatches: false,
   });
-  try {
-    const warm = await Promise.all(
-      runs.map((run, k) => {
-        const model = models[k] as tf.LayersModel;
-        return run({ ...base(model), state: initLoop(model, optimizer), to: 1 });
+  const warm = await Promise.all(
+    runs.map(({ run, model }) => run({ ...base(model), state: initLoop(model, optimizer), to: 1 })),
+  );
+  collectGarbage();
+  const t0 = performance.now();
+  const done = await Promise.all(
+    runs.map(({ run, model }, k) =>
+      run({
+        ...base(model),
+        state: { step: 1, opt: (warm[k] as RunResult).state.opt },
+        to: 1 + steps,
       }),
-    );
-    const t0 = performance.now();
-    const done = await Promise.all(
-      runs.map((run, k) =>
-        run({
-          ...base(models[k] as tf.LayersModel),
-          state: { step: 1, opt: (warm[k] as RunResult).state.opt },
-          to: 1 + steps,
-        }),
-      ),
-    );
-    const seconds = (performance.now() - t0) / 1000;
-    for (const r of done) disposeOptState(r.state.opt);
-    return (runs.length * (data[0]?.x.shape[0] ?? 0) * steps) / seconds;
-  } finally {
-    for (const m of models) m.dispose();
-  }
+    ),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  for (const r of done) disposeOptState(r.state.opt);
+  return (runs.length * (data[0]?.x.shape[0] ?? 0) * steps) / seconds;
 };
 
 const startRunner = (spec: ModelSpec, workers: number): Promise<ParallelRunner> =>
@@ -258,14 +253,25 @@ export const workersSection = async (
         "2 workers": await startRunner(spec, 2),
         "1 worker, second": await startRunner(spec, 1),
       };
+      // One model per runner for every round (the weights go on training; the speed of a step
+      // does not depend on them).
+      const models = Object.fromEntries(
+        [...variants, "1 worker, second"].map((v) => [v, build(spec)] as const),
+      ) as Record<(typeof variants)[number] | "1 worker, second", tf.LayersModel>;
       try {
         for (const v of variants) js[`${name}/${v}`] = { rounds: [], load: 0, steps, model: name };
-        // Round -1 is a warm-up, not recorded: fresh workers compile the wasm modules and the
-        // JavaScript of a step, and V8 tiers the hot wasm functions up, over their first steps.
-        for (let r = -1; r < config.workerRounds; r++)
+        // The first rounds are a warm-up, not recorded: fresh workers compile the wasm modules
+        // and the JavaScript of a step, and V8 tiers the hot functions up over a few hundred
+        // steps (its background compiler runs during them).
+        const warmup = config.workerWarmupRounds;
+        for (let r = -warmup; r < config.workerRounds; r++)
           for (const v of variants) {
             const runner = runners[v];
-            const sps = await throughput(spec, [runner?.runSteps ?? runSteps], data, steps);
+            const sps = await throughput(
+              [{ run: runner?.runSteps ?? runSteps, model: models[v] }],
+              data,
+              steps,
+            );
             const entry = js[`${name}/${v}`] as (typeof js)[string];
             if (r >= 0) {
               entry.rounds.push(round(sps));
@@ -277,7 +283,14 @@ export const workersSection = async (
             if (v === "2 workers") {
               const a = runners["1 worker"] as ParallelRunner;
               const b = runners["1 worker, second"] as ParallelRunner;
-              const pair = await throughput(spec, [a.runSteps, b.runSteps], halves, steps);
+              const pair = await throughput(
+                [
+                  { run: a.runSteps, model: models["1 worker"] },
+                  { run: b.runSteps, model: models["1 worker, second"] },
+                ],
+                halves,
+                steps,
+              );
               if (r >= 0) pairs[name] = [...(pairs[name] ?? []), round(pair)];
               log(
                 `  train/${name} 2 x 1 worker, half batch each, unsynchronised ${pair.toFixed(0)} samples/s${r < 0 ? " (warm-up)" : ""}`,
@@ -286,6 +299,7 @@ export const workersSection = async (
           }
       } finally {
         for (const runner of Object.values(runners)) await runner.close();
+        for (const m of Object.values(models)) m.dispose();
       }
     }
 
@@ -312,9 +326,10 @@ export const workersSection = async (
 
     // The leak check: a long MLP run on 2 workers after a short one.
     const leakRunner = await startRunner(specs.mlp, 2);
+    const leakModel = build(specs.mlp);
     let leak: LeakCheck;
     try {
-      await throughput(specs.mlp, [leakRunner.runSteps], data, 4);
+      await throughput([{ run: leakRunner.runSteps, model: leakModel }], data, 4);
       collectGarbage();
       const before = {
         workers: [...leakRunner.workerTensors()],
@@ -323,7 +338,7 @@ export const workersSection = async (
       };
       const first = Math.floor(config.leakSteps / 2);
       const t0 = performance.now();
-      await throughput(specs.mlp, [leakRunner.runSteps], data, first);
+      await throughput([{ run: leakRunner.runSteps, model: leakModel }], data, first);
       const t1 = performance.now();
       collectGarbage();
       const halfMem = process.memoryUsage();
@@ -334,7 +349,11 @@ export const workersSection = async (
         heapUsed: mb(halfMem.heapUsed),
       };
       const t2 = performance.now();
-      await throughput(specs.mlp, [leakRunner.runSteps], data, config.leakSteps - first);
+      await throughput(
+        [{ run: leakRunner.runSteps, model: leakModel }],
+        data,
+        config.leakSteps - first,
+      );
       const sps = (config.batch * config.leakSteps * 1000) / (t1 - t0 + performance.now() - t2);
       collectGarbage();
       const mem = process.memoryUsage();
@@ -356,6 +375,7 @@ export const workersSection = async (
       };
     } finally {
       await leakRunner.close();
+      leakModel.dispose();
     }
     log(
       `  leak check: ${leak.steps} steps on 2 workers: worker tensors ${leak.workerTensorsBefore.join("/")} -> ${leak.workerTensorsAfter.join("/")}, main ${leak.mainTensorsBefore} -> ${leak.mainTensorsAfter}, RSS ${leak.rssBefore} -> ${leak.rssAfter} MB, heap ${leak.heapUsedBefore} -> ${leak.heapUsedAfter} MB`,
@@ -420,7 +440,7 @@ export const workersSection = async (
                 )
               : "",
           load: `Wider ${f.load}${torchLoad(threads)}`,
-          note: `batch ${config.batch}, SGD lr 0.01; median of ${f.rounds.length} rounds of ${f.steps} steps after a warm-up round (${f.rounds.map((x) => x.toFixed(0)).join(", ")})`,
+          note: `batch ${config.batch}, SGD lr 0.01; median of ${f.rounds.length} rounds of ${f.steps} steps after ${config.workerWarmupRounds} warm-up round${config.workerWarmupRounds === 1 ? "" : "s"} (${f.rounds.map((x) => x.toFixed(0)).join(", ")})`,
         });
       }
       const two = median(fig("2 workers").rounds);
