@@ -64,14 +64,18 @@ export interface Layout {
   readonly segment: number;
   /** `workers` segments start here. */
   readonly sums: number;
-  /** The batch inputs `[capacity, ...xShape]` start here (float32). */
-  readonly x: number;
-  /** The batch targets `[capacity, ...yShape]` start here (float32, cast to `yDtype` in the worker). */
-  readonly y: number;
+  /**
+   * The batch inputs `[capacity, ...xShape]` (float32) of even and of odd generations: two
+   * buffers, so that the main thread writes the next step's batch while the replicas train on
+   * this one.
+   */
+  readonly x: readonly [number, number];
+  /** The batch targets `[capacity, ...yShape]` (float32, cast to `yDtype` in the worker), the same way. */
+  readonly y: readonly [number, number];
   /**
    * The shared state: every weight (the master copy, brought up to date every step by the
    * replicas, each writing its shard), then every optimizer slot of the trainable weights (written
-   * on synced steps), each in `names` order, flat.
+   * on synced steps and at the end of a run), each in `names` order, flat.
    */
   readonly state: number;
   readonly capacity: number;
@@ -83,51 +87,65 @@ export interface Layout {
   readonly total: number;
 }
 
-/** Indices into the control `Int32Array`. */
+/**
+ * Indices into the control `Int32Array`. A command is posted as a generation (`gen`, counting
+ * from 1 in each run); its parameters sit in the slot of its parity (`cmd + (gen & 1)`, ...), so
+ * the main thread can post generation `g + 1` while the replicas still run `g` (one step ahead,
+ * never two: it posts `g + 2` only after `g` finished). It does so only when it reads nothing of
+ * the state between steps (no hooks); the state it copies out after step `g` is then never
+ * overwritten by `g + 1`.
+ */
 export const C = {
-  /** Bumped by the main thread to start a command. */
+  /** The latest generation posted by the main thread. */
   gen: 0,
-  /** The command: {@link Cmd}. */
-  cmd: 1,
   /** Arrivals at the gradient barrier (every worker's gradients are in its segment). */
-  arrived: 2,
+  arrived: 1,
   /** The generation whose gradient barrier was released. */
-  released: 3,
+  released: 2,
   /** Workers done with the command. */
-  done: 4,
+  done: 3,
   /** The generation whose command every worker finished. */
-  finished: 5,
+  finished: 4,
   /** 0, or 1 + the index of the worker that failed (or the main thread's `workers + 1`). */
-  error: 6,
-  /** Rows in this step's batch. */
-  rows: 7,
-  /** 1: worker 0 writes the state after the update; 2: every worker also hashes its weights. */
-  sync: 8,
-  /** Optimizer step count after the last update. */
-  count: 9,
+  error: 5,
+  /** Optimizer step count after the last update (written with the slots). */
+  count: 6,
   /** Arrivals at the weights barrier of a hashed step (every shard written, before the hash). */
-  arrived2: 10,
+  arrived2: 7,
   /** The generation whose weights barrier was released. */
-  released2: 11,
-  /** Per worker: the hash of its weights (FNV-1a) after a hashed step; `workers` entries. */
-  hashes: 16,
+  released2: 8,
+  /** Per parity: the command ({@link Cmd}). */
+  cmd: 9,
+  /** Per parity: rows in the step's batch. */
+  rows: 11,
+  /**
+   * Per parity: 0, the weights only; 1, the replicas also write the optimizer's slots (the main
+   * thread copies the state out after the step, before it posts the next); 2, every worker also
+   * hashes its weights.
+   */
+  sync: 13,
+  /** Per parity, per worker (`2 * workers` entries): the hash of its weights (FNV-1a) after a hashed step. */
+  hashes: 15,
 } as const;
 
 /** Commands. */
 export const Cmd = { step: 1, end: 2 } as const;
 
-/** The float64 view of the control buffer: the rate, then the per-worker weighted losses. */
-export const F = { lr: 0, losses: 1 } as const;
+/** The float64 view of the control buffer: per parity the rate, then per parity and worker the weighted losses. */
+export const F = { lr: 0, losses: 2 } as const;
+
+const ints = (workers: number) => C.hashes + 2 * workers;
+const f64At = (workers: number) => Math.ceil((4 * ints(workers)) / 8) * 8;
 
 /** The Int32 and Float64 views of the control block. */
 export const controlViews = (buf: SharedArrayBuffer, workers: number) => ({
-  i32: new Int32Array(buf, 0, 16 + workers),
-  f64: new Float64Array(buf, Math.ceil((4 * (16 + workers)) / 8) * 8, 1 + workers),
+  i32: new Int32Array(buf, 0, ints(workers)),
+  f64: new Float64Array(buf, f64At(workers), F.losses + 2 * workers),
 });
 
 /** Control block size with the Float64 part 8-aligned. */
 export const controlSize = (workers: number): number =>
-  Math.ceil((4 * (16 + workers)) / 8) * 8 + 8 * (1 + workers);
+  f64At(workers) + 8 * (F.losses + 2 * workers);
 
 /** FNV-1a over the bytes of float32 arrays, in order: the replica check. */
 export const hashFloats = (arrays: readonly Float32Array[]): number => {

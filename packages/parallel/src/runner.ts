@@ -2,8 +2,9 @@
  * The main thread's side: starts the replicas through a {@link Transport}, and runs
  * `@wider/training`'s loop contract (`runSteps` options and result) with each step's batch split
  * across them. Per step it writes the batch and the rate into shared memory, bumps a generation
- * counter (`Atomics.notify`) and awaits the replicas' done barrier (`Atomics.waitAsync`); no
- * message is sent per step and no gradient is copied through `postMessage`.
+ * counter (`Atomics.notify`) and awaits the replicas' done barrier (`Atomics.waitAsync`); without
+ * hooks, one step ahead (step s + 1 is posted before step s is awaited). No message is sent per
+ * step and no gradient is copied through `postMessage`.
  *
  * @module
  */
@@ -56,7 +57,9 @@ export interface ParallelRunner {
    * As `@wider/training`'s `runSteps` (same options and result; consumes `options.state`), with
    * each batch split row-wise across the replicas. `options.loss` is not called: the replicas use
    * the runner's loss. With hooks, the main model and `state.opt` are brought up to date after
-   * every step (a copy of the weights and slots per step); without, at the end only.
+   * every step (a copy of the weights and slots per step); without, at the end only, and each
+   * step is posted before the one before it is awaited (`batches` and `schedule` are called one
+   * step early).
    */
   readonly runSteps: (options: RunStepsOptions) => Promise<RunResult>;
   /** Each worker's `tf.memory().numTensors` after the last run (empty before one): for leak checks. */
@@ -217,7 +220,6 @@ export const parallelRunner = async (options: ParallelOptions): Promise<Parallel
     let state = run.state;
     if (state.step >= to) return { state, aborted: false };
     const first = await batches(state.step);
-    let pending: typeof first | undefined = first;
     const capacity = first.x.shape[0]!;
     if (capacity < workers)
       failWith(
@@ -228,9 +230,12 @@ export const parallelRunner = async (options: ParallelOptions): Promise<Parallel
     const yShape = first.y.shape.slice(1);
     const segment = paramCount;
     const sums = 0;
-    const x = sums + workers * segment;
-    const y = x + capacity * perRow(first.x.shape);
-    const st = y + capacity * perRow(first.y.shape);
+    const xSize = capacity * perRow(first.x.shape);
+    const ySize = capacity * perRow(first.y.shape);
+    const x0 = sums + workers * segment;
+    const x = [x0, x0 + xSize] as const;
+    const y = [x0 + 2 * xSize, x0 + 2 * xSize + ySize] as const;
+    const st = x0 + 2 * (xSize + ySize);
     const total = st + paramCount + info.slotNames.length * slotCount;
     const layout: Layout = {
       sizes,
@@ -283,19 +288,19 @@ export const parallelRunner = async (options: ParallelOptions): Promise<Parallel
     const failed = new Promise<never>((_, reject) => {
       const stop = (reason: string) => {
         Atomics.store(i32, C.error, workers + 1);
-        for (const at of [C.gen, C.released, C.finished]) Atomics.notify(i32, at);
+        for (const at of [C.gen, C.released, C.released2, C.finished]) Atomics.notify(i32, at);
         reject(new WiderFailure(parallelError("worker", reason)));
       };
       onFail = stop;
       if (failure !== undefined) stop(failure);
     });
     failed.catch(() => undefined);
-    /** Awaits `finished === gen` without blocking the main thread. */
+    /** Awaits `finished >= gen` without blocking the main thread. */
     const finished = async (gen: number, step: number): Promise<void> => {
       const t0 = Date.now();
       for (;;) {
         const now = Atomics.load(i32, C.finished);
-        if (now === gen) return;
+        if (now >= gen) return;
         if (failure !== undefined) failWith("worker", failure);
         if (options.stepTimeoutMs !== undefined && Date.now() - t0 > options.stepTimeoutMs)
           failWith(
@@ -327,65 +332,105 @@ export const parallelRunner = async (options: ParallelOptions): Promise<Parallel
       return { count: Atomics.load(i32, C.count), slots };
     };
     let gen = 0;
+    /** Sets generation `gen + 1`'s parameters in its parity's slots and wakes the replicas. */
+    const post = (cmd: number, rows = 0, sync = 0, lr = 0): number => {
+      const g = gen + 1;
+      const p = g & 1;
+      Atomics.store(i32, C.rows + p, rows);
+      Atomics.store(i32, C.sync + p, sync);
+      Atomics.store(i32, C.cmd + p, cmd);
+      f64[F.lr + p] = lr;
+      gen = g;
+      Atomics.store(i32, C.gen, g);
+      Atomics.notify(i32, C.gen);
+      return g;
+    };
+    interface Posted {
+      readonly gen: number;
+      readonly step: number;
+      readonly lr: number;
+      readonly hashed: boolean;
+    }
+    /**
+     * Fetches step `step`'s batch, writes it into the buffers of the next generation's parity
+     * (free: the replicas finished the generation before last) and posts the step.
+     */
+    const postStep = async (step: number, given?: typeof first): Promise<Posted> => {
+      const lr = schedule(step);
+      const batch = given ?? (await batches(step));
+      const rows = batch.x.shape[0]!;
+      const p = (gen + 1) & 1;
+      try {
+        if (rows > capacity || rows < workers)
+          failWith(
+            "shape",
+            `runSteps: the batch of step ${step} has ${rows} rows; the first had ${capacity}, and each must have between ${workers} (one per worker) and ${capacity} rows`,
+          );
+        f32.set(valuesOf(batch.x), x[p]);
+        f32.set(Float32Array.from(batch.y.dataSync()), y[p]);
+      } finally {
+        if (run.disposeBatches !== false) tf.dispose([batch.x, batch.y]);
+      }
+      const hashed = hashEvery > 0 && (step + 1) % hashEvery === 0;
+      // With hooks, the main model and the optimizer state are copied out after every step (the
+      // hooks read them; the replicas wait for the next step meanwhile); otherwise once, at the
+      // end of the run.
+      const sync = hashed ? 2 : hooks.length > 0 ? 1 : 0;
+      return { gen: post(Cmd.step, rows, sync, lr), step, lr, hashed };
+    };
     const afterStep = hookCaller(hooks, spe);
     let aborted = false;
     let current: OptState | undefined;
+    let pulledAt = state.step;
     const stepOf = () => state.step;
     try {
-      while (state.step < to) {
+      let pendingBatch: typeof first | undefined = first;
+      let next: Posted | undefined;
+      if (run.signal?.aborted === true) aborted = true;
+      else {
+        next = await postStep(state.step, pendingBatch);
+        pendingBatch = undefined;
+      }
+      // Without hooks, one step ahead: step s + 1 is posted before step s is awaited, so the
+      // replicas never wait for this thread between steps. With hooks, which read the model, step
+      // s + 1 is posted after the copy of the state and the hooks of step s (as runSteps runs
+      // them): done while the replicas train on, this thread's work would take a core from one
+      // of them, and the other would wait for it at the barrier (measured slower on 2 cores).
+      const ahead = hooks.length === 0;
+      const postNext = async (step: number): Promise<Posted | undefined> => {
+        if (step >= to) return undefined;
         if (run.signal?.aborted === true) {
           aborted = true;
-          if (pending !== undefined && run.disposeBatches !== false)
-            tf.dispose([pending.x, pending.y]);
-          break;
+          return undefined;
         }
-        const step = state.step;
-        const lr = schedule(step);
-        const batch = pending ?? (await batches(step));
-        pending = undefined;
-        const rows = batch.x.shape[0]!;
-        try {
-          if (rows > capacity || rows < workers)
-            failWith(
-              "shape",
-              `runSteps: the batch of step ${step} has ${rows} rows; the first had ${capacity}, and each must have between ${workers} (one per worker) and ${capacity} rows`,
-            );
-          f32.set(valuesOf(batch.x), x);
-          f32.set(Float32Array.from(batch.y.dataSync()), y);
-        } finally {
-          if (run.disposeBatches !== false) tf.dispose([batch.x, batch.y]);
-        }
-        const last = step + 1 === to;
-        const hashed = hashEvery > 0 && (step + 1) % hashEvery === 0;
-        // The main model is brought up to date after every step when hooks read it or a signal may
-        // stop the run between steps; otherwise after the last step only.
-        const sync = hashed ? 2 : hooks.length > 0 || last || run.signal !== undefined ? 1 : 0;
-        Atomics.store(i32, C.rows, rows);
-        Atomics.store(i32, C.sync, sync);
-        Atomics.store(i32, C.cmd, Cmd.step);
-        f64[F.lr] = lr;
-        gen += 1;
-        Atomics.store(i32, C.gen, gen);
-        Atomics.notify(i32, C.gen);
-        await finished(gen, step);
+        return postStep(step);
+      };
+      while (next !== undefined) {
+        const now = next;
+        next = ahead ? await postNext(now.step + 1) : undefined;
+        await finished(now.gen, now.step);
+        const p = now.gen & 1;
         let loss = 0;
-        for (let w = 0; w < workers; w++) loss += f64[F.losses + w]!;
-        if (hashed) {
-          const hs = Array.from({ length: workers }, (_, w) => i32[C.hashes + w]!);
+        for (let w = 0; w < workers; w++) loss += f64[F.losses + p * workers + w]!;
+        if (now.hashed) {
+          const hs = Array.from({ length: workers }, (_, w) => i32[C.hashes + p * workers + w]!);
           if (hs.some((h) => h !== hs[0]))
             failWith(
               "worker",
-              `the replicas diverged at step ${step} (weight hashes ${hs.map((h) => (h >>> 0).toString(16)).join(", ")})`,
+              `the replicas diverged at step ${now.step} (weight hashes ${hs.map((h) => (h >>> 0).toString(16)).join(", ")})`,
             );
         }
-        if (sync >= 1) {
+        if (!ahead) {
           if (current !== undefined) disposeOptState(current);
           current = pull();
+          pulledAt = now.step + 1;
         }
-        const opt: OptState = current ?? state.opt;
-        state = { step: step + 1, opt };
-        await afterStep({ step, lr, loss, state, model });
+        state = { step: now.step + 1, opt: current ?? state.opt };
+        await afterStep({ step: now.step, lr: now.lr, loss, state, model });
+        if (!ahead) next = await postNext(now.step + 1);
       }
+      if (pendingBatch !== undefined && run.disposeBatches !== false)
+        tf.dispose([pendingBatch.x, pendingBatch.y]);
     } catch (e) {
       const reason = e instanceof Error ? e.message : String(e);
       fail(reason);
@@ -397,10 +442,14 @@ export const parallelRunner = async (options: ParallelOptions): Promise<Parallel
         `@wider/parallel: the run stopped at step ${stepOf()}: ${reason}. Every worker was terminated; the main model holds the weights of the last step it received. Resume from your last checkpoint.`,
       );
     }
-    Atomics.store(i32, C.cmd, Cmd.end);
-    Atomics.store(i32, C.gen, gen + 1);
-    Atomics.notify(i32, C.gen);
+    // The end: the replicas write their slots and reply; without hooks, the state is copied out
+    // once here.
+    post(Cmd.end);
     tensors = (await Promise.race([ran, failed])).map((m) => m.tensors);
+    if (state.step !== pulledAt) {
+      if (current !== undefined) disposeOptState(current);
+      current = pull();
+    }
     if (current === undefined) return { state, aborted };
     if (current !== run.state.opt) disposeOptState(run.state.opt);
     return { state: { step: state.step, opt: current }, aborted };

@@ -105,11 +105,13 @@ interface Replica {
   readonly trainable: number;
 }
 
-/** Waits until `i32[at] !== value`, waking every 50 ms to check the error flag. */
-const waitChange = (i32: Int32Array, at: number, value: number): void => {
-  while (Atomics.load(i32, at) === value) {
+/** Waits until `i32[at] >= value` (a generation reached), waking every 50 ms to check the error flag. */
+const waitAtLeast = (i32: Int32Array, at: number, value: number): void => {
+  for (;;) {
+    const now = Atomics.load(i32, at);
+    if (now >= value) return;
     if (Atomics.load(i32, C.error) !== 0) aborted();
-    Atomics.wait(i32, at, value, 50);
+    Atomics.wait(i32, at, now, 50);
   }
 };
 
@@ -139,7 +141,9 @@ const barrier = (
 };
 
 /**
- * The shared-memory step loop of one run; returns at `Cmd.end`. Per step:
+ * The shared-memory step loop of one run; returns at `Cmd.end`. Per step (generation `g`, its
+ * batch and parameters in the buffers of parity `g & 1`, which the main thread may have posted
+ * while this replica was still on `g - 1`):
  * 1. the gradients of this replica's slice of the batch (scaled by its share of the rows) into
  *    its segment, and the non-trainable weights (BatchNorm statistics) the forward pass left,
  *    scaled the same way;
@@ -148,12 +152,12 @@ const barrier = (
  *    in worker order, the optimizer's update of the trainable part from the master copy of the
  *    weights in shared memory, the result written back there; the summed non-trainable values
  *    written as they are;
- * 4. barrier (this one releases the main thread);
+ * 4. barrier (this one tells the main thread the step is done);
  * 5. every weight read back from shared memory into this replica's variables (an all-gather), so
- *    the replicas hold the same bits by construction; `hashEvery` checks that they do.
+ *    the replicas hold the same bits by construction; hashed steps check that they do.
  * The optimizer's slots live only with their shard's owner (written to shared memory on synced
- * steps). Elementwise optimizers give the same bits on a flat shard as per weight, so the result
- * is the one every replica computing the whole update would give.
+ * steps and at the end of the run). Elementwise optimizers give the same bits on a flat shard as
+ * per weight, so the result is the one every replica computing the whole update would give.
  */
 const runLoop = (
   r: Replica,
@@ -200,26 +204,38 @@ const runLoop = (
     layout.slotNames.forEach((s, j) => {
       slots[s] = flat(slotAt(j) + lo, nT);
     });
+  /** This shard's optimizer slots (and, from worker 0, the step count) into the shared state. */
+  const writeSlots = () => {
+    layout.slotNames.forEach((s, j) => {
+      const t = slots[s];
+      if (t !== undefined) f32.set(valuesOf(t), slotAt(j) + lo);
+    });
+    if (r.index === 0) Atomics.store(i32, C.count, count);
+  };
   try {
-    // A fresh control block per run: generation 0 is "no command yet" (the main thread may have
-    // bumped it before this worker got here).
-    let gen = 0;
-    for (;;) {
-      waitChange(i32, C.gen, gen);
-      gen = Atomics.load(i32, C.gen);
-      if (Atomics.load(i32, C.cmd) === Cmd.end) return;
-      const rows = Atomics.load(i32, C.rows);
-      const lr = f64[F.lr]!;
+    // A fresh control block per run: generations count from 1.
+    for (let gen = 1; ; gen++) {
+      waitAtLeast(i32, C.gen, gen);
+      const p = gen & 1;
+      if (Atomics.load(i32, C.cmd + p) === Cmd.end) {
+        writeSlots();
+        return;
+      }
+      const rows = Atomics.load(i32, C.rows + p);
+      const sync = Atomics.load(i32, C.sync + p);
+      const lr = f64[F.lr + p]!;
       const [from, to] = sliceOf(r.index, r.workers, rows);
       const n = to - from;
       const share = n / rows;
+      const xAt = layout.x[p]!;
+      const yAt = layout.y[p]!;
       // 1. Gradients of this slice, scaled by its share of the batch, into this worker's segment.
       tf.tidy(() => {
-        const x = tensorFrom(f32.subarray(layout.x + from * xPer, layout.x + to * xPer), [
+        const x = tensorFrom(f32.subarray(xAt + from * xPer, xAt + to * xPer), [
           n,
           ...layout.xShape,
         ]);
-        const yv = f32.subarray(layout.y + from * yPer, layout.y + to * yPer);
+        const yv = f32.subarray(yAt + from * yPer, yAt + to * yPer);
         const y = tf.tensor(layout.yDtype === "int32" ? Int32Array.from(yv) : yv, [
           n,
           ...layout.yShape,
@@ -229,7 +245,7 @@ const runLoop = (
           () => tf.mul(r.loss(r.model.apply(x, { training: true }) as tf.Tensor, y), share),
           trainVars,
         );
-        f64[F.losses + r.index] = value.dataSync()[0]!;
+        f64[F.losses + p * r.workers + r.index] = value.dataSync()[0]!;
         trainVars.forEach((v, k) => {
           f32.set(valuesOf(grads[v.name]!), mine + offsets[k]!);
         });
@@ -242,7 +258,6 @@ const runLoop = (
       // 2. Barrier: every segment is written.
       barrier(i32, C.arrived, C.released, gen, r.workers);
       // 3. This shard: sum the segments in worker order, update, write back.
-      const sync = Atomics.load(i32, C.sync);
       if (hi > lo) {
         const sum = tf.tidy(() => {
           let acc = flat(layout.sums + lo, hi - lo);
@@ -284,14 +299,8 @@ const runLoop = (
           sum.dispose();
         }
       } else count += 1;
-      if (sync >= 1) {
-        layout.slotNames.forEach((s, j) => {
-          const t = slots[s];
-          if (t !== undefined) f32.set(valuesOf(t), slotAt(j) + lo);
-        });
-        if (r.index === 0) Atomics.store(i32, C.count, count);
-      }
-      // 4. Barrier: the weights (and, synced, the slots) are whole; it releases the main thread,
+      if (sync >= 1) writeSlots();
+      // 4. Barrier: the weights (and, synced, the slots) are whole; it tells the main thread,
       // except on a hashed step, whose release waits for the hashes.
       if (sync >= 2) barrier(i32, C.arrived2, C.released2, gen, r.workers);
       else barrier(i32, C.done, C.finished, gen, r.workers);
@@ -300,7 +309,7 @@ const runLoop = (
       if (sync >= 2) {
         Atomics.store(
           i32,
-          C.hashes + r.index,
+          C.hashes + p * r.workers + r.index,
           hashFloats(r.vars.map((v) => v.read().dataSync() as Float32Array)),
         );
         barrier(i32, C.done, C.finished, gen, r.workers);
@@ -391,7 +400,7 @@ export const serveWorker = (endpoint: WorkerEndpoint): void => {
       if (run.type === "run") {
         const { i32 } = controlViews(run.control, replica?.workers ?? 1);
         Atomics.compareExchange(i32, C.error, 0, index + 1);
-        for (const at of [C.gen, C.released, C.finished]) Atomics.notify(i32, at);
+        for (const at of [C.gen, C.released, C.released2, C.finished]) Atomics.notify(i32, at);
       }
       reply({ type: "error", index, message });
     });

@@ -1,0 +1,235 @@
+/**
+ * Without hooks the runner posts step s + 1 before it awaits step s, and copies the state out once
+ * at the end (the replicas write their optimizer slots when the run ends); with hooks it copies
+ * the state out after every step and posts the next after the hooks. These tests hold both to
+ * `runSteps`' contract: the hooks see every step's state as single-thread training's do, a signal
+ * stops the run at the step boundary `runSteps` stops at, and the state returned resumes to the
+ * weights of an uninterrupted run.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { ModelSpec } from "@wider/models";
+import { constant } from "@wider/schedules";
+import {
+  type Batches,
+  disposeOptState,
+  type Hook,
+  initLoop,
+  type LoopState,
+  type RunResult,
+  type RunStepsOptions,
+  runSteps,
+  sgd,
+  softmaxCrossEntropy,
+} from "@wider/training";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ParallelRunner, parallelRunner } from "../src/index.js";
+import { nodeTransport } from "../src/node.js";
+import { batchesFor, build, expectClose } from "./helpers.js";
+
+const spec: ModelSpec = { kind: "mlp", hidden: [16], inputShape: [5, 5, 1], seed: 11 };
+const LR = 0.05;
+const STEPS = 12;
+
+type Run = (o: RunStepsOptions) => Promise<RunResult>;
+
+const weightsOf = (m: tf.LayersModel) =>
+  Object.fromEntries(
+    m.weights.map((v) => [v.originalName, Float32Array.from(v.read().dataSync())]),
+  );
+
+/**
+ * Trains a fresh model with `run` from `state` (or a fresh state) to `to`; records what the hooks
+ * saw after each step (the step, the state's step and count, the model's weights) and which
+ * batches were asked for.
+ */
+const train = async (
+  run: Run,
+  options: {
+    to: number;
+    stopAfterHookOf?: number;
+    abortInSchedule?: number;
+    hooks?: boolean;
+    from?: { state: LoopState; weights: Record<string, Float32Array> };
+  },
+) => {
+  const model = build(spec);
+  if (options.from !== undefined) {
+    const w = options.from.weights;
+    for (const v of model.weights) v.write(tf.tensor(w[v.originalName]!, v.shape as number[]));
+  }
+  const optimizer = sgd({ momentum: 0.9 });
+  const ac = new AbortController();
+  const asked: number[] = [];
+  const all = batchesFor([5, 5, 1], 12);
+  const batches: Batches = (step) => {
+    asked.push(step);
+    return all(step);
+  };
+  const seen: {
+    step: number;
+    stateStep: number;
+    count: number;
+    w: Record<string, Float32Array>;
+  }[] = [];
+  const hooks: Hook[] =
+    options.hooks === false
+      ? []
+      : [
+          {
+            onStep: ({ step, state, model: m }) => {
+              seen.push({ step, stateStep: state.step, count: state.opt.count, w: weightsOf(m) });
+              if (step === options.stopAfterHookOf) ac.abort();
+            },
+          },
+        ];
+  const r = await run({
+    model,
+    optimizer,
+    loss: softmaxCrossEntropy(),
+    schedule: (step) => {
+      if (step === options.abortInSchedule) ac.abort();
+      return constant(LR)(step);
+    },
+    batches,
+    state: options.from?.state ?? initLoop(model, optimizer),
+    to: options.to,
+    hooks,
+    signal: ac.signal,
+  });
+  const out = { result: r, weights: weightsOf(model), seen, asked };
+  model.dispose();
+  return out;
+};
+
+/** A copy of an optimizer state (the original is disposed with its run's result). */
+const copyState = (s: LoopState): LoopState => ({
+  step: s.step,
+  opt: {
+    count: s.opt.count,
+    slots: Object.fromEntries(
+      Object.entries(s.opt.slots).map(([k, ws]) => [
+        k,
+        Object.fromEntries(Object.entries(ws).map(([n, t]) => [n, t.clone()])),
+      ]),
+    ),
+  },
+});
+
+beforeAll(async () => {
+  await tf.setBackend("cpu");
+  await tf.ready();
+});
+
+describe("hooks, signals and resumes as runSteps has them (2 cpu replicas)", () => {
+  let runner: ParallelRunner;
+  beforeAll(async () => {
+    runner = await parallelRunner({
+      transport: nodeTransport(),
+      workers: 2,
+      backend: "cpu",
+      model: { spec },
+      optimizer: { kind: "sgd", momentum: 0.9 },
+    });
+  });
+  afterAll(() => runner.close());
+
+  it("the hooks see every step's state and weights as single-thread training's hooks do", async () => {
+    const want = await train(runSteps, { to: STEPS });
+    const got = await train(runner.runSteps, { to: STEPS });
+    expect(got.seen.map((s) => [s.step, s.stateStep, s.count])).toEqual(
+      want.seen.map((s) => [s.step, s.stateStep, s.count]),
+    );
+    got.seen.forEach((s, i) => {
+      expectClose(s.w, want.seen[i]!.w, 1e-5);
+    });
+    expect(got.asked).toEqual(want.asked);
+    expect(got.result.aborted).toBe(false);
+    disposeOptState(got.result.state.opt);
+    disposeOptState(want.result.state.opt);
+  });
+
+  it("a hook that aborts the signal at step 4: the run returns step 5 with the weights that hook saw; resuming to 12 matches 12 uninterrupted steps", async () => {
+    const want = await train(runSteps, { to: STEPS, stopAfterHookOf: 4 });
+    const got = await train(runner.runSteps, { to: STEPS, stopAfterHookOf: 4 });
+    for (const r of [want, got]) {
+      expect(r.result.aborted).toBe(true);
+      expect(r.result.state.step).toBe(5);
+      expect(r.result.state.opt.count).toBe(5);
+      expect(r.seen.map((s) => s.step)).toEqual([0, 1, 2, 3, 4]);
+      // With hooks, step s + 1 is posted after the hooks of step s, as runSteps runs it.
+      expect(r.asked).toEqual([0, 1, 2, 3, 4]);
+    }
+    expectClose(got.weights, got.seen[4]!.w, 0);
+    expectClose(got.weights, want.weights, 1e-5);
+    const momentum = (r: typeof got) =>
+      Object.fromEntries(
+        Object.entries(r.result.state.opt.slots.momentum ?? {}).map(([k, t]) => [
+          k,
+          Float32Array.from(t.dataSync()),
+        ]),
+      );
+    expect(Object.keys(momentum(got)).length).toBeGreaterThan(0);
+    expectClose(momentum(got), momentum(want), 1e-5);
+
+    const resumed = await train(runner.runSteps, {
+      to: STEPS,
+      hooks: false,
+      from: { state: copyState(got.result.state), weights: got.weights },
+    });
+    const whole = await train(runSteps, { to: STEPS, hooks: false });
+    expect(resumed.result.state.step).toBe(STEPS);
+    expect(resumed.result.state.opt.count).toBe(STEPS);
+    expect(resumed.asked).toEqual([5, 6, 7, 8, 9, 10, 11]);
+    expectClose(resumed.weights, whole.weights, 1e-5);
+    for (const r of [want, got, resumed, whole]) disposeOptState(r.result.state.opt);
+  });
+
+  it("a signal without hooks (aborted while step 6 is posted, step 5 in flight): the run ends after step 6, as runSteps does, with that step's weights and momentum", async () => {
+    const want = await train(runSteps, { to: STEPS, abortInSchedule: 6, hooks: false });
+    const got = await train(runner.runSteps, { to: STEPS, abortInSchedule: 6, hooks: false });
+    for (const r of [want, got]) {
+      expect(r.result.aborted).toBe(true);
+      expect(r.result.state.step).toBe(7);
+      expect(r.result.state.opt.count).toBe(7);
+      expect(r.asked).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    }
+    expectClose(got.weights, want.weights, 1e-5);
+    const m = (r: typeof got) =>
+      Object.fromEntries(
+        Object.entries(r.result.state.opt.slots.momentum ?? {}).map(([k, t]) => [
+          k,
+          Float32Array.from(t.dataSync()),
+        ]),
+      );
+    expectClose(m(got), m(want), 1e-5);
+    disposeOptState(got.result.state.opt);
+    disposeOptState(want.result.state.opt);
+  });
+
+  it("a signal aborted before the first step runs nothing and keeps the state given", async () => {
+    const model = build(spec);
+    const optimizer = sgd({ momentum: 0.9 });
+    const before = weightsOf(model);
+    const ac = new AbortController();
+    ac.abort();
+    const tensors = tf.memory().numTensors;
+    const r = await runner.runSteps({
+      model,
+      optimizer,
+      loss: softmaxCrossEntropy(),
+      schedule: constant(LR),
+      batches: batchesFor([5, 5, 1], 12),
+      state: initLoop(model, optimizer),
+      to: STEPS,
+      signal: ac.signal,
+    });
+    expect(r.aborted).toBe(true);
+    expect(r.state.step).toBe(0);
+    expect(r.state.opt.count).toBe(0);
+    expectClose(weightsOf(model), before, 0);
+    disposeOptState(r.state.opt);
+    // The first batch, fetched before the signal was read, was disposed; the state given came back.
+    expect(tf.memory().numTensors).toBe(tensors);
+    model.dispose();
+  });
+});
