@@ -10,6 +10,21 @@ import {
 } from "@wider/training";
 import { expect } from "vitest";
 
+/** A model's weights by name, copied out. */
+export const weightsOf = (m: tf.LayersModel): Record<string, Float32Array> =>
+  Object.fromEntries(
+    m.weights.map((v) => [v.originalName, Float32Array.from(v.read().dataSync())]),
+  );
+
+/** One optimizer slot (e.g. `"momentum"`) of a state, by weight name, copied out. */
+export const slotOf = (
+  opt: { readonly slots: Record<string, Record<string, tf.Tensor>> },
+  slot: string,
+): Record<string, Float32Array> =>
+  Object.fromEntries(
+    Object.entries(opt.slots[slot] ?? {}).map(([k, t]) => [k, Float32Array.from(t.dataSync())]),
+  );
+
 /** Builds a spec's model or throws. */
 export const build = (spec: ModelSpec): tf.LayersModel => {
   const m = buildModel(spec);

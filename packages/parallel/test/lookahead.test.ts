@@ -24,18 +24,13 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ParallelRunner, parallelRunner } from "../src/index.js";
 import { nodeTransport } from "../src/node.js";
-import { batchesFor, build, expectClose } from "./helpers.js";
+import { batchesFor, build, expectClose, slotOf, weightsOf } from "./helpers.js";
 
 const spec: ModelSpec = { kind: "mlp", hidden: [16], inputShape: [5, 5, 1], seed: 11 };
 const LR = 0.05;
 const STEPS = 12;
 
 type Run = (o: RunStepsOptions) => Promise<RunResult>;
-
-const weightsOf = (m: tf.LayersModel) =>
-  Object.fromEntries(
-    m.weights.map((v) => [v.originalName, Float32Array.from(v.read().dataSync())]),
-  );
 
 /**
  * Trains a fresh model with `run` from `state` (or a fresh state) to `to`; records what the hooks
@@ -161,15 +156,9 @@ describe("hooks, signals and resumes as runSteps has them (2 cpu replicas)", () 
     }
     expectClose(got.weights, got.seen[4]!.w, 0);
     expectClose(got.weights, want.weights, 1e-5);
-    const momentum = (r: typeof got) =>
-      Object.fromEntries(
-        Object.entries(r.result.state.opt.slots.momentum ?? {}).map(([k, t]) => [
-          k,
-          Float32Array.from(t.dataSync()),
-        ]),
-      );
-    expect(Object.keys(momentum(got)).length).toBeGreaterThan(0);
-    expectClose(momentum(got), momentum(want), 1e-5);
+    const momentum = slotOf(got.result.state.opt, "momentum");
+    expect(Object.keys(momentum).length).toBeGreaterThan(0);
+    expectClose(momentum, slotOf(want.result.state.opt, "momentum"), 1e-5);
 
     const resumed = await train(runner.runSteps, {
       to: STEPS,
@@ -194,14 +183,11 @@ describe("hooks, signals and resumes as runSteps has them (2 cpu replicas)", () 
       expect(r.asked).toEqual([0, 1, 2, 3, 4, 5, 6]);
     }
     expectClose(got.weights, want.weights, 1e-5);
-    const m = (r: typeof got) =>
-      Object.fromEntries(
-        Object.entries(r.result.state.opt.slots.momentum ?? {}).map(([k, t]) => [
-          k,
-          Float32Array.from(t.dataSync()),
-        ]),
-      );
-    expectClose(m(got), m(want), 1e-5);
+    expectClose(
+      slotOf(got.result.state.opt, "momentum"),
+      slotOf(want.result.state.opt, "momentum"),
+      1e-5,
+    );
     disposeOptState(got.result.state.opt);
     disposeOptState(want.result.state.opt);
   });

@@ -5,16 +5,11 @@ import { disposeOptState, initLoop, sgd, softmaxCrossEntropy } from "@wider/trai
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ParallelRunner, parallelRunner } from "../src/index.js";
 import { nodeTransport } from "../src/node.js";
-import { batchesFor, build, expectClose, reference } from "./helpers.js";
+import { batchesFor, build, expectClose, reference, weightsOf } from "./helpers.js";
 
 const LR = 0.05;
 const STEPS = 20;
 const opt = { kind: "sgd", momentum: 0.9 } as const;
-
-const weightsOf = (m: tf.LayersModel) =>
-  Object.fromEntries(
-    m.weights.map((v) => [v.originalName, Float32Array.from(v.read().dataSync())]),
-  );
 
 beforeAll(async () => {
   await tf.setBackend("cpu");
