@@ -5,7 +5,7 @@ import { adam, disposeOptState, initLoop, sgd, softmaxCrossEntropy } from "@wide
 import { beforeAll, describe, expect, it } from "vitest";
 import { parallelRunner, shardOf } from "../src/index.js";
 import { nodeTransport } from "../src/node.js";
-import { batchesFor, build, expectClose, reference } from "./helpers.js";
+import { batchesFor, build, expectClose, reference, weightsOf } from "./helpers.js";
 
 beforeAll(async () => {
   await tf.setBackend("cpu");
@@ -29,11 +29,6 @@ describe("shardOf: the replicas' shares of the flat weights", () => {
       }
   });
 });
-
-const weightsOf = (m: tf.LayersModel) =>
-  Object.fromEntries(
-    m.weights.map((v) => [v.originalName, Float32Array.from(v.read().dataSync())]),
-  );
 
 describe("3 replicas, each updating its shard of the weights", () => {
   it("Adam over two runSteps calls (the slots go through shared memory between them) agrees with 12 single-thread steps to 1e-5 relative", async () => {
