@@ -219,6 +219,7 @@ export const trainSwapMember = async (
             });
             if (ctx.signal.aborted) ac.abort();
           },
+          readsModel: () => false,
           onEpoch: ({ meanLoss }) => {
             lastLoss = meanLoss;
           },

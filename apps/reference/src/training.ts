@@ -187,6 +187,9 @@ export const train = async (ctx: TrainContext, resume: boolean): Promise<Trained
           });
           if (ctx.signal.aborted) ac.abort();
         },
+        // onStep reads the step, rate and loss only (onEpoch reads the model at epoch ends):
+        // data-parallel workers copy the model back after the steps the collectors take.
+        readsModel: () => false,
         onEpoch: async ({ epoch, step, meanLoss, state }) => {
           const err = await testError(model, data, ctx.curveIdx);
           const mean = swaHook.state.mean;

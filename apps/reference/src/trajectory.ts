@@ -140,6 +140,7 @@ export const sweepRate = async (
             });
             if (ctx.signal.aborted) ac.abort();
           },
+          readsModel: () => false,
         },
       ],
     });

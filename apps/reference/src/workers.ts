@@ -53,6 +53,7 @@ const watched = (hooks: readonly Hook[], seen: { error?: unknown }): Hook[] =>
     return {
       ...(h.onStep === undefined ? {} : { onStep: guard((i) => h.onStep?.(i)) }),
       ...(h.onEpoch === undefined ? {} : { onEpoch: guard((i) => h.onEpoch?.(i)) }),
+      ...(h.readsModel === undefined ? {} : { readsModel: h.readsModel }),
     };
   });
 

@@ -2,9 +2,9 @@
  * The main thread's side: starts the replicas through a {@link Transport}, and runs
  * `@wider/training`'s loop contract (`runSteps` options and result) with each step's batch split
  * across them. Per step it writes the batch and the rate into shared memory, bumps a generation
- * counter (`Atomics.notify`) and awaits the replicas' done barrier (`Atomics.waitAsync`); without
- * hooks, one step ahead (step s + 1 is posted before step s is awaited). No message is sent per
- * step and no gradient is copied through `postMessage`.
+ * counter (`Atomics.notify`) and awaits the replicas' done barrier (`Atomics.waitAsync`); after
+ * the steps no hook reads the model at, one step ahead (step s + 1 is posted before step s is
+ * awaited). No message is sent per step and no gradient is copied through `postMessage`.
  *
  * @module
  */
@@ -12,7 +12,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { isWiderError, WiderFailure } from "@wider/errors";
 import type { OptState, RunResult, RunStepsOptions } from "@wider/training";
-import { disposeOptState, hookCaller } from "@wider/training";
+import { disposeOptState, hookCaller, readsModelAfter } from "@wider/training";
 import { fail as failWith, parallelError } from "./errors.js";
 import {
   C,
@@ -56,10 +56,12 @@ export interface ParallelRunner {
   /**
    * As `@wider/training`'s `runSteps` (same options and result; consumes `options.state`), with
    * each batch split row-wise across the replicas. `options.loss` is not called: the replicas use
-   * the runner's loss. With hooks, the main model and `state.opt` are brought up to date after
-   * every step (a copy of the weights and slots per step); without, at the end only, and each
-   * step is posted before the one before it is awaited (`batches` and `schedule` are called one
-   * step early).
+   * the runner's loss. The main model and `state.opt` are brought up to date after the steps a
+   * hook reads them at (`Hook.readsModel`, default every step; a copy of the weights and slots
+   * each time) and at the end. After the other steps the next step is posted before the step is
+   * awaited (`batches` and `schedule` are called one step early), and a signal a hook sets there
+   * stops the run one step later than `runSteps` would: the step posted ahead finishes and its
+   * hooks run.
    */
   readonly runSteps: (options: RunStepsOptions) => Promise<RunResult>;
   /** Each worker's `tf.memory().numTensors` after the last run (empty before one): for leak checks. */
@@ -355,6 +357,8 @@ export const parallelRunner = async (options: ParallelOptions): Promise<Parallel
      * Fetches step `step`'s batch, writes it into the buffers of the next generation's parity
      * (free: the replicas finished the generation before last) and posts the step.
      */
+    /** Whether a hook reads the main model or `state.opt` after a step. */
+    const reads = readsModelAfter(hooks, spe);
     const postStep = async (step: number, given?: typeof first): Promise<Posted> => {
       const lr = schedule(step);
       const batch = given ?? (await batches(step));
@@ -372,10 +376,9 @@ export const parallelRunner = async (options: ParallelOptions): Promise<Parallel
         if (run.disposeBatches !== false) tf.dispose([batch.x, batch.y]);
       }
       const hashed = hashEvery > 0 && (step + 1) % hashEvery === 0;
-      // With hooks, the main model and the optimizer state are copied out after every step (the
-      // hooks read them; the replicas wait for the next step meanwhile); otherwise once, at the
-      // end of the run.
-      const sync = hashed ? 2 : hooks.length > 0 ? 1 : 0;
+      // After the steps a hook reads the model at, the main model and the optimizer state are
+      // copied out (the replicas wait for the next step meanwhile); otherwise once, at the end.
+      const sync = hashed ? 2 : reads(step) ? 1 : 0;
       return { gen: post(Cmd.step, rows, sync, lr), step, lr, hashed };
     };
     const afterStep = hookCaller(hooks, spe);
@@ -391,12 +394,12 @@ export const parallelRunner = async (options: ParallelOptions): Promise<Parallel
         next = await postStep(state.step, pendingBatch);
         pendingBatch = undefined;
       }
-      // Without hooks, one step ahead: step s + 1 is posted before step s is awaited, so the
-      // replicas never wait for this thread between steps. With hooks, which read the model, step
-      // s + 1 is posted after the copy of the state and the hooks of step s (as runSteps runs
-      // them): done while the replicas train on, this thread's work would take a core from one
-      // of them, and the other would wait for it at the barrier (measured slower on 2 cores).
-      const ahead = hooks.length === 0;
+      // After a step no hook reads the model at (`Hook.readsModel`; every step without hooks),
+      // one step ahead: step s + 1 is posted before step s is awaited, so the replicas never
+      // wait for this thread between steps. After a step some hook reads the model at, step s + 1
+      // is posted after the copy of the state and the hooks of step s (as runSteps runs them):
+      // done while the replicas train on, this thread's work would take a core from one of
+      // them, and the other would wait for it at the barrier (measured slower on 2 cores).
       const postNext = async (step: number): Promise<Posted | undefined> => {
         if (step >= to) return undefined;
         if (run.signal?.aborted === true) {
@@ -407,6 +410,7 @@ export const parallelRunner = async (options: ParallelOptions): Promise<Parallel
       };
       while (next !== undefined) {
         const now = next;
+        const ahead = !reads(now.step);
         next = ahead ? await postNext(now.step + 1) : undefined;
         await finished(now.gen, now.step);
         const p = now.gen & 1;
@@ -442,8 +446,8 @@ export const parallelRunner = async (options: ParallelOptions): Promise<Parallel
         `@wider/parallel: the run stopped at step ${stepOf()}: ${reason}. Every worker was terminated; the main model holds the weights of the last step it received. Resume from your last checkpoint.`,
       );
     }
-    // The end: the replicas write their slots and reply; without hooks, the state is copied out
-    // once here.
+    // The end: the replicas write their slots and reply; unless a hook read it after the last
+    // step, the state is copied out here.
     post(Cmd.end);
     tensors = (await Promise.race([ran, failed])).map((m) => m.tensors);
     if (state.step !== pulledAt) {

@@ -44,6 +44,8 @@ const train = async (
     stopAfterHookOf?: number;
     abortInSchedule?: number;
     hooks?: boolean;
+    /** The hook's `readsModel` (absent: it reads the model after every step). */
+    readsModel?: (step: number) => boolean;
     from?: { state: LoopState; weights: Record<string, Float32Array> };
   },
 ) => {
@@ -55,26 +57,40 @@ const train = async (
   const optimizer = sgd({ momentum: 0.9 });
   const ac = new AbortController();
   const asked: number[] = [];
+  /** "batch s" and "hook s" in the order they happened. */
+  const events: string[] = [];
   const all = batchesFor([5, 5, 1], 12);
   const batches: Batches = (step) => {
     asked.push(step);
+    events.push(`batch ${step}`);
     return all(step);
   };
   const seen: {
     step: number;
     stateStep: number;
     count: number;
+    loss: number;
     w: Record<string, Float32Array>;
+    momentum: Record<string, Float32Array>;
   }[] = [];
   const hooks: Hook[] =
     options.hooks === false
       ? []
       : [
           {
-            onStep: ({ step, state, model: m }) => {
-              seen.push({ step, stateStep: state.step, count: state.opt.count, w: weightsOf(m) });
+            onStep: ({ step, state, model: m, loss }) => {
+              events.push(`hook ${step}`);
+              seen.push({
+                step,
+                stateStep: state.step,
+                count: state.opt.count,
+                loss,
+                w: weightsOf(m),
+                momentum: slotOf(state.opt, "momentum"),
+              });
               if (step === options.stopAfterHookOf) ac.abort();
             },
+            ...(options.readsModel === undefined ? {} : { readsModel: options.readsModel }),
           },
         ];
   const r = await run({
@@ -91,7 +107,7 @@ const train = async (
     hooks,
     signal: ac.signal,
   });
-  const out = { result: r, weights: weightsOf(model), seen, asked };
+  const out = { result: r, weights: weightsOf(model), seen, asked, events };
   model.dispose();
   return out;
 };
@@ -190,6 +206,62 @@ describe("hooks, signals and resumes as runSteps has them (2 cpu replicas)", () 
     );
     disposeOptState(got.result.state.opt);
     disposeOptState(want.result.state.opt);
+  });
+
+  it("a hook that reads the model after odd steps only: there it sees single-thread training's weights and momentum; after the even steps the next batch is asked for before the hook runs", async () => {
+    const odd = (s: number) => s % 2 === 1;
+    const want = await train(runSteps, { to: STEPS, readsModel: odd });
+    const got = await train(runner.runSteps, { to: STEPS, readsModel: odd });
+    expect(got.seen.map((s) => [s.step, s.stateStep])).toEqual(
+      want.seen.map((s) => [s.step, s.stateStep]),
+    );
+    got.seen.forEach((s, i) => {
+      const w = want.seen[i]!;
+      expect(Math.abs(s.loss - w.loss)).toBeLessThanOrEqual(1e-5 * Math.abs(w.loss));
+      if (!odd(s.step)) return;
+      expect(s.count).toBe(w.count);
+      expectClose(s.w, w.w, 1e-5);
+      expectClose(s.momentum, w.momentum, 1e-5);
+    });
+    for (let s = 0; s + 1 < STEPS; s++) {
+      const order = [got.events.indexOf(`batch ${s + 1}`), got.events.indexOf(`hook ${s}`)];
+      // Posted ahead after even steps, after the hook (as runSteps) after odd ones.
+      expect(order[0]! < order[1]!, `step ${s}`).toBe(!odd(s));
+    }
+    expect(got.asked).toEqual(want.asked);
+    expectClose(got.weights, want.weights, 1e-5);
+    expectClose(
+      slotOf(got.result.state.opt, "momentum"),
+      slotOf(want.result.state.opt, "momentum"),
+      1e-5,
+    );
+    for (const r of [want, got]) disposeOptState(r.result.state.opt);
+  });
+
+  it("a hook that aborts after a step no hook reads the model at stops one step later than runSteps: the step posted ahead finishes and its hooks run; resuming from there matches the uninterrupted run", async () => {
+    const none = () => false;
+    const got = await train(runner.runSteps, { to: STEPS, stopAfterHookOf: 4, readsModel: none });
+    expect(got.result.aborted).toBe(true);
+    expect(got.result.state.step).toBe(6);
+    expect(got.result.state.opt.count).toBe(6);
+    expect(got.seen.map((s) => s.step)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(got.asked).toEqual([0, 1, 2, 3, 4, 5]);
+    const six = await train(runSteps, { to: 6, hooks: false });
+    expectClose(got.weights, six.weights, 1e-5);
+    expectClose(
+      slotOf(got.result.state.opt, "momentum"),
+      slotOf(six.result.state.opt, "momentum"),
+      1e-5,
+    );
+    const resumed = await train(runner.runSteps, {
+      to: STEPS,
+      readsModel: none,
+      from: { state: copyState(got.result.state), weights: got.weights },
+    });
+    const whole = await train(runSteps, { to: STEPS, hooks: false });
+    expect(resumed.result.state.step).toBe(STEPS);
+    expectClose(resumed.weights, whole.weights, 1e-5);
+    for (const r of [got, six, resumed, whole]) disposeOptState(r.result.state.opt);
   });
 
   it("a signal aborted before the first step runs nothing and keeps the state given", async () => {

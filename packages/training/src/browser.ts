@@ -24,7 +24,7 @@ export type {
   RunStepsOptions,
   StepInfo,
 } from "./loop.js";
-export { collect, hookCaller, runSteps } from "./loop.js";
+export { collect, hookCaller, readsModelAfter, runSteps } from "./loop.js";
 // losses and the step
 export type { CrossEntropyOptions, Loss } from "./loss.js";
 export { softmaxCrossEntropy } from "./loss.js";

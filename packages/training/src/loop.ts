@@ -76,6 +76,18 @@ export interface EpochInfo {
 export interface Hook {
   readonly onStep?: (info: StepInfo) => void | Promise<void>;
   readonly onEpoch?: (info: EpochInfo) => void | Promise<void>;
+  /**
+   * Whether `onStep` after global step `step` reads `info.model` or `info.state.opt` (default:
+   * after every step). `runSteps` keeps the model current anyway; a loop that trains elsewhere
+   * (`@wider/parallel`'s replicas) copies the model and the optimizer state back only after the
+   * steps some hook reads (and at epoch ends, for `onEpoch`), and at the others hands the hooks
+   * `info.step`, `info.lr`, `info.loss` and `info.state.step` current, the model and
+   * `info.state.opt` as last copied.
+   *
+   * @example
+   * const progress: Hook = { onStep: ({ step, loss }) => log(step, loss), readsModel: () => false };
+   */
+  readonly readsModel?: (step: number) => boolean;
 }
 
 /** Options of {@link runSteps}. */
@@ -130,7 +142,7 @@ export interface Collector<S> extends Hook {
 /**
  * A hook feeding the model's weights to any `{ update(state, weights) }` pair (an
  * `@wider/averaging` averager, an `@wider/ensembling` snapshot collector, a SWAG moment
- * collector) at the global steps where `policy(step)` holds.
+ * collector) at the global steps where `policy(step)` holds (its `readsModel` is `policy`).
  *
  * @example
  * const avg = swa();
@@ -144,6 +156,7 @@ export const collect = <S>(options: CollectOptions<S>): Collector<S> => {
     get state() {
       return state;
     },
+    readsModel: options.policy,
     onStep: async ({ step, model }) => {
       if (!options.policy(step)) return;
       const w = fromModel(model, { include });
@@ -190,6 +203,27 @@ export const hookCaller = (
     for (const h of hooks) await h.onEpoch?.(epoch);
   };
 };
+
+/**
+ * Whether any of `hooks` reads the model or the optimizer state after global step `step`: an
+ * `onStep` whose `readsModel(step)` holds (or that has no `readsModel`), or, with
+ * `stepsPerEpoch`, an `onEpoch` at an epoch's last step. For loops that keep the model elsewhere
+ * and copy it back only when a hook needs it (e.g. `@wider/parallel`'s).
+ *
+ * @example
+ * const needs = readsModelAfter(hooks, stepsPerEpoch);
+ * if (needs(step)) copyStateBack();
+ */
+export const readsModelAfter =
+  (hooks: readonly Hook[], stepsPerEpoch: number | undefined) =>
+  (step: number): boolean =>
+    hooks.some(
+      (h) =>
+        (h.onStep !== undefined && (h.readsModel === undefined || h.readsModel(step))) ||
+        (h.onEpoch !== undefined &&
+          stepsPerEpoch !== undefined &&
+          (step + 1) % stepsPerEpoch === 0),
+    );
 
 // -------------------------------------------------------------------------------------
 // the loop

@@ -9,8 +9,10 @@ import {
   disposeOptState,
   disposeTrainingState,
   type EpochInfo,
+  type Hook,
   initLoop,
   type LoopState,
+  readsModelAfter,
   restore,
   runSteps,
   sgd,
@@ -113,6 +115,8 @@ describe("runSteps", () => {
     });
     expect(hook.state.n).toBe(ref.n);
     expect(hook.state.n).toBe(5);
+    // It tells loops that keep the model elsewhere when it reads it: at the policy's steps.
+    for (let s = 0; s < 20; s++) expect(hook.readsModel?.(s)).toBe(policy(s));
     expectBitIdentical(Object.entries(hook.state.mean!), Object.entries(ref.mean!));
     disposeWeights(hook.state.mean!);
     disposeOptState(r.state.opt);
@@ -178,6 +182,22 @@ describe("runSteps", () => {
     ).rejects.toThrow(/to was 3; pass an integer >= state.step \(5\)/);
     disposeOptState(s.opt);
     model.dispose();
+  });
+});
+
+describe("readsModelAfter", () => {
+  it("holds after a step where an onStep without readsModel, an onStep whose readsModel holds, or an onEpoch at an epoch end reads the model", () => {
+    const quiet: Hook = { onStep: () => {}, readsModel: () => false };
+    const odd: Hook = { onStep: () => {}, readsModel: (s) => s % 2 === 1 };
+    const epoch: Hook = { onEpoch: () => {} };
+    const plain: Hook = { onStep: () => {} };
+    const steps = [0, 1, 2, 3, 4, 5];
+    expect(steps.map(readsModelAfter([], 3))).toEqual([false, false, false, false, false, false]);
+    expect(steps.map(readsModelAfter([quiet], 3))).toEqual(steps.map(() => false));
+    expect(steps.map(readsModelAfter([quiet, odd], 3))).toEqual(steps.map((s) => s % 2 === 1));
+    expect(steps.map(readsModelAfter([quiet, epoch], 3))).toEqual(steps.map((s) => s % 3 === 2));
+    expect(steps.map(readsModelAfter([quiet, epoch], undefined))).toEqual(steps.map(() => false));
+    expect(steps.map(readsModelAfter([quiet, plain], 3))).toEqual(steps.map(() => true));
   });
 });
 
