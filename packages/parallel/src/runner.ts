@@ -353,12 +353,12 @@ export const parallelRunner = async (options: ParallelOptions): Promise<Parallel
       readonly lr: number;
       readonly hashed: boolean;
     }
+    /** Whether a hook reads the main model or `state.opt` after a step. */
+    const reads = readsModelAfter(hooks, spe);
     /**
      * Fetches step `step`'s batch, writes it into the buffers of the next generation's parity
      * (free: the replicas finished the generation before last) and posts the step.
      */
-    /** Whether a hook reads the main model or `state.opt` after a step. */
-    const reads = readsModelAfter(hooks, spe);
     const postStep = async (step: number, given?: typeof first): Promise<Posted> => {
       const lr = schedule(step);
       const batch = given ?? (await batches(step));
