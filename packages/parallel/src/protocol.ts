@@ -91,9 +91,9 @@ export interface Layout {
  * Indices into the control `Int32Array`. A command is posted as a generation (`gen`, counting
  * from 1 in each run); its parameters sit in the slot of its parity (`cmd + (gen & 1)`, ...), so
  * the main thread can post generation `g + 1` while the replicas still run `g` (one step ahead,
- * never two: it posts `g + 2` only after `g` finished). It does so only when it reads nothing of
- * the state between steps (no hooks); the state it copies out after step `g` is then never
- * overwritten by `g + 1`.
+ * never two: it posts `g + 2` only after `g` finished). It does so only after the steps whose
+ * state it does not copy out (no hook reads the model there): the state it copies out after step
+ * `g` is never overwritten by `g + 1`.
  */
 export const C = {
   /** The latest generation posted by the main thread. */
