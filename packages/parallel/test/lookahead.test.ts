@@ -126,6 +126,28 @@ const copyState = (s: LoopState): LoopState => ({
   },
 });
 
+/**
+ * Resumes the run `from` ended with (its state and weights) with `run` to `STEPS`, and checks it
+ * ends at the weights of `STEPS` uninterrupted single-thread steps (1e-5); returns the resumed run.
+ */
+const resumeToWhole = async (
+  run: Run,
+  from: Awaited<ReturnType<typeof train>>,
+  options: { hooks?: boolean; readsModel?: (step: number) => boolean },
+) => {
+  const resumed = await train(run, {
+    to: STEPS,
+    ...options,
+    from: { state: copyState(from.result.state), weights: from.weights },
+  });
+  const whole = await train(runSteps, { to: STEPS, hooks: false });
+  expect(resumed.result.state.step).toBe(STEPS);
+  expect(resumed.result.state.opt.count).toBe(STEPS);
+  expectClose(resumed.weights, whole.weights, 1e-5);
+  for (const r of [resumed, whole]) disposeOptState(r.result.state.opt);
+  return resumed;
+};
+
 beforeAll(async () => {
   await tf.setBackend("cpu");
   await tf.ready();
@@ -176,17 +198,9 @@ describe("hooks, signals and resumes as runSteps has them (2 cpu replicas)", () 
     expect(Object.keys(momentum).length).toBeGreaterThan(0);
     expectClose(momentum, slotOf(want.result.state.opt, "momentum"), 1e-5);
 
-    const resumed = await train(runner.runSteps, {
-      to: STEPS,
-      hooks: false,
-      from: { state: copyState(got.result.state), weights: got.weights },
-    });
-    const whole = await train(runSteps, { to: STEPS, hooks: false });
-    expect(resumed.result.state.step).toBe(STEPS);
-    expect(resumed.result.state.opt.count).toBe(STEPS);
+    const resumed = await resumeToWhole(runner.runSteps, got, { hooks: false });
     expect(resumed.asked).toEqual([5, 6, 7, 8, 9, 10, 11]);
-    expectClose(resumed.weights, whole.weights, 1e-5);
-    for (const r of [want, got, resumed, whole]) disposeOptState(r.result.state.opt);
+    for (const r of [want, got]) disposeOptState(r.result.state.opt);
   });
 
   it("a signal without hooks (aborted while step 6 is posted, step 5 in flight): the run ends after step 6, as runSteps does, with that step's weights and momentum", async () => {
@@ -253,15 +267,8 @@ describe("hooks, signals and resumes as runSteps has them (2 cpu replicas)", () 
       slotOf(six.result.state.opt, "momentum"),
       1e-5,
     );
-    const resumed = await train(runner.runSteps, {
-      to: STEPS,
-      readsModel: none,
-      from: { state: copyState(got.result.state), weights: got.weights },
-    });
-    const whole = await train(runSteps, { to: STEPS, hooks: false });
-    expect(resumed.result.state.step).toBe(STEPS);
-    expectClose(resumed.weights, whole.weights, 1e-5);
-    for (const r of [got, six, resumed, whole]) disposeOptState(r.result.state.opt);
+    await resumeToWhole(runner.runSteps, got, { readsModel: none });
+    for (const r of [got, six]) disposeOptState(r.result.state.opt);
   });
 
   it("a signal aborted before the first step runs nothing and keeps the state given", async () => {
