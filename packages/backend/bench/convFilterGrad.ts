@@ -9,13 +9,13 @@
  *
  * Usage: pnpm --filter @wider/backend bench convFilterGrad
  */
-import { loadavg } from "node:os";
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { backend_util, type TensorInfo } from "@tensorflow/tfjs-core";
 import { convFilterGrad } from "../src/conv2dGrad.js";
 import { bandFloats, convFilterGradFor, directFilterGrad } from "../src/convFilterGrad.js";
 import { initWasmTraining } from "../src/index.js";
+import { loadAverage, median, relativeDiff } from "./common.js";
 
 const REPS = Number(process.env.REPS ?? "9");
 
@@ -32,18 +32,12 @@ const cases: ReadonlyArray<readonly [string, number, number, number, number]> = 
   ["b1", 1, 30, 128, 128],
 ];
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-
 const main = async () => {
   await initWasmTraining();
   const backend = tf.backend() as BackendWasm;
   const m = convFilterGradFor(backend);
   if (m === undefined) throw new Error("the convFilterGrad module cannot run here");
-  console.log(
-    `load average ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(" ")}; bands of ${bandFloats} floats\n`,
-  );
+  console.log(`${loadAverage()}; bands of ${bandFloats} floats\n`);
   console.log("| call | KH*KW*Cin | XNNPACK ms | direct ms | speed-up | max diff / max abs |");
   console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
   for (const [name, b, size, cin, cout] of cases) {
@@ -76,20 +70,11 @@ const main = async () => {
     }
     const a = paths.xnnpack();
     const d = paths.direct();
-    const va = backend.readSync(a.dataId) as Float32Array;
-    const vd = backend.readSync(d.dataId) as Float32Array;
-    let diff = 0;
-    let scale = 0;
-    for (let i = 0; i < va.length; i++) {
-      diff = Math.max(diff, Math.abs((va[i] as number) - (vd[i] as number)));
-      scale = Math.max(scale, Math.abs(va[i] as number));
-    }
-    backend.disposeData(a.dataId);
-    backend.disposeData(d.dataId);
+    const rel = relativeDiff(backend, a, d);
     const mx = median(t.xnnpack);
     const md = median(t.direct);
     console.log(
-      `| ${name} | ${9 * cin} | ${mx.toFixed(2)} | ${md.toFixed(2)} | ${(mx / md).toFixed(2)}x | ${(diff / scale).toExponential(1)} |`,
+      `| ${name} | ${9 * cin} | ${mx.toFixed(2)} | ${md.toFixed(2)} | ${(mx / md).toFixed(2)}x | ${rel.toExponential(1)} |`,
     );
     tf.dispose([x, dy]);
   }

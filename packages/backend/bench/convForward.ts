@@ -12,13 +12,13 @@
  *
  * Usage: pnpm --filter @wider/backend bench convForward
  */
-import { loadavg } from "node:os";
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { backend_util, type TensorInfo } from "@tensorflow/tfjs-core";
 import { convForwardFor, directConv2D, useDirectConv2D } from "../src/convForward.js";
 import { initWasmTraining } from "../src/index.js";
 import { callWasm } from "../src/wasmKernelCall.js";
+import { loadAverage, median, relativeDiff } from "./common.js";
 
 const REPS = Number(process.env.REPS ?? "9");
 
@@ -44,18 +44,12 @@ const cases: ReadonlyArray<
   ["b1", 1, 30, 128, 128, 1, "valid"],
 ];
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-
 const main = async () => {
   await initWasmTraining();
   const backend = tf.backend() as BackendWasm;
   const m = convForwardFor(backend);
   if (m === undefined) throw new Error("the convForward module cannot run here");
-  console.log(
-    `load average ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(" ")}\n`,
-  );
+  console.log(`${loadAverage()}\n`);
   console.log(
     "| call | x | K = 9 Cin | Cout | XNNPACK ms | XNNPACK, same filter ms | direct ms | speed-up | rule | max diff / max abs |",
   );
@@ -95,20 +89,11 @@ const main = async () => {
     }
     const a = paths.xnnpack(w0);
     const d = paths.direct(w0);
-    const va = backend.readSync(a.dataId) as Float32Array;
-    const vd = backend.readSync(d.dataId) as Float32Array;
-    let diff = 0;
-    let scale = 0;
-    for (let i = 0; i < va.length; i++) {
-      diff = Math.max(diff, Math.abs((va[i] as number) - (vd[i] as number)));
-      scale = Math.max(scale, Math.abs(va[i] as number));
-    }
-    backend.disposeData(a.dataId);
-    backend.disposeData(d.dataId);
+    const rel = relativeDiff(backend, a, d);
     const mx = median(t.xnnpack);
     const md = median(t.direct);
     console.log(
-      `| ${name} | [${x.shape}] | ${9 * cin} | ${cout} | ${mx.toFixed(2)} | ${median(t.same).toFixed(2)} | ${md.toFixed(2)} | ${(mx / md).toFixed(2)}x | ${useDirectConv2D(info) ? "direct" : "XNNPACK"} | ${(diff / scale).toExponential(1)} |`,
+      `| ${name} | [${x.shape}] | ${9 * cin} | ${cout} | ${mx.toFixed(2)} | ${median(t.same).toFixed(2)} | ${md.toFixed(2)} | ${(mx / md).toFixed(2)}x | ${useDirectConv2D(info) ? "direct" : "XNNPACK"} | ${rel.toExponential(1)} |`,
     );
     tf.dispose([x, w0]);
   }

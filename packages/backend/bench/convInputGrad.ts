@@ -8,13 +8,13 @@
  *
  * Usage: pnpm --filter @wider/backend bench convInputGrad
  */
-import { loadavg } from "node:os";
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { backend_util, type TensorInfo } from "@tensorflow/tfjs-core";
 import { xnnpackInputGrad } from "../src/conv2dGrad.js";
 import { convInputGradFor, directInputGrad, inputGradWork } from "../src/convInputGrad.js";
 import { initWasmTraining } from "../src/index.js";
+import { loadAverage, median, relativeDiff } from "./common.js";
 
 const REPS = Number(process.env.REPS ?? "9");
 
@@ -36,18 +36,12 @@ const cases: ReadonlyArray<
   ["b1", 1, 30, 128, 128, 3, 1, "valid"],
 ];
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-
 const main = async () => {
   await initWasmTraining();
   const backend = tf.backend() as BackendWasm;
   const m = convInputGradFor(backend);
   if (m === undefined) throw new Error("the convInputGrad module cannot run here");
-  console.log(
-    `load average ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(" ")}\n`,
-  );
+  console.log(`${loadAverage()}\n`);
   console.log(
     "| call | dy | filter | work ratio | XNNPACK ms | direct ms | speed-up | max diff / max abs |",
   );
@@ -82,21 +76,12 @@ const main = async () => {
     }
     const a = paths.xnnpack();
     const d = paths.direct();
-    const va = backend.readSync(a.dataId) as Float32Array;
-    const vd = backend.readSync(d.dataId) as Float32Array;
-    let diff = 0;
-    let scale = 0;
-    for (let i = 0; i < va.length; i++) {
-      diff = Math.max(diff, Math.abs((va[i] as number) - (vd[i] as number)));
-      scale = Math.max(scale, Math.abs(va[i] as number));
-    }
-    backend.disposeData(a.dataId);
-    backend.disposeData(d.dataId);
+    const rel = relativeDiff(backend, a, d);
     const work = inputGradWork(info);
     const mx = median(t.xnnpack);
     const md = median(t.direct);
     console.log(
-      `| ${name} | [${dy.shape}] | ${k}x${k}x${cin}x${cout} s${stride} ${pad} | ${(work.xnnpack / work.direct).toFixed(2)} | ${mx.toFixed(2)} | ${md.toFixed(2)} | ${(mx / md).toFixed(2)}x | ${(diff / scale).toExponential(1)} |`,
+      `| ${name} | [${dy.shape}] | ${k}x${k}x${cin}x${cout} s${stride} ${pad} | ${(work.xnnpack / work.direct).toFixed(2)} | ${mx.toFixed(2)} | ${md.toFixed(2)} | ${(mx / md).toFixed(2)}x | ${rel.toExponential(1)} |`,
     );
     tf.dispose([dy, w]);
   }

@@ -11,13 +11,13 @@
  *
  * Usage: pnpm --filter @wider/backend bench matMul
  */
-import { loadavg } from "node:os";
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type { TensorInfo } from "@tensorflow/tfjs-core";
 import { initWasmTraining } from "../src/index.js";
 import { blockFloats, directMatMul, matMulFor, maxStepBlock } from "../src/matMul.js";
 import { xnnBatchMatMul } from "../src/xnnMatMul.js";
+import { loadAverage, median, relativeDiff } from "./common.js";
 
 const REPS = Number(process.env.REPS ?? "15");
 const BATCHES = (process.env.BATCHES ?? "64,128").split(",").map(Number);
@@ -41,18 +41,12 @@ const calls = (B: number): Call[] => [
   ["cnn dx2 d Wᵀ", [B, 10], [128, 10], false, true],
 ];
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-
 const main = async () => {
   await initWasmTraining();
   const backend = tf.backend() as BackendWasm;
   const m = matMulFor(backend);
   if (m === undefined) throw new Error("the matMul module cannot run here");
-  console.log(
-    `load average ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(" ")}; A blocks of ${blockFloats} floats, kc <= ${maxStepBlock}\n`,
-  );
+  console.log(`${loadAverage()}; A blocks of ${blockFloats} floats, kc <= ${maxStepBlock}\n`);
   console.log(
     "| batch | call | a | b | XNNPACK new b ms | XNNPACK cached ms | direct ms | speed-up (new b) | direct GFLOP/s | max diff / max abs |",
   );
@@ -96,16 +90,7 @@ const main = async () => {
       }
       const x = cachedXnn();
       const d = direct();
-      const vx = backend.readSync(x.dataId) as Float32Array;
-      const vd = backend.readSync(d.dataId) as Float32Array;
-      let diff = 0;
-      let scale = 0;
-      for (let i = 0; i < vx.length; i++) {
-        diff = Math.max(diff, Math.abs((vx[i] as number) - (vd[i] as number)));
-        scale = Math.max(scale, Math.abs(vx[i] as number));
-      }
-      backend.disposeData(x.dataId);
-      backend.disposeData(d.dataId);
+      const rel = relativeDiff(backend, x, d);
       const mx = median(t.xnn);
       const mc = median(t.cachedXnn);
       const md = median(t.direct);
@@ -114,7 +99,7 @@ const main = async () => {
       sum.direct += md;
       const flops = 2 * (d.shape[0] as number) * (d.shape[1] as number) * (tA ? as[0] : as[1])!;
       console.log(
-        `| ${B} | ${name} | [${as}]${tA ? "ᵀ" : ""} | [${bs}]${tB ? "ᵀ" : ""} | ${mx.toFixed(3)} | ${mc.toFixed(3)} | ${md.toFixed(3)} | ${(mx / md).toFixed(2)}x | ${(flops / md / 1e6).toFixed(1)} | ${(diff / scale).toExponential(1)} |`,
+        `| ${B} | ${name} | [${as}]${tA ? "ᵀ" : ""} | [${bs}]${tB ? "ᵀ" : ""} | ${mx.toFixed(3)} | ${mc.toFixed(3)} | ${md.toFixed(3)} | ${(mx / md).toFixed(2)}x | ${(flops / md / 1e6).toFixed(1)} | ${rel.toExponential(1)} |`,
       );
       tf.dispose([a, b]);
     }
@@ -128,11 +113,7 @@ const main = async () => {
     console.log(
       `| ${B} | ${s.xnn.toFixed(2)} | ${s.cachedXnn.toFixed(2)} | ${s.direct.toFixed(2)} | ${(s.xnn / s.direct).toFixed(2)}x |`,
     );
-  console.log(
-    `\nload average ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(" ")}`,
-  );
+  console.log(`\n${loadAverage()}`);
 };
 
 main().catch((e) => {

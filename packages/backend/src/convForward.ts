@@ -263,6 +263,22 @@ export function directConv2D(
   return y;
 }
 
+/** The geometry of an NHWC convolution of `x` by `filter` with `attrs` (tfjs's computeConv2DInfo). */
+const conv2DInfo = (
+  x: TensorInfo,
+  filter: TensorInfo,
+  attrs: Conv2DAttrs,
+): backend_util.Conv2DInfo =>
+  backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    attrs.strides,
+    attrs.dilations,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+  );
+
 /**
  * The geometry of a `Conv2D` / `FusedConv2D` call when the module may compute it (float32 operands,
  * and `rule` says so or XNNPACK would get it wrong), else undefined; throws for NCHW and for operands
@@ -275,7 +291,7 @@ function directGeometry(
   attrs: Conv2DAttrs,
   rule: DirectRule,
 ): backend_util.Conv2DInfo | undefined {
-  const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs;
+  const { pad, dataFormat } = attrs;
   assertChannelsLast(kernel, dataFormat);
   if (x.shape.length !== 4 || filter.shape.length !== 4 || filter.shape[2] !== x.shape[3]) {
     fail(
@@ -290,15 +306,7 @@ function directGeometry(
     );
   }
   if (x.dtype !== "float32" || filter.dtype !== "float32") return undefined;
-  const info = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filter.shape as [number, number, number, number],
-    strides,
-    dilations,
-    pad,
-    dimRoundingMode,
-    false,
-  );
+  const info = conv2DInfo(x, filter, attrs);
   return rule(info) || xnnpackOverflows(pad, info) ? info : undefined;
 }
 
@@ -315,16 +323,8 @@ function xnnpackKernel(
   inputs: NamedTensorInfoMap,
   attrs: NamedAttrMap = {},
 ): TensorInfo {
-  const { strides, pad, dilations, dimRoundingMode } = attrs as unknown as Conv2DAttrs;
-  const info = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filter.shape as [number, number, number, number],
-    strides,
-    dilations,
-    pad,
-    dimRoundingMode,
-    false,
-  );
+  const { strides, pad } = attrs as unknown as Conv2DAttrs;
+  const info = conv2DInfo(x, filter, attrs as unknown as Conv2DAttrs);
   if (xnnpackOverflows(pad, info)) {
     fail(
       "unsupported",

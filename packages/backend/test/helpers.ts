@@ -177,6 +177,19 @@ export type ConvPad =
   | number
   | [[0, 0], [number, number], [number, number], [0, 0]];
 
+/** The padding of a drawn `kind`: a number 0-2, or explicit padding of 0-3 per side, from `r`. */
+export const padOf = (r: () => number, kind: "same" | "valid" | "number" | "explicit"): ConvPad =>
+  kind === "number"
+    ? int(r, 0, 2)
+    : kind === "explicit"
+      ? [
+          [0, 0],
+          [int(r, 0, 3), int(r, 0, 3)],
+          [int(r, 0, 3), int(r, 0, 3)],
+          [0, 0],
+        ]
+      : kind;
+
 /** One seeded convolution geometry of {@link convCases}. */
 export interface ConvCase {
   readonly xShape: [number, number, number, number];
@@ -212,17 +225,7 @@ export function convCases(seed: number, count: number, o: ConvCaseOptions): Conv
     const cin = o.cin(r);
     const cout = pick(r, [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 14, 32]);
     const kind = pick(r, ["same", "valid", "number", "explicit"] as const);
-    const pad: ConvPad =
-      kind === "number"
-        ? int(r, 0, 2)
-        : kind === "explicit"
-          ? [
-              [0, 0],
-              [int(r, 0, 3), int(r, 0, 3)],
-              [int(r, 0, 3), int(r, 0, 3)],
-              [0, 0],
-            ]
-          : kind;
+    const pad = padOf(r, kind);
     const dilations: [number, number] = o.dilated(i) ? [int(r, 1, 3), int(r, 1, 3)] : [1, 1];
     const strides: [number, number] =
       dilations[0] > 1 || dilations[1] > 1 ? [1, 1] : [int(r, 1, 3), int(r, 1, 3)];

@@ -29,11 +29,13 @@ import {
   maxPoolGradWith,
 } from "../src/maxPoolGrad.js";
 import {
+  type ConvPad,
   expectClose,
   expectSameFloats,
   type HostTensor,
   int,
   normals,
+  padOf,
   pick,
   rng,
   runOn,
@@ -43,13 +45,11 @@ beforeAll(async () => {
   await initWasmTraining();
 });
 
-type Pad = "same" | "valid" | number | [[0, 0], [number, number], [number, number], [0, 0]];
-
 interface Case {
   readonly shape: [number, number, number, number];
   readonly filterSize: [number, number];
   readonly strides: [number, number];
-  readonly pad: Pad;
+  readonly pad: ConvPad;
   readonly values: "normal" | "ties" | "special";
   readonly label: string;
 }
@@ -66,17 +66,7 @@ function cases(seed: number, count: number): Case[] {
     // valid needs the window inside the input; the others may stick out
     const fh = int(r, 1, kind === "valid" ? Math.min(4, h) : 4);
     const fw = int(r, 1, kind === "valid" ? Math.min(4, w) : 4);
-    const pad: Pad =
-      kind === "number"
-        ? int(r, 0, 2)
-        : kind === "explicit"
-          ? [
-              [0, 0],
-              [int(r, 0, 3), int(r, 0, 3)],
-              [int(r, 0, 3), int(r, 0, 3)],
-              [0, 0],
-            ]
-          : kind;
+    const pad = padOf(r, kind);
     const strides: [number, number] = [int(r, 1, 3), int(r, 1, 3)];
     const values = pick(r, ["normal", "ties", "special"] as const);
     const shape: [number, number, number, number] = [i % 5 === 0 ? 1 : int(r, 1, 3), h, w, c];
