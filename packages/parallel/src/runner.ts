@@ -352,6 +352,8 @@ export const parallelRunner = async (options: ParallelOptions): Promise<Parallel
       readonly step: number;
       readonly lr: number;
       readonly hashed: boolean;
+      /** A hook reads the main model after this step: it is copied out before the next is posted. */
+      readonly read: boolean;
     }
     /** Whether a hook reads the main model or `state.opt` after a step. */
     const reads = readsModelAfter(hooks, spe);
@@ -378,8 +380,9 @@ export const parallelRunner = async (options: ParallelOptions): Promise<Parallel
       const hashed = hashEvery > 0 && (step + 1) % hashEvery === 0;
       // After the steps a hook reads the model at, the main model and the optimizer state are
       // copied out (the replicas wait for the next step meanwhile); otherwise once, at the end.
-      const sync = hashed ? 2 : reads(step) ? 1 : 0;
-      return { gen: post(Cmd.step, rows, sync, lr), step, lr, hashed };
+      const read = reads(step);
+      const sync = hashed ? 2 : read ? 1 : 0;
+      return { gen: post(Cmd.step, rows, sync, lr), step, lr, hashed, read };
     };
     const afterStep = hookCaller(hooks, spe);
     let aborted = false;
@@ -410,7 +413,7 @@ export const parallelRunner = async (options: ParallelOptions): Promise<Parallel
       };
       while (next !== undefined) {
         const now = next;
-        const ahead = !reads(now.step);
+        const ahead = !now.read;
         next = ahead ? await postNext(now.step + 1) : undefined;
         await finished(now.gen, now.step);
         const p = now.gen & 1;
